@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from shop.catalog.views import healthz
+
+admin.site.site_header = "Stripe Press admin"
+admin.site.site_title = "Stripe Press admin"
+admin.site.index_title = "Orders, payments and the catalog"
+
+urlpatterns = [
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("", include("payments.urls")),
+    path("", include("shop.catalog.urls")),
+]

@@ -1,0 +1,32 @@
+"""Named payment errors. Views turn them into shopper-readable answers."""
+
+
+class PaymentError(Exception):
+    """Base class. `message` is safe to show to a shopper."""
+
+    message = "The payment could not be processed."
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.message)
+        if message:
+            self.message = message
+
+
+class StripeNotConfigured(PaymentError):
+    message = "Payments are not configured on this shop yet. Please try again later."
+
+
+class PaymentProviderUnavailable(PaymentError):
+    """Stripe could not be reached, timed out, rate limited us or failed (5xx)."""
+
+    message = "We could not reach our payment provider. Nothing was charged; please try again in a moment."
+
+
+class PaymentRejected(PaymentError):
+    """Stripe refused the request (4xx other than rate limiting)."""
+
+    message = "Our payment provider refused this request. Nothing was charged."
+
+
+class CheckoutUnavailable(PaymentError):
+    """The order cannot be paid now (e.g. a payment is already under way)."""

@@ -1,0 +1,1 @@
+"""Payment services: intents (checkout), webhooks, refunds, reconciliation."""

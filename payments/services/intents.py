@@ -1,0 +1,163 @@
+"""PaymentIntents: create one per order, read them back, apply their outcome."""
+
+import logging
+
+from django.db import IntegrityError, transaction
+
+from payments.exceptions import CheckoutUnavailable
+from payments.stripe_client import stripe_call
+from shop.catalog.models import Book
+from shop.money import format_money
+from shop.orders.models import Order, OrderStatus
+from shop.orders.selectors import order_get_open_checkout
+from shop.orders.services import (
+    order_attach_payment_intent,
+    order_create,
+    order_flag_for_review,
+    order_mark_canceled,
+    order_mark_failed,
+    order_mark_paid,
+    order_mark_processing,
+)
+
+logger = logging.getLogger(__name__)
+
+# PaymentIntent statuses in which the shopper can still confirm it.
+CONFIRMABLE_STATUSES = {"requires_payment_method", "requires_confirmation", "requires_action"}
+DEFAULT_FAILURE_MESSAGE = "Your payment was not completed. Please try again or use another payment method."
+
+
+def checkout_key_for(*, session_key: str, book: Book) -> str:
+    return f"{session_key}:{book.pk}"
+
+
+def checkout_start(*, book: Book, email: str, session_key: str) -> tuple[Order, str]:
+    """The shopper's payable order for `book` and its PaymentIntent's client secret.
+
+    Reuses this session's open order (and its PaymentIntent) for the book, so
+    retries and double clicks never create a second order or intent.
+    """
+    for _ in range(2):  # a second pass only if the reused order turned out closed
+        order = _checkout_open_order(book=book, email=email, session_key=session_key)
+        if order.status == OrderStatus.PROCESSING:
+            raise CheckoutUnavailable(
+                "A payment for this order is already under way. We will email you when it completes."
+            )
+        client_secret = _payment_intent_for_order(order)
+        if client_secret:
+            return order, client_secret
+    raise CheckoutUnavailable("This order can no longer be paid. Please reload the page and try again.")
+
+
+def _checkout_open_order(*, book: Book, email: str, session_key: str) -> Order:
+    key = checkout_key_for(session_key=session_key, book=book)
+    order = order_get_open_checkout(checkout_key=key)
+    if order is not None and order.total_amount == book.price_amount and order.currency == book.currency:
+        if order.email != email:
+            Order.objects.filter(pk=order.pk).update(email=email)
+            order.email = email
+        return order
+    if order is not None and order.is_payable:
+        # The price changed since this order was opened: close it, start afresh.
+        order_mark_canceled(order=order, cause="price changed before payment")
+    try:
+        return order_create(book=book, email=email, checkout_key=key)
+    except IntegrityError:
+        # A concurrent request (double click) opened the order first: use it.
+        existing = order_get_open_checkout(checkout_key=key)
+        if existing is None:
+            raise
+        return existing
+
+
+def _payment_intent_for_order(order: Order) -> str | None:
+    """Client secret of the order's PaymentIntent, creating it once.
+
+    The order row stays locked while Stripe answers, so concurrent requests
+    for one order wait for the first instead of creating a second intent. The
+    idempotency key makes a retried create (after a timeout) return the same
+    intent on Stripe. Returns None when the order can no longer be paid.
+    """
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if not locked.payment_intent_id:
+            intent = stripe_call(
+                "payment_intent.create",
+                lambda client: client.v1.payment_intents.create(
+                    params={
+                        "amount": locked.total_amount,
+                        "currency": locked.currency,
+                        "metadata": {"order_id": str(locked.pk), "order_number": locked.number},
+                    },
+                    options={"idempotency_key": f"order-{locked.number}-{locked.pk}-payment-intent"},
+                ),
+            )
+            order_attach_payment_intent(order=locked, payment_intent_id=intent["id"])
+            logger.info("payment_intent_created order=%s payment_intent=%s", locked.number, intent["id"])
+            return intent["client_secret"]
+        intent = payment_intent_retrieve(payment_intent_id=locked.payment_intent_id)
+        if intent["status"] in CONFIRMABLE_STATUSES:
+            return intent["client_secret"]
+    # Stripe knows more than we do (paid, processing or canceled): catch up.
+    order = order_apply_payment_intent(order=order, intent=intent, cause="checkout retry")
+    if order.status in (OrderStatus.PAID, OrderStatus.PROCESSING):
+        raise CheckoutUnavailable("This order has already been paid. Check your email for the confirmation.")
+    if order.is_payable:  # e.g. canceled on Stripe but not here yet
+        order_mark_canceled(order=order, cause="payment intent not confirmable")
+    return None
+
+
+def payment_intent_retrieve(*, payment_intent_id: str) -> dict:
+    return stripe_call(
+        "payment_intent.retrieve", lambda client: client.v1.payment_intents.retrieve(payment_intent_id)
+    )
+
+
+def payment_intent_outcome(intent: dict) -> str:
+    """What a PaymentIntent means for its order: succeeded, processing, failed, canceled or open."""
+    status = intent.get("status")
+    if status in ("succeeded", "processing", "canceled"):
+        return status
+    if status == "requires_payment_method" and intent.get("last_payment_error"):
+        return "failed"
+    return "open"
+
+
+def payment_intent_amount_charged(intent: dict) -> int:
+    """Stripe's amount received, falling back to the amount when absent."""
+    return intent.get("amount_received") or intent["amount"]
+
+
+def order_apply_payment_intent(
+    *, order: Order, intent: dict, cause: str, outcome: str | None = None
+) -> Order:
+    """Apply what Stripe says about the order's PaymentIntent (webhook, success page, sync).
+
+    `outcome` overrides the one read from the intent's status (a webhook's
+    event type is authoritative for that event). A succeeded intent whose
+    amount or currency differs from the order flags it and never marks it paid.
+    """
+    outcome = outcome or payment_intent_outcome(intent)
+    if outcome == "succeeded":
+        amount, currency = intent.get("amount"), (intent.get("currency") or "").lower()
+        if amount != order.total_amount or currency != order.currency:
+            charged = format_money(amount, currency) if isinstance(amount, int) else repr(amount)
+            return order_flag_for_review(
+                order=order,
+                reason=f"Stripe reported {charged} on {intent.get('id')}; "
+                f"the order total is {order.total_display}.",
+                cause=cause,
+            )
+        return order_mark_paid(
+            order=order, amount_received=payment_intent_amount_charged(intent), cause=cause
+        )
+    if outcome == "processing":
+        return order_mark_processing(order=order, cause=cause)
+    if outcome == "failed":
+        error = intent.get("last_payment_error") or {}
+        return order_mark_failed(
+            order=order, message=error.get("message") or DEFAULT_FAILURE_MESSAGE, cause=cause
+        )
+    if outcome == "canceled":
+        return order_mark_canceled(order=order, cause=cause)
+    return order  # the shopper is still paying: nothing to record

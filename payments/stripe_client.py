@@ -1,0 +1,82 @@
+"""The only place that builds a Stripe client.
+
+Everything in `payments/` that talks to Stripe calls `stripe_client()` and
+`stripe_call()`; nothing else in the project imports `stripe` for API calls.
+"""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+from payments.exceptions import PaymentProviderUnavailable, PaymentRejected, StripeNotConfigured
+
+logger = logging.getLogger(__name__)
+
+# Tests swap this for a stripe HTTPClient that simulates outages (timeouts,
+# 5xx, 429): stripe-python's own pluggable seam.
+http_client_factory: Callable[[], stripe.HTTPClient] = lambda: stripe.RequestsClient(  # noqa: E731
+    timeout=settings.STRIPE_TIMEOUT_SECONDS
+)
+
+
+def missing_stripe_settings() -> list[str]:
+    """Names of the Stripe settings the checkout needs and does not have."""
+    needed = ["STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY"]
+    return [name for name in needed if not getattr(settings, name)]
+
+
+def stripe_client() -> stripe.StripeClient:
+    if not settings.STRIPE_SECRET_KEY:
+        logger.error("stripe_not_configured missing=STRIPE_SECRET_KEY")
+        raise StripeNotConfigured()
+    base_addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        base_addresses=base_addresses,
+        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+        http_client=http_client_factory(),
+    )
+
+
+def stripe_call(action: str, call: Callable[[stripe.StripeClient], Any]) -> dict:
+    """Run `call(client)` and return the Stripe object as a plain dict.
+
+    Maps stripe-python errors onto our named exceptions: outages (network,
+    timeouts, 5xx, 429) -> PaymentProviderUnavailable; refusals -> PaymentRejected
+    (CardError keeps Stripe's shopper-facing message).
+    """
+    try:
+        result = call(stripe_client())
+    except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        logger.warning("stripe_unavailable action=%s error=%s", action, type(exc).__name__)
+        raise PaymentProviderUnavailable() from exc
+    except stripe.CardError as exc:
+        logger.info("stripe_card_error action=%s code=%s", action, exc.code)
+        raise PaymentRejected(exc.user_message or PaymentRejected.message) from exc
+    except stripe.StripeError as exc:
+        status = exc.http_status or 0
+        logger.warning(
+            "stripe_error action=%s status=%s error=%s request_id=%s",
+            action,
+            status,
+            type(exc).__name__,
+            exc.request_id,
+        )
+        if status >= 500 or status in (0, 409):
+            raise PaymentProviderUnavailable() from exc
+        raise PaymentRejected() from exc
+    return result.to_dict()
+
+
+def stripe_key_mode() -> str:
+    """ "live" or "test", from the secret key's prefix (for dashboard links)."""
+    key = settings.STRIPE_SECRET_KEY
+    return "live" if key.startswith(("sk_live_", "rk_live_")) else "test"
+
+
+def stripe_dashboard_url(payment_intent_id: str) -> str:
+    prefix = "" if stripe_key_mode() == "live" else "test/"
+    return f"https://dashboard.stripe.com/{prefix}payments/{payment_intent_id}"

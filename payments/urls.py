@@ -1,0 +1,12 @@
+from django.urls import path
+
+from payments import views
+
+app_name = "payments"
+
+urlpatterns = [
+    path("checkout/<slug:slug>/", views.checkout_page, name="checkout"),
+    path("payments/create-intent/", views.create_intent, name="create_intent"),
+    path("payments/success/", views.payment_success, name="success"),
+    path("payments/webhook/", views.stripe_webhook, name="webhook"),
+]

@@ -1,0 +1,165 @@
+"""Checkout page, intent creation, success page and the Stripe webhook.
+
+Views parse and answer; the work is in `payments/services/`.
+"""
+
+import json
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.csrf import csrf_failure as default_csrf_failure
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
+from django.views.decorators.http import require_GET
+
+from payments.exceptions import CheckoutUnavailable, PaymentError, PaymentRejected, StripeNotConfigured
+from payments.forms import CreateIntentForm
+from payments.services.confirmation import ConfirmationNotFound, confirmation_load, confirmation_order
+from payments.services.intents import checkout_start
+from payments.services.webhooks import WebhookRejected, stripe_event_process, stripe_event_verify
+from payments.stripe_client import missing_stripe_settings
+from shop.catalog.models import Book
+from shop.catalog.selectors import book_get_active
+
+logger = logging.getLogger(__name__)
+
+SESSION_ORDER_IDS = "order_ids"
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
+
+
+def json_error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def session_order_ids(request: HttpRequest) -> list[int]:
+    return list(request.session.get(SESSION_ORDER_IDS, []))
+
+
+def session_remember_order(request: HttpRequest, order_id: int) -> None:
+    ids = session_order_ids(request)
+    if order_id not in ids:
+        request.session[SESSION_ORDER_IDS] = (ids + [order_id])[-20:]
+
+
+@ensure_csrf_cookie
+@require_GET
+def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
+    book = book_get_active(slug=slug)
+    missing = missing_stripe_settings()
+    if missing:
+        logger.error("checkout_unavailable book=%s missing_settings=%s", book.slug, ",".join(missing))
+    config = {
+        "publishableKey": settings.STRIPE_PUBLISHABLE_KEY,
+        "book": book.slug,
+        "amount": book.price_amount,
+        "currency": book.currency,
+        "createIntentUrl": reverse("payments:create_intent"),
+        "returnUrl": request.build_absolute_uri(reverse("payments:success")),
+    }
+    context = {
+        "book": book,
+        "payments_ready": not missing,
+        "checkout_config": config,
+        "stripe_js_url": STRIPE_JS_URL,
+        "stripe_api_base": settings.STRIPE_API_BASE if settings.STRIPE_OFFLINE_MODE else "",
+    }
+    return render(request, "payments/checkout.html", context)
+
+
+@never_cache
+def create_intent(request: HttpRequest) -> JsonResponse:
+    """POST {"book": slug, "email": ...} -> {"clientSecret", "orderNumber"} or 4xx/5xx {"error"}."""
+    if request.method != "POST":
+        response = json_error("Use POST to start a payment.", 405)
+        response["Allow"] = "POST"
+        return response
+    try:
+        data = json.loads(request.body or b"")
+    except (UnicodeDecodeError, ValueError):
+        return json_error("The request body must be JSON.", 400)
+    if not isinstance(data, dict):
+        return json_error("The request body must be a JSON object.", 400)
+    form = CreateIntentForm({"book": data.get("book"), "email": data.get("email")})
+    if not form.is_valid():
+        return json_error(form.first_error(), 400)
+    book = Book.objects.filter(slug=form.cleaned_data["book"], is_active=True).first()
+    if book is None:
+        return json_error("This book is not available.", 404)
+    if not request.session.session_key:
+        request.session.save()
+    try:
+        order, client_secret = checkout_start(
+            book=book, email=form.cleaned_data["email"], session_key=request.session.session_key
+        )
+    except CheckoutUnavailable as exc:
+        return json_error(exc.message, 409)
+    except StripeNotConfigured as exc:
+        return json_error(exc.message, 503)
+    except PaymentError as exc:
+        logger.warning("create_intent_failed book=%s error=%s", book.slug, type(exc).__name__)
+        return json_error(exc.message, 502 if isinstance(exc, PaymentRejected) else 503)
+    session_remember_order(request, order.pk)
+    return JsonResponse({"clientSecret": client_secret, "orderNumber": order.number})
+
+
+@never_cache
+@require_GET
+def payment_success(request: HttpRequest) -> HttpResponse:
+    """Outcome of a payment, from server-side truth; details only for the payer."""
+    payment_intent_id = request.GET.get("payment_intent", "")
+    client_secret = request.GET.get("payment_intent_client_secret", "")
+    owned = session_order_ids(request)
+    try:
+        order = confirmation_order(
+            payment_intent_id=payment_intent_id, client_secret=client_secret, owned_order_ids=owned
+        )
+        confirmation = confirmation_load(order=order, client_secret=client_secret, owned_order_ids=owned)
+    except ConfirmationNotFound:
+        return render(request, "payments/not_found.html", status=404)
+    except PaymentError as exc:
+        logger.warning(
+            "success_page_unavailable payment_intent=%s error=%s", payment_intent_id, type(exc).__name__
+        )
+        return render(request, "payments/unavailable.html", {"message": exc.message}, status=503)
+    session_remember_order(request, confirmation.order.pk)
+    book = confirmation.order.items.select_related("book").first()
+    return render(
+        request,
+        "payments/success.html",
+        {
+            "confirmation": confirmation,
+            "order": confirmation.order,
+            "retry_book": book.book if book else None,
+        },
+    )
+
+
+@csrf_exempt
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """Stripe's deliveries. 400: not genuine; 200: stored (or duplicate); 500: retry later."""
+    if request.method != "POST":
+        response = json_error("Webhooks are POSTed by Stripe.", 405)
+        response["Allow"] = "POST"
+        return response
+    try:
+        event = stripe_event_verify(
+            payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+        )
+    except WebhookRejected as exc:
+        logger.warning("webhook_rejected reason=%s", exc)
+        return json_error(str(exc), 400)
+    try:
+        outcome = stripe_event_process(event=event)
+    except Exception:  # recorded on the event; Stripe will retry
+        return json_error("Processing failed; it will be retried.", 500)
+    return JsonResponse({"received": True, "outcome": outcome})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """JSON for the checkout's fetch() calls, Django's page for forms."""
+    if request.path.startswith("/payments/"):
+        return json_error("Your session expired. Reload the page and try again.", 403)
+    return default_csrf_failure(request, reason=reason)

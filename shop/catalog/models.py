@@ -1,0 +1,47 @@
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+
+from shop.money import format_money
+
+currency_validator = RegexValidator(r"^[a-z]{3}$", "Use a lowercase ISO 4217 code, e.g. usd.")
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=200)
+    author = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    price_amount = models.PositiveIntegerField(
+        "price (minor units)",
+        validators=[MinValueValidator(50)],
+        help_text="In cents (minor units): 2300 means $23.00. Stripe's minimum is 50.",
+    )
+    currency = models.CharField(max_length=3, default="usd", validators=[currency_validator])
+    cover = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Path of the cover image under static/, e.g. covers/hamming.svg",
+    )
+    is_active = models.BooleanField("active", default=True, help_text="Only active books are sold.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price_amount__gte=50), name="book_price_at_least_50"),
+            models.CheckConstraint(
+                condition=models.Q(currency__regex=r"^[a-z]{3}$"), name="book_currency_iso_lower"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} — {self.author}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:book_detail", kwargs={"slug": self.slug})
+
+    @property
+    def price_display(self) -> str:
+        return format_money(self.price_amount, self.currency)

@@ -1,0 +1,82 @@
+from django.contrib import admin
+from django.http import HttpRequest
+
+from shop.money import format_money
+from shop.orders.models import Order, OrderItem, OrderStatusChange
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class OrderItemInline(ReadOnlyInline):
+    model = OrderItem
+    fields = ["title", "book", "unit_price", "quantity"]
+    readonly_fields = fields
+
+    @admin.display(description="unit price")
+    def unit_price(self, item: OrderItem) -> str:
+        return format_money(item.unit_amount, item.order.currency)
+
+
+class OrderStatusChangeInline(ReadOnlyInline):
+    model = OrderStatusChange
+    verbose_name_plural = "status history"
+    fields = ["created_at", "from_status", "to_status", "cause"]
+    readonly_fields = fields
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "created_at", "email", "status", "total", "payment_intent_id", "needs_review"]
+    list_filter = ["status", "needs_review", "created_at"]
+    date_hierarchy = "created_at"
+    search_fields = ["number", "email", "payment_intent_id"]
+    list_per_page = 50
+    inlines = [OrderItemInline, OrderStatusChangeInline]
+    readonly_fields = [
+        "number",
+        "status",
+        "email",
+        "total",
+        "received",
+        "refunded",
+        "currency",
+        "payment_intent_id",
+        "failure_message",
+        "created_at",
+        "updated_at",
+        "paid_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["number", "status", "email", "created_at", "updated_at", "paid_at"]}),
+        ("Money", {"fields": ["total", "received", "refunded", "currency"]}),
+        ("Payment", {"fields": ["payment_intent_id", "failure_message"]}),
+        ("Review", {"fields": ["needs_review", "review_reason"]}),
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # orders are created by checkout only
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # money records are kept
+
+    @admin.display(description="total", ordering="total_amount")
+    def total(self, order: Order) -> str:
+        return order.total_display
+
+    @admin.display(description="amount received")
+    def received(self, order: Order) -> str:
+        return format_money(order.amount_received, order.currency)
+
+    @admin.display(description="amount refunded")
+    def refunded(self, order: Order) -> str:
+        return format_money(order.amount_refunded, order.currency)

@@ -1,0 +1,122 @@
+import secrets
+
+from django.db import models
+from django.db.models import Q
+
+from shop.catalog.models import Book, currency_validator
+from shop.money import format_money
+
+# No 0/O, 1/I/L: numbers are read out loud on the phone to support.
+ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_order_number() -> str:
+    return "SP-" + "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(8))
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PROCESSING = "processing", "Processing"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+    REFUNDED = "refunded", "Refunded"
+
+
+# Statuses in which the shopper may still (re)try paying for the order.
+PAYABLE_STATUSES = (OrderStatus.PENDING, OrderStatus.FAILED)
+
+
+class Order(models.Model):
+    number = models.CharField(max_length=16, unique=True, default=new_order_number, editable=False)
+    email = models.EmailField()
+    status = models.CharField(
+        max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING, db_index=True
+    )
+    currency = models.CharField(max_length=3, validators=[currency_validator])
+    total_amount = models.PositiveIntegerField("total (minor units)")
+    payment_intent_id = models.CharField(
+        "PaymentIntent id", max_length=255, unique=True, null=True, blank=True
+    )
+    amount_received = models.PositiveIntegerField("amount received (minor units)", default=0)
+    amount_refunded = models.PositiveIntegerField("amount refunded (minor units)", default=0)
+    failure_message = models.TextField(blank=True, help_text="Why the last payment attempt failed.")
+    needs_review = models.BooleanField(
+        default=False, help_text="Set when Stripe reported something that does not match the order."
+    )
+    review_reason = models.TextField(blank=True)
+    # Identifies "this shopper session buying this book" so a retry reuses the
+    # order; unique while the order can still be paid (see constraint below).
+    checkout_key = models.CharField(max_length=120, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_refunded__lte=models.F("total_amount")),
+                name="order_refund_within_total",
+            ),
+            models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
+            models.UniqueConstraint(
+                fields=["checkout_key"],
+                condition=~Q(checkout_key="") & Q(status__in=[*PAYABLE_STATUSES, OrderStatus.PROCESSING]),
+                name="order_one_open_checkout_per_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def total_display(self) -> str:
+        return format_money(self.total_amount, self.currency)
+
+    @property
+    def is_payable(self) -> bool:
+        return self.status in PAYABLE_STATUSES
+
+    @property
+    def refundable_amount(self) -> int:
+        return max((self.amount_received or self.total_amount) - self.amount_refunded, 0)
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    book = models.ForeignKey(Book, on_delete=models.PROTECT, related_name="order_items")
+    title = models.CharField(max_length=200, help_text="The book's title when ordered.")
+    unit_amount = models.PositiveIntegerField("unit price (minor units)")
+    quantity = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="order_item_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.title}"
+
+    @property
+    def line_amount(self) -> int:
+        return self.unit_amount * self.quantity
+
+
+class OrderStatusChange(models.Model):
+    """Audit row: one per status change, never edited."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=OrderStatus.choices)
+    cause = models.CharField(
+        max_length=255, help_text="What caused it: a Stripe event id, 'success page', a staff user…"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"

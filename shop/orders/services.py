@@ -1,0 +1,151 @@
+"""Order writes. Every status change goes through `order_transition`.
+
+Transitions are monotonic: a late or duplicated `processing`/`failed` never
+moves a paid order back. Each service locks the order row, so concurrent
+webhooks, success pages and staff actions apply one after another.
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from shop.catalog.models import Book
+from shop.orders.models import Order, OrderItem, OrderStatus, OrderStatusChange
+
+logger = logging.getLogger(__name__)
+
+S = OrderStatus
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING: frozenset({S.PROCESSING, S.PAID, S.FAILED, S.CANCELED}),
+    S.PROCESSING: frozenset({S.PAID, S.FAILED, S.CANCELED}),
+    S.FAILED: frozenset({S.PROCESSING, S.PAID, S.CANCELED}),
+    S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.REFUNDED}),
+    S.REFUNDED: frozenset(),
+    S.CANCELED: frozenset(),
+}
+
+
+def order_can_transition(*, from_status: str, to_status: str) -> bool:
+    return to_status in ALLOWED_TRANSITIONS[from_status]
+
+
+def _order_lock(order: Order) -> Order:
+    """Re-read the order with a row lock; the caller holds a transaction."""
+    return Order.objects.select_for_update().get(pk=order.pk)
+
+
+@transaction.atomic
+def order_create(*, book: Book, email: str, checkout_key: str = "", quantity: int = 1) -> Order:
+    """A pending order for `quantity` of `book`, priced from the database."""
+    order = Order.objects.create(
+        email=email,
+        currency=book.currency,
+        total_amount=book.price_amount * quantity,
+        checkout_key=checkout_key,
+    )
+    OrderItem.objects.create(
+        order=order, book=book, title=book.title, unit_amount=book.price_amount, quantity=quantity
+    )
+    OrderStatusChange.objects.create(order=order, from_status="", to_status=order.status, cause="checkout")
+    return order
+
+
+def _order_apply(locked: Order, *, to_status: str, cause: str, **fields) -> Order:
+    """Apply a move to an order the caller has locked (see `order_transition`)."""
+    from_status = locked.status
+    if to_status != from_status and not order_can_transition(from_status=from_status, to_status=to_status):
+        logger.info(
+            "order_transition_refused order=%s from=%s to=%s cause=%s",
+            locked.number,
+            from_status,
+            to_status,
+            cause,
+        )
+        return locked
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.status = to_status
+    locked.save()
+    if to_status != from_status:
+        OrderStatusChange.objects.create(
+            order=locked, from_status=from_status, to_status=to_status, cause=cause[:255]
+        )
+        logger.info(
+            "order_transition order=%s from=%s to=%s cause=%s", locked.number, from_status, to_status, cause
+        )
+    return locked
+
+
+def order_transition(*, order: Order, to_status: str, cause: str, **fields) -> Order:
+    """Move `order` to `to_status` if allowed, saving `fields` with it.
+
+    Returns the locked, current order. A move that is not allowed (a
+    regression, or out of a final state) changes nothing and is logged.
+    Staying in the same status saves `fields` without an audit row.
+    """
+    with transaction.atomic(savepoint=False):
+        return _order_apply(_order_lock(order), to_status=to_status, cause=cause, **fields)
+
+
+def order_mark_processing(*, order: Order, cause: str) -> Order:
+    return order_transition(order=order, to_status=S.PROCESSING, cause=cause)
+
+
+def order_mark_paid(*, order: Order, amount_received: int, cause: str) -> Order:
+    with transaction.atomic(savepoint=False):
+        current = _order_lock(order)
+        if current.status == S.PAID or current.paid_at is not None:
+            return current  # already paid: nothing to redo (and no second email)
+        return _order_apply(
+            current,
+            to_status=S.PAID,
+            cause=cause,
+            amount_received=amount_received,
+            paid_at=timezone.now(),
+            failure_message="",
+        )
+
+
+def order_mark_failed(*, order: Order, message: str, cause: str) -> Order:
+    return order_transition(order=order, to_status=S.FAILED, cause=cause, failure_message=message)
+
+
+def order_mark_canceled(*, order: Order, cause: str) -> Order:
+    return order_transition(order=order, to_status=S.CANCELED, cause=cause)
+
+
+def order_record_refunded_total(*, order: Order, amount_refunded: int, cause: str) -> Order:
+    """Set the total refunded so far, as Stripe reports it (never decreasing).
+
+    Stripe reports the cumulative amount, so applying the same report twice
+    (API answer, then webhook) cannot double count.
+    """
+    with transaction.atomic(savepoint=False):
+        current = _order_lock(order)
+        total = min(max(current.amount_refunded, amount_refunded), current.total_amount)
+        if total == current.amount_refunded or total == 0:
+            return current
+        charged = current.amount_received or current.total_amount
+        to_status = S.REFUNDED if total >= charged else S.PARTIALLY_REFUNDED
+        return _order_apply(current, to_status=to_status, cause=cause, amount_refunded=total)
+
+
+def order_flag_for_review(*, order: Order, reason: str, cause: str) -> Order:
+    """Mark an order for staff attention (e.g. Stripe's amount differs from ours)."""
+    with transaction.atomic(savepoint=False):
+        current = _order_lock(order)
+        if current.needs_review and reason in current.review_reason:
+            return current  # the same report again (a refresh, a redelivery)
+        current.needs_review = True
+        current.review_reason = f"{current.review_reason}\n{reason}".strip()
+        current.save(update_fields=["needs_review", "review_reason", "updated_at"])
+        logger.warning("order_flagged order=%s reason=%s cause=%s", current.number, reason, cause)
+    return current
+
+
+def order_attach_payment_intent(*, order: Order, payment_intent_id: str) -> Order:
+    Order.objects.filter(pk=order.pk).update(payment_intent_id=payment_intent_id, updated_at=timezone.now())
+    order.payment_intent_id = payment_intent_id
+    return order
