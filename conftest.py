@@ -35,3 +35,32 @@ def pytest_sessionfinish(session, exitstatus):
     if skipped and session.exitstatus == 0:
         reporter.write_line(f"FAIL_ON_SKIP: {skipped} test(s) were skipped; failing the run.", red=True)
         session.exitstatus = 1
+
+
+def stripe_signature_header(payload: str, secret: str, timestamp: int | None = None) -> str:
+    """A `Stripe-Signature` header computed with a real HMAC, as Stripe does."""
+    import stripe
+
+    return stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)
+
+
+@pytest.fixture
+def post_webhook(client, settings):
+    """POST a Stripe event (dict) to the webhook endpoint, signed for our secret."""
+    import json
+
+    from django.urls import reverse
+
+    def post(
+        event: dict, *, secret: str | None = None, timestamp: int | None = None, body: str | None = None
+    ):
+        payload = body if body is not None else json.dumps(event)
+        header = stripe_signature_header(payload, secret or settings.STRIPE_WEBHOOK_SECRET, timestamp)
+        return client.post(
+            reverse("payments:webhook"),
+            data=payload,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=header,
+        )
+
+    return post
