@@ -48,6 +48,10 @@ def session_remember_order(request: HttpRequest, order_id: int) -> None:
 @require_GET
 def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
     book = book_get_active(slug=slug)
+    # Start the shopper's session now: its cookie must already be set if the
+    # first create-intent call fails (Django sets no session cookie on 5xx).
+    if not request.session.session_key:
+        request.session.save()
     missing = missing_stripe_settings()
     if missing:
         logger.error("checkout_unavailable book=%s missing_settings=%s", book.slug, ",".join(missing))

@@ -86,6 +86,8 @@ def stripe_event_process(*, event: dict) -> str:
     can answer 5xx and Stripe retries.
     """
     try:
+        if _event_already_handled(event["id"]):
+            return _duplicate(event)
         try:
             with transaction.atomic():
                 try:
@@ -101,17 +103,29 @@ def stripe_event_process(*, event: dict) -> str:
                 return _event_apply(record, event)
         except _Duplicate:
             pass
-        # Stored before (or being stored right now by a concurrent delivery:
-        # the lock below waits for it). Apply again only after a failure.
+        # Stored before (a failed attempt), or being stored right now by a
+        # concurrent delivery: the row lock waits for that one to finish.
         with transaction.atomic():
             record = WebhookEvent.objects.select_for_update().get(stripe_event_id=event["id"])
-            if record.outcome in (Outcome.PROCESSED, Outcome.IGNORED):
-                logger.info("webhook_duplicate event=%s type=%s", event["id"], event["type"])
-                return "duplicate"
+            if record.outcome in HANDLED_OUTCOMES:
+                return _duplicate(event)
             return _event_apply(record, event)
     except Exception as exc:
         _event_record_failure(event, exc)
         raise
+
+
+HANDLED_OUTCOMES = (Outcome.PROCESSED, Outcome.IGNORED)
+
+
+def _event_already_handled(stripe_event_id: str) -> bool:
+    """The common duplicate, answered with one read and no lock."""
+    return WebhookEvent.objects.filter(stripe_event_id=stripe_event_id, outcome__in=HANDLED_OUTCOMES).exists()
+
+
+def _duplicate(event: dict) -> str:
+    logger.info("webhook_duplicate event=%s type=%s", event["id"], event["type"])
+    return "duplicate"
 
 
 def _event_apply(record: WebhookEvent, event: dict) -> str:

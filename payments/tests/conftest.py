@@ -1,0 +1,68 @@
+import pytest
+
+from payments.tests.fakes import stripe_outage  # noqa: F401  (fixture)
+from shop.catalog.tests.factories import BookFactory
+
+
+@pytest.fixture
+def book(db):
+    return BookFactory(title="The Art of Doing Science and Engineering", slug="hamming", price_amount=2300)
+
+
+@pytest.fixture
+def emulator_client(stripe_emulator):
+    """A Stripe client on the emulator, for arranging what a shopper's browser would do."""
+    from payments.stripe_client import stripe_client
+
+    return stripe_client()
+
+
+@pytest.fixture
+def pay_on_emulator(emulator_client):
+    """Confirm a PaymentIntent on the emulator with a test payment method, like Stripe.js would."""
+    import stripe
+
+    def pay(payment_intent_id: str, payment_method: str = "pm_card_visa") -> dict:
+        emulator_client.v1.payment_intents.update(
+            payment_intent_id, params={"payment_method": payment_method}
+        )
+        try:
+            return emulator_client.v1.payment_intents.confirm(payment_intent_id).to_dict()
+        except stripe.CardError:
+            return emulator_client.v1.payment_intents.retrieve(payment_intent_id).to_dict()
+
+    return pay
+
+
+TRANSACTION_CONTROL = (
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT",
+    "RELEASE SAVEPOINT",
+    "ROLLBACK TO SAVEPOINT",
+)
+
+
+@pytest.fixture
+def assert_max_queries():
+    """Like django_assert_max_num_queries, but not counting transaction control
+    (SQLite logs BEGIN/COMMIT as queries; PostgreSQL does not; a test's own
+    transaction adds SAVEPOINTs): only statements that read or write data."""
+    from contextlib import contextmanager
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    @contextmanager
+    def check(limit: int):
+        with CaptureQueriesContext(connection) as context:
+            yield context
+        statements = [
+            q["sql"] for q in context.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)
+        ]
+        assert len(statements) <= limit, f"{len(statements)} queries (limit {limit}):\n" + "\n".join(
+            statements
+        )
+
+    return check

@@ -1,0 +1,63 @@
+"""Stripe event payloads shaped like the real ones, for signed webhook tests."""
+
+import itertools
+import time
+
+_ids = itertools.count(1)
+
+
+def payment_intent_object(order, *, status: str = "succeeded", amount=None, currency=None, **extra) -> dict:
+    amount = order.total_amount if amount is None else amount
+    intent = {
+        "id": order.payment_intent_id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_received": amount if status == "succeeded" else 0,
+        "currency": currency or order.currency,
+        "status": status,
+        "client_secret": f"{order.payment_intent_id}_secret_test",
+        "metadata": {"order_id": str(order.pk), "order_number": order.number},
+        "last_payment_error": None,
+        "livemode": False,
+    }
+    intent.update(extra)
+    return intent
+
+
+def stripe_event(event_type: str, obj: dict, *, event_id: str | None = None) -> dict:
+    return {
+        "id": event_id or f"evt_test{next(_ids):010d}",
+        "object": "event",
+        "type": event_type,
+        "api_version": "2024-06-20",
+        "created": int(time.time()),
+        "livemode": False,
+        "data": {"object": obj},
+    }
+
+
+def payment_intent_event(event_type: str, order, **kwargs) -> dict:
+    status = {
+        "payment_intent.succeeded": "succeeded",
+        "payment_intent.processing": "processing",
+        "payment_intent.payment_failed": "requires_payment_method",
+        "payment_intent.canceled": "canceled",
+    }[event_type]
+    if event_type == "payment_intent.payment_failed":
+        kwargs.setdefault(
+            "last_payment_error", {"code": "card_declined", "message": "Your card was declined."}
+        )
+    return stripe_event(event_type, payment_intent_object(order, status=status, **kwargs))
+
+
+def charge_refunded_event(order, *, amount_refunded: int, currency=None) -> dict:
+    charge = {
+        "id": f"ch_test{next(_ids):08d}",
+        "object": "charge",
+        "amount": order.total_amount,
+        "amount_refunded": amount_refunded,
+        "currency": currency or order.currency,
+        "payment_intent": order.payment_intent_id,
+        "refunded": amount_refunded >= order.total_amount,
+    }
+    return stripe_event("charge.refunded", charge)
