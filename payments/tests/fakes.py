@@ -24,7 +24,9 @@ def _error_body(status: int) -> str:
 class ScriptedStripeHTTPClient(stripe.HTTPClient):
     """Answers each request with the next scripted failure, then (optionally) the real network.
 
-    A failure is TIMEOUT, CONNECTION_REFUSED or an HTTP status (500, 503, 429…).
+    A failure is TIMEOUT, CONNECTION_REFUSED or an HTTP status (500, 503, 429…);
+    a (200, dict) pair answers with that Stripe object, for states the emulator
+    cannot reach (e.g. an intent still `processing`).
     """
 
     name = "scripted"
@@ -42,6 +44,9 @@ class ScriptedStripeHTTPClient(stripe.HTTPClient):
                 raise AssertionError(f"unexpected Stripe call {method} {url}")
             return self.real.request(method, url, headers, post_data)
         failure = self.failures.pop(0) if len(self.failures) > 1 or self.real else self.failures[0]
+        if isinstance(failure, tuple):
+            status, body = failure
+            return json.dumps(body), status, {"Request-Id": "req_scripted"}
         if failure == TIMEOUT:
             raise stripe.APIConnectionError("Request to Stripe timed out", should_retry=True)
         if failure == CONNECTION_REFUSED:

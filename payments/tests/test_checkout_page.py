@@ -1,0 +1,115 @@
+"""GET /checkout/<slug>/ and the Stripe client factory."""
+
+import json
+import logging
+
+import pytest
+import stripe
+from django.urls import reverse
+
+from payments.exceptions import StripeNotConfigured
+from payments.stripe_client import stripe_client, stripe_dashboard_url
+from shop.catalog.tests.factories import BookFactory
+from shop.orders.models import Order
+
+pytestmark = pytest.mark.django_db
+
+
+def checkout_config(response) -> dict:
+    page = response.content.decode()
+    start = page.index('<script id="checkout-config" type="application/json">') + len(
+        '<script id="checkout-config" type="application/json">'
+    )
+    return json.loads(page[start : page.index("</script>", start)])
+
+
+def test_renders_the_payment_element_configuration_from_the_database(client, book):
+    response = client.get(reverse("payments:checkout", args=[book.slug]))
+
+    assert response.status_code == 200
+    config = checkout_config(response)
+    assert config == {
+        "publishableKey": "pk_test_stripe_press_suite",
+        "book": book.slug,
+        "amount": 2300,
+        "currency": "usd",
+        "createIntentUrl": "/payments/create-intent/",
+        "returnUrl": "http://testserver/payments/success/",
+    }
+    page = response.content.decode()
+    assert 'src="https://js.stripe.com/v3/"' in page
+    assert "stripe-standin" not in page  # production page: never the offline stand-in
+    assert 'id="payment-element"' in page
+    assert "sk_test" not in page  # the secret key never reaches a browser
+    assert response.cookies["csrftoken"].value
+
+
+def test_unknown_or_inactive_books_are_404(client):
+    BookFactory(slug="retired", is_active=False)
+    assert client.get(reverse("payments:checkout", args=["retired"])).status_code == 404
+    assert client.get(reverse("payments:checkout", args=["nope"])).status_code == 404
+
+
+def test_missing_keys_are_explained_on_the_page_and_in_the_log(client, book, settings, caplog):
+    settings.STRIPE_PUBLISHABLE_KEY = ""
+
+    with caplog.at_level(logging.ERROR, logger="payments.views"):
+        response = client.get(reverse("payments:checkout", args=[book.slug]))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Payments are not available yet" in page
+    assert 'id="payment-form"' not in page
+    assert "STRIPE_PUBLISHABLE_KEY" in caplog.text
+
+
+def test_reloading_the_page_creates_no_order(client, book, assert_max_queries):
+    for _ in range(3):
+        with assert_max_queries(4):
+            client.get(reverse("payments:checkout", args=[book.slug]))
+    assert not Order.objects.exists()
+
+
+def test_query_count_does_not_grow_with_the_catalog(client, book):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("payments:checkout", args=[book.slug])
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        client.get(url)
+    BookFactory.create_batch(30)
+    with CaptureQueriesContext(connection) as large:
+        client.get(url)
+    assert 1 <= len(large.captured_queries) == len(small.captured_queries) <= 3
+
+
+def test_client_uses_configured_base_address_and_retries(settings):
+    settings.STRIPE_API_BASE = "http://127.0.0.1:8420"
+    settings.STRIPE_MAX_NETWORK_RETRIES = 3
+
+    client = stripe_client()
+
+    assert isinstance(client, stripe.StripeClient)
+    options = client._requestor._options
+    assert options.base_addresses["api"] == "http://127.0.0.1:8420"
+    assert options.max_network_retries == 3
+
+
+def test_client_without_a_key_raises_a_named_error(settings):
+    settings.STRIPE_SECRET_KEY = ""
+    with pytest.raises(StripeNotConfigured):
+        stripe_client()
+
+
+@pytest.mark.parametrize(
+    ("key", "url"),
+    [
+        ("sk_test_123", "https://dashboard.stripe.com/test/payments/pi_1"),
+        ("sk_live_123", "https://dashboard.stripe.com/payments/pi_1"),
+        ("rk_live_123", "https://dashboard.stripe.com/payments/pi_1"),
+    ],
+)
+def test_dashboard_link_follows_the_key_mode(settings, key, url):
+    settings.STRIPE_SECRET_KEY = key
+    assert stripe_dashboard_url("pi_1") == url

@@ -1,0 +1,82 @@
+"""The whole payment over real HTTP: our endpoints, localstripe, and its signed webhooks.
+
+localstripe POSTs `payment_intent.succeeded` / `payment_intent.payment_failed`
+to the live server about a second after the change, signed with our secret.
+"""
+
+import json
+import time
+
+import pytest
+from django.urls import reverse
+
+from payments.models import WebhookEvent
+from shop.orders.models import Order, OrderStatus
+
+
+@pytest.fixture
+def webhooks_to_live_server(stripe_emulator, live_server, settings):
+    stripe_emulator.register_webhook(
+        url=f"{live_server.url}{reverse('payments:webhook')}", secret=settings.STRIPE_WEBHOOK_SECRET
+    )
+    return stripe_emulator
+
+
+def wait_for_status(order: Order, status: str, timeout: float = 10) -> Order:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        order.refresh_from_db()
+        if order.status == status:
+            return order
+        time.sleep(0.1)
+    raise AssertionError(f"order {order.number} is {order.status}, expected {status} within {timeout}s")
+
+
+def start_payment(client, book) -> dict:
+    client.get(reverse("payments:checkout", args=[book.slug]))
+    response = client.post(
+        reverse("payments:create_intent"),
+        data=json.dumps({"book": book.slug, "email": "ada@example.com"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_card_payment_is_marked_paid_by_the_emulators_webhook(
+    client, book, webhooks_to_live_server, pay_on_emulator
+):
+    started = start_payment(client, book)
+    order = Order.objects.get(number=started["orderNumber"])
+
+    pay_on_emulator(order.payment_intent_id)
+
+    order = wait_for_status(order, OrderStatus.PAID)
+    assert order.amount_received == 2300
+    event = WebhookEvent.objects.get(payment_intent_id=order.payment_intent_id)
+    assert (event.type, event.outcome, event.order) == ("payment_intent.succeeded", "processed", order)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_decline_then_retry_on_the_same_order_and_intent(
+    client, book, webhooks_to_live_server, pay_on_emulator
+):
+    started = start_payment(client, book)
+    order = Order.objects.get(number=started["orderNumber"])
+
+    pay_on_emulator(order.payment_intent_id, "pm_card_chargeCustomerFail")
+    order = wait_for_status(order, OrderStatus.FAILED)
+    assert order.failure_message == "Your card was declined."
+
+    retried = start_payment(client, book)
+    assert retried == started  # same order, same PaymentIntent
+    pay_on_emulator(order.payment_intent_id, "pm_card_visa")
+
+    order = wait_for_status(order, OrderStatus.PAID)
+    assert Order.objects.count() == 1
+    types = set(WebhookEvent.objects.values_list("type", "outcome"))
+    assert types == {
+        ("payment_intent.payment_failed", "processed"),
+        ("payment_intent.succeeded", "processed"),
+    }

@@ -1,0 +1,141 @@
+"""Concurrent and interrupted deliveries, on PostgreSQL (real row locks, real connections)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from django.db import connection, connections
+from django.test import Client
+
+from conftest import stripe_signature_header
+from payments.models import WebhookEvent
+from payments.tests.events import payment_intent_event
+from shop.orders.models import OrderStatus, OrderStatusChange
+from shop.orders.tests.factories import OrderFactory
+from tests.postgres import postgres_only
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def deliver_concurrently(events: list[dict], secret: str) -> list[int | str]:
+    """POST each event from its own thread (own DB connection), all at once."""
+    barrier = threading.Barrier(len(events))
+    results: list[int | str] = [0] * len(events)
+
+    def deliver(index: int, event: dict) -> None:
+        payload = json.dumps(event)
+        try:
+            barrier.wait()
+            response = Client().post(
+                "/payments/webhook/",
+                data=payload,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=stripe_signature_header(payload, secret),
+            )
+            results[index] = response.status_code
+            if response.status_code == 200:
+                results[index] = response.json()["outcome"]
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver, args=(i, e)) for i, e in enumerate(events)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+@postgres_only
+def test_the_same_event_delivered_eight_times_at_once_is_processed_once(transactional_db, settings):
+    order = OrderFactory()
+    event = payment_intent_event("payment_intent.succeeded", order)
+
+    results = deliver_concurrently([event] * 8, settings.STRIPE_WEBHOOK_SECRET)
+
+    assert sorted(results) == ["duplicate"] * 7 + ["processed"]
+    record = WebhookEvent.objects.get()
+    assert (record.outcome, record.attempts) == ("processed", 1)
+    assert OrderStatusChange.objects.filter(order=order, to_status="paid").count() == 1
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+
+
+@postgres_only
+def test_conflicting_events_at_once_end_paid_whatever_the_order(transactional_db, settings):
+    for _ in range(3):
+        order = OrderFactory()
+        events = [
+            payment_intent_event("payment_intent.processing", order),
+            payment_intent_event("payment_intent.payment_failed", order),
+            payment_intent_event("payment_intent.succeeded", order),
+        ]
+
+        results = deliver_concurrently(events, settings.STRIPE_WEBHOOK_SECRET)
+
+        assert results == ["processed"] * 3
+        order.refresh_from_db()
+        assert order.status == OrderStatus.PAID
+        changes = list(order.status_changes.values_list("from_status", "to_status"))
+        assert changes[-1][1] == "paid"
+        assert all(to != "pending" for _, to in changes)
+
+
+KILLED_WORKER_SCRIPT = """
+import json, sys, time
+import django
+django.setup()
+from shop.orders import services
+from payments.services.webhooks import stripe_event_process
+
+apply = services._order_apply
+
+def apply_then_hang(*args, **kwargs):
+    result = apply(*args, **kwargs)
+    open(sys.argv[2], "w").write("order updated, transaction still open")
+    time.sleep(60)
+    return result
+
+services._order_apply = apply_then_hang
+stripe_event_process(event=json.loads(sys.argv[1]))
+"""
+
+
+@postgres_only
+def test_a_worker_killed_mid_webhook_leaves_no_half_applied_state(transactional_db, tmp_path, post_webhook):
+    order = OrderFactory()
+    event = payment_intent_event("payment_intent.succeeded", order)
+    marker = tmp_path / "applied"
+    db = connection.settings_dict
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WORKER_SCRIPT, json.dumps(event), str(marker)], cwd=ROOT, env=env
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not marker.exists():
+            assert worker.poll() is None, "the worker exited before applying the event"
+            assert time.monotonic() < deadline, "the worker never applied the event"
+            time.sleep(0.05)
+        os.kill(worker.pid, signal.SIGKILL)  # mid-transaction, like an OOM kill
+    finally:
+        worker.wait(timeout=10)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+    assert not order.status_changes.exists()
+    assert not WebhookEvent.objects.exists()
+
+    response = post_webhook(event)  # Stripe's redelivery
+
+    assert response.json()["outcome"] == "processed"
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
