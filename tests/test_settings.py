@@ -1,0 +1,201 @@
+"""Settings as the process environment makes them: each case runs in a fresh Python.
+
+The environment is built from scratch (ENV_FILE="" so a developer's `.env` is
+never read, and nothing leaks in from the test settings of this process).
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+GOOD_SECRET_KEY = "k3V9-pQ2xZr7_Lm4Ws8Yt1Nb6Hc0Jd5Fg2Ae9Uo3Iy7Tr4Ex1Wq8Kp6Mn0Bv5Cz"
+PRODUCTION = {
+    "DEBUG": "False",
+    "SECRET_KEY": GOOD_SECRET_KEY,
+    "ALLOWED_HOSTS": "shop.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://shop.example.com",
+    "STRIPE_SECRET_KEY": "sk_live_51Hx0000000000000000000000",
+    "STRIPE_PUBLISHABLE_KEY": "pk_live_51Hx0000000000000000000000",
+    "STRIPE_WEBHOOK_SECRET": "whsec_0000000000000000000000000000",
+}
+PRINT_SETTINGS = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({name: getattr(s, name) for name in %r}, default=str))"
+)
+
+
+def run(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
+    clean_env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "ENV_FILE": "",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'settings-test.sqlite3'}",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=BASE_DIR,
+        env=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return run(["manage.py", *args], env, tmp_path)
+
+
+def settings_values(tmp_path: Path, names: list[str], **env: str) -> dict:
+    result = run(["-c", PRINT_SETTINGS % (names,)], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# --- production refuses a weak SECRET_KEY --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "secret_key",
+    [
+        None,
+        "",
+        "short-key",
+        "x" * 49 + "Y",  # long enough but no variety
+        "django-insecure-" + GOOD_SECRET_KEY,
+    ],
+    ids=["missing", "empty", "short", "repetitive", "django-insecure"],
+)
+def test_production_refuses_to_start_without_a_real_secret_key(tmp_path, secret_key):
+    env = {**PRODUCTION}
+    if secret_key is None:
+        del env["SECRET_KEY"]
+    else:
+        env["SECRET_KEY"] = secret_key
+
+    result = manage(tmp_path, "check", **env)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY must be set to a long random value when DEBUG is off" in result.stderr
+
+
+def test_debug_is_off_unless_asked_for(tmp_path):
+    result = manage(tmp_path, "check")  # no DEBUG, no SECRET_KEY: production, so refused
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+# --- system checks -----------------------------------------------------------------------
+
+
+def test_deploy_check_is_clean_with_production_values(tmp_path):
+    result = manage(tmp_path, "check", "--deploy", **PRODUCTION)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output, output
+    assert "WARNING" not in output
+
+
+def test_deploy_check_names_a_missing_stripe_setting(tmp_path):
+    env = {**PRODUCTION, "STRIPE_PUBLISHABLE_KEY": ""}
+    result = manage(tmp_path, "check", "--deploy", **env)
+    output = result.stdout + result.stderr
+    assert "payments.W001" in output
+    assert "STRIPE_PUBLISHABLE_KEY is not set" in output
+
+
+def test_check_is_clean_in_debug(tmp_path):
+    result = manage(tmp_path, "check", DEBUG="True")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output
+
+
+def test_production_defaults_are_secure(tmp_path):
+    values = settings_values(
+        tmp_path,
+        [
+            "DEBUG",
+            "SECURE_SSL_REDIRECT",
+            "SECURE_HSTS_SECONDS",
+            "SESSION_COOKIE_SECURE",
+            "CSRF_COOKIE_SECURE",
+            "ALLOWED_HOSTS",
+        ],
+        **PRODUCTION,
+    )
+    assert values["DEBUG"] is False
+    assert values["SECURE_SSL_REDIRECT"] is True
+    assert values["SECURE_HSTS_SECONDS"] >= 31536000
+    assert values["SESSION_COOKIE_SECURE"] is True
+    assert values["CSRF_COOKIE_SECURE"] is True
+    assert values["ALLOWED_HOSTS"] == ["shop.example.com"]
+
+
+def test_debug_uses_a_development_key_and_local_hosts(tmp_path):
+    values = settings_values(tmp_path, ["DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"], DEBUG="True")
+    assert values["DEBUG"] is True
+    assert values["SECRET_KEY"].startswith("django-insecure")
+    assert "127.0.0.1" in values["ALLOWED_HOSTS"]
+
+
+def test_env_file_is_read_and_the_process_environment_wins(tmp_path):
+    env_file = tmp_path / "custom.env"
+    env_file.write_text("DEBUG=True\nADMIN_URL=staff-only/\nTIME_ZONE=Europe/Paris\n")
+
+    values = settings_values(
+        tmp_path, ["DEBUG", "ADMIN_URL", "TIME_ZONE"], ENV_FILE=str(env_file), TIME_ZONE="Asia/Tokyo"
+    )
+
+    assert values == {"DEBUG": True, "ADMIN_URL": "staff-only/", "TIME_ZONE": "Asia/Tokyo"}
+
+
+def test_stripe_api_base_must_be_https_or_loopback(tmp_path):
+    result = manage(tmp_path, "check", DEBUG="True", STRIPE_API_BASE="http://stripe.example.com")
+    assert result.returncode != 0
+    assert "STRIPE_API_BASE must be empty, an https URL, or a loopback URL" in result.stderr
+
+
+# --- database ---------------------------------------------------------------------------
+
+
+def database(tmp_path: Path, **env: str) -> dict:
+    return settings_values(tmp_path, ["DATABASES"], DEBUG="True", **env)["DATABASES"]["default"]
+
+
+def test_postgres_url_gives_persistent_health_checked_connections(tmp_path):
+    db = database(tmp_path, DATABASE_URL="postgres://shop:pw@db.internal:5433/stripe_press")
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["NAME"], db["USER"], db["HOST"], int(db["PORT"])) == (
+        "stripe_press",
+        "shop",
+        "db.internal",
+        5433,
+    )
+    assert db["CONN_MAX_AGE"] > 0
+    assert db["CONN_HEALTH_CHECKS"] is True
+
+
+def test_conn_max_age_in_the_url_overrides_the_default(tmp_path):
+    db = database(tmp_path, DATABASE_URL="postgres://shop@127.0.0.1:5432/stripe_press?conn_max_age=0")
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert db["CONN_MAX_AGE"] == 0
+
+
+def test_conn_max_age_from_the_environment(tmp_path):
+    db = database(tmp_path, DATABASE_URL="postgres://shop@127.0.0.1/stripe_press", CONN_MAX_AGE="30")
+    assert db["CONN_MAX_AGE"] == 30
+
+
+def test_default_database_is_the_sqlite_file(tmp_path):
+    db = database(tmp_path, DATABASE_URL="")
+    assert db["ENGINE"] == "django.db.backends.sqlite3"
+    assert db["NAME"] == str(BASE_DIR / "db.sqlite3")
