@@ -52,6 +52,9 @@ class Order(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Claimed (set) right before the confirmation email is handed to the mail
+    # server, cleared again if that fails: see shop/orders/emails.py.
+    confirmation_sent_at = models.DateTimeField("confirmation email sent", null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -6,11 +6,13 @@ webhooks, success pages and staff actions apply one after another.
 """
 
 import logging
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 
 from shop.catalog.models import Book
+from shop.orders.emails import order_confirmation_send
 from shop.orders.models import Order, OrderItem, OrderStatus, OrderStatusChange
 
 logger = logging.getLogger(__name__)
@@ -98,7 +100,7 @@ def order_mark_paid(*, order: Order, amount_received: int, cause: str) -> Order:
         current = _order_lock(order)
         if current.status == S.PAID or current.paid_at is not None:
             return current  # already paid: nothing to redo (and no second email)
-        return _order_apply(
+        paid = _order_apply(
             current,
             to_status=S.PAID,
             cause=cause,
@@ -106,6 +108,10 @@ def order_mark_paid(*, order: Order, amount_received: int, cause: str) -> Order:
             paid_at=timezone.now(),
             failure_message="",
         )
+        if paid.status == S.PAID:
+            # Only on the real transition, and only once the payment is committed.
+            transaction.on_commit(partial(order_confirmation_send, order_id=paid.pk), robust=True)
+        return paid
 
 
 def order_mark_failed(*, order: Order, message: str, cause: str) -> Order:

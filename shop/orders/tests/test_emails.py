@@ -1,0 +1,234 @@
+"""The order confirmation email: content, exactly once, and a failing mail server."""
+
+import json
+import logging
+import threading
+from datetime import timedelta
+
+import pytest
+import stripe
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connections
+from django.urls import reverse
+from django.utils import timezone
+
+from payments import stripe_client
+from shop.catalog.tests.factories import BookFactory
+from shop.orders.emails import order_confirmation_send, order_confirmations_resend
+from shop.orders.models import Order, OrderItem, OrderStatus
+from shop.orders.services import order_mark_paid, order_mark_processing
+from shop.orders.tests.factories import OrderFactory
+from tests.postgres import postgres_only
+
+pytestmark = pytest.mark.django_db
+
+
+class SMTPDownBackend(BaseEmailBackend):
+    """A mail server that refuses every message."""
+
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("SMTP server at mail.example.com:587 refused the connection")
+
+
+class FakeStripeHTTPClient(stripe.HTTPClient):
+    """Answers every Stripe call with one PaymentIntent (stripe-python's pluggable seam)."""
+
+    name = "fake"
+
+    def __init__(self, intent: dict):
+        super().__init__()
+        self.intent = intent
+
+    def request(self, method, url, headers, post_data=None, *, _usage=None):
+        return json.dumps(self.intent), 200, {}
+
+    def close(self):
+        pass
+
+
+def succeeded_intent(order: Order) -> dict:
+    return {
+        "id": order.payment_intent_id,
+        "object": "payment_intent",
+        "amount": order.total_amount,
+        "amount_received": order.total_amount,
+        "currency": order.currency,
+        "status": "succeeded",
+        "client_secret": f"{order.payment_intent_id}_secret_emailtest",
+        "metadata": {"order_id": str(order.pk), "order_number": order.number},
+    }
+
+
+def succeeded_event(intent: dict, event_id: str) -> dict:
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "livemode": False,
+        "data": {"object": intent},
+    }
+
+
+@pytest.fixture
+def two_book_order():
+    order = OrderFactory(items=False, total_amount=2300 * 2 + 2800, email="ada@example.com")
+    hamming = BookFactory(title="The Art of Doing Science & Engineering", price_amount=2300)
+    eghbal = BookFactory(title="Working in Public", price_amount=2800)
+    OrderItem.objects.create(order=order, book=hamming, title=hamming.title, unit_amount=2300, quantity=2)
+    OrderItem.objects.create(order=order, book=eghbal, title=eghbal.title, unit_amount=2800, quantity=1)
+    return order
+
+
+def test_confirmation_content(two_book_order, django_capture_on_commit_callbacks):
+    order = two_book_order
+    with django_capture_on_commit_callbacks(execute=True):
+        order_mark_paid(order=order, amount_received=order.total_amount, cause="test")
+
+    assert len(mail.outbox) == 1
+    email = mail.outbox[0]
+    assert email.to == ["ada@example.com"]
+    assert order.number in email.subject
+    for body in (email.body, email.alternatives[0][0]):
+        assert order.number in body
+        assert order.payment_intent_id in body
+        assert "$74.00" in body  # total: 2 × $23.00 + $28.00
+        assert "$46.00" in body and "$28.00" in body  # line amounts
+        assert "Working in Public" in body
+    # Plain text is not HTML-escaped; the HTML part is.
+    assert "2 × The Art of Doing Science & Engineering — $23.00 each" in email.body
+    html, mimetype = email.alternatives[0]
+    assert mimetype == "text/html"
+    assert "Science &amp; Engineering" in html
+    order.refresh_from_db()
+    assert order.confirmation_sent_at is not None
+
+
+def test_sent_once_whoever_sees_the_payment_first(
+    client, post_webhook, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Webhook, then success page, then a redelivery and a second event: one email."""
+    order = OrderFactory(email="grace@example.com")
+    intent = succeeded_intent(order)
+    monkeypatch.setattr(stripe_client, "http_client_factory", lambda: FakeStripeHTTPClient(intent))
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert post_webhook(succeeded_event(intent, "evt_email_1")).status_code == 200
+    assert len(callbacks) == 1
+    assert len(mail.outbox) == 1
+
+    success_url = reverse("payments:success")
+    query = {"payment_intent": intent["id"], "payment_intent_client_secret": intent["client_secret"]}
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.get(success_url, query)
+        assert post_webhook(succeeded_event(intent, "evt_email_1")).status_code == 200
+        assert post_webhook(succeeded_event(intent, "evt_email_2")).status_code == 200
+    assert response.status_code == 200
+    assert order.number in response.content.decode()
+    assert callbacks == []  # already paid: nothing scheduled
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["grace@example.com"]
+
+
+def test_success_page_first_then_webhook(
+    client, post_webhook, monkeypatch, django_capture_on_commit_callbacks
+):
+    order = OrderFactory()
+    intent = succeeded_intent(order)
+    monkeypatch.setattr(stripe_client, "http_client_factory", lambda: FakeStripeHTTPClient(intent))
+    query = {"payment_intent": intent["id"], "payment_intent_client_secret": intent["client_secret"]}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(reverse("payments:success"), query).status_code == 200
+        assert post_webhook(succeeded_event(intent, "evt_email_3")).status_code == 200
+        assert client.get(reverse("payments:success"), query).status_code == 200
+
+    assert len(mail.outbox) == 1
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+
+
+def test_no_email_until_paid(django_capture_on_commit_callbacks):
+    order = OrderFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        order_mark_processing(order=order, cause="test")
+    assert mail.outbox == []
+    assert order_confirmation_send(order_id=order.pk) is False  # not paid: nothing to confirm
+    assert mail.outbox == []
+
+
+def test_claim_is_exclusive(django_capture_on_commit_callbacks):
+    """A second sender (another process, a reconciliation pass) finds the claim taken."""
+    order = OrderFactory()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        order_mark_paid(order=order, amount_received=order.total_amount, cause="test")
+    assert order_confirmation_send(order_id=order.pk) is True
+    callbacks[0]()  # the on-commit send runs late: already claimed
+    assert order_confirmations_resend() == 0
+    assert len(mail.outbox) == 1
+
+
+def test_failing_mail_server_keeps_the_order_paid_and_logs(
+    post_webhook, settings, caplog, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = f"{__name__}.SMTPDownBackend"
+    order = OrderFactory()
+    intent = succeeded_intent(order)
+
+    with (
+        caplog.at_level(logging.ERROR, logger="shop.orders.emails"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = post_webhook(succeeded_event(intent, "evt_email_smtp_down"))
+
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "processed"
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert order.confirmation_sent_at is None  # released: a later pass may retry
+    failures = [r for r in caplog.records if r.getMessage().startswith("order_confirmation_failed")]
+    assert len(failures) == 1
+    assert f"order={order.number}" in failures[0].getMessage()
+    assert "ConnectionRefusedError" in failures[0].getMessage()
+
+    # The mail server is back: the resend pass delivers it, once.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert order_confirmations_resend() == 1
+    assert order_confirmations_resend() == 0
+    assert len(mail.outbox) == 1
+    assert order.number in mail.outbox[0].subject
+
+
+def test_resend_skips_old_and_unpaid_orders():
+    old = OrderFactory(status=OrderStatus.PAID, paid_at=timezone.now() - timedelta(days=30))
+    OrderFactory(status=OrderStatus.PENDING)
+    recent = OrderFactory(status=OrderStatus.PAID, paid_at=timezone.now() - timedelta(hours=1))
+
+    assert order_confirmations_resend() == 1
+    assert [m.to for m in mail.outbox] == [[recent.email]]
+    old.refresh_from_db()
+    assert old.confirmation_sent_at is None
+
+
+@postgres_only
+def test_concurrent_senders_send_once(transactional_db):
+    """Eight processes (threads with their own connections) race for one order's email."""
+    order = OrderFactory(status=OrderStatus.PAID, paid_at=timezone.now())
+    barrier = threading.Barrier(8)
+    results: list[bool] = []
+
+    def send() -> None:
+        try:
+            barrier.wait()
+            results.append(order_confirmation_send(order_id=order.pk))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(results) == [False] * 7 + [True]
+    assert len(mail.outbox) == 1
