@@ -148,6 +148,13 @@ def order_apply_payment_intent(
                 f"the order total is {order.total_display}.",
                 cause=cause,
             )
+        if order.status == OrderStatus.CANCELED:
+            return order_flag_for_review(
+                order=order,
+                reason=f"Stripe took payment on {intent.get('id')} after the order was canceled: "
+                "fulfil it or refund it.",
+                cause=cause,
+            )
         return order_mark_paid(
             order=order, amount_received=payment_intent_amount_charged(intent), cause=cause
         )

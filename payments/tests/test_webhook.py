@@ -238,6 +238,17 @@ def test_amount_or_currency_mismatch_flags_and_never_marks_paid(post_webhook, or
     assert "flagged" in WebhookEvent.objects.get().note
 
 
+def test_payment_for_a_canceled_order_is_flagged_for_staff(post_webhook, order):
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.CANCELED)
+
+    post_webhook(payment_intent_event("payment_intent.succeeded", order))
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELED
+    assert order.needs_review
+    assert "after the order was canceled" in order.review_reason
+
+
 def test_charge_refunded_partial_then_full_without_double_counting(post_webhook, order):
     post_webhook(payment_intent_event("payment_intent.succeeded", order))
 
