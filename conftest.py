@@ -26,6 +26,15 @@ def stripe_emulator(localstripe, settings):
     return localstripe
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Every test starts with an empty cache: checkout rate-limit counters live there,
+    and the whole suite calls create-intent from the same 127.0.0.1."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def pytest_sessionfinish(session, exitstatus):
     """With FAIL_ON_SKIP=1 (CI), any skipped test fails the run."""
     if not os.environ.get("FAIL_ON_SKIP"):

@@ -97,6 +97,15 @@ DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 
 CACHES = {"default": env.cache_url_config(env.str("CACHE_URL", default="") or "locmemcache://")}
 
+# Card-testing defence on create-intent (payments/ratelimit.py): attempts
+# allowed per client IP and per session within the window; 0 = no limit.
+CHECKOUT_RATE_LIMIT_PER_IP = env.int("CHECKOUT_RATE_LIMIT_PER_IP", default=30)
+CHECKOUT_RATE_LIMIT_PER_SESSION = env.int("CHECKOUT_RATE_LIMIT_PER_SESSION", default=10)
+CHECKOUT_RATE_LIMIT_WINDOW = max(env.int("CHECKOUT_RATE_LIMIT_WINDOW", default=600), 1)
+# Reverse proxies in front of the app that append to X-Forwarded-For; 0 =
+# ignore the header (a client can write anything in it).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

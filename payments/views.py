@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from payments.exceptions import CheckoutUnavailable, PaymentError, PaymentRejected, StripeNotConfigured
 from payments.forms import CreateIntentForm
+from payments.ratelimit import RATE_LIMIT_MESSAGE, checkout_rate_limit
 from payments.services.confirmation import ConfirmationNotFound, confirmation_load, confirmation_order
 from payments.services.intents import checkout_start
 from payments.services.webhooks import WebhookRejected, stripe_event_process, stripe_event_verify
@@ -79,6 +80,11 @@ def create_intent(request: HttpRequest) -> JsonResponse:
     if request.method != "POST":
         response = json_error("Use POST to start a payment.", 405)
         response["Allow"] = "POST"
+        return response
+    retry_after = checkout_rate_limit(request)
+    if retry_after is not None:
+        response = json_error(RATE_LIMIT_MESSAGE, 429)
+        response["Retry-After"] = str(retry_after)
         return response
     try:
         data = json.loads(request.body or b"")
