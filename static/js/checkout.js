@@ -1,0 +1,192 @@
+// Checkout page: the Stripe Payment Element with deferred intent creation.
+//
+// On Pay: check the email, elements.submit(), ask the shop for a PaymentIntent
+// (POST config.createIntentUrl), then stripe.confirmPayment(), which sends the
+// shopper to config.returnUrl. The server prices the order; this script only
+// sends the book's slug and the email. Uses nothing of Stripe.js beyond
+// Stripe(), elements(), create("payment"), mount(), on("change"), submit() and
+// confirmPayment(), so the offline stand-in can implement the same subset.
+"use strict";
+
+(() => {
+  const MESSAGES = {
+    emailMissing: "Enter your email address so we can send your receipt.",
+    emailInvalid: "Enter a valid email address, like you@example.com.",
+    unreachable: "We could not reach the shop. Check your connection and try again.",
+    generic: "Something went wrong while starting your payment. Please try again.",
+    stripeMissing: "The payment form could not load. Check your connection and reload the page.",
+  };
+
+  const form = document.getElementById("payment-form");
+  const configNode = document.getElementById("checkout-config");
+  if (!form || !configNode) {
+    return; // payments not configured: the page explains why
+  }
+
+  const config = JSON.parse(configNode.textContent);
+  const emailInput = form.querySelector("#email");
+  const payButton = form.querySelector("#pay-button");
+  const messageBox = document.getElementById("payment-message");
+  const payLabel = payButton.textContent;
+  let busy = false;
+  let messageAbout = null; // "email" | "payment" | null: what the visible message refers to
+
+  function showMessage(text, about) {
+    messageBox.textContent = text;
+    messageBox.hidden = false;
+    messageAbout = about;
+  }
+
+  function clearMessage() {
+    messageBox.textContent = "";
+    messageBox.hidden = true;
+    messageAbout = null;
+  }
+
+  function setBusy(on) {
+    busy = on;
+    payButton.disabled = on;
+    payButton.textContent = on ? "Processing…" : payLabel;
+    emailInput.readOnly = on;
+    for (const node of [form, payButton]) {
+      if (on) {
+        node.setAttribute("aria-busy", "true");
+      } else {
+        node.removeAttribute("aria-busy");
+      }
+    }
+  }
+
+  function fail(text) {
+    showMessage(text || MESSAGES.generic, "payment");
+    setBusy(false);
+  }
+
+  function csrfToken() {
+    const input = form.querySelector('input[name="csrfmiddlewaretoken"]');
+    return input ? input.value : "";
+  }
+
+  // Returns {clientSecret} or {error: "<text a shopper can read>"}.
+  async function createIntent(email) {
+    let response;
+    try {
+      response = await fetch(config.createIntentUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "application/json",
+          "X-CSRFToken": csrfToken(),
+        },
+        body: JSON.stringify({ book: config.book, email }),
+      });
+    } catch {
+      return { error: MESSAGES.unreachable };
+    }
+    let data;
+    try {
+      data = await response.json();
+    } catch {
+      data = null; // a proxy's HTML error page, an empty body…
+    }
+    if (!data || typeof data !== "object") {
+      return { error: MESSAGES.unreachable };
+    }
+    if (!response.ok) {
+      return { error: typeof data.error === "string" && data.error ? data.error : MESSAGES.generic };
+    }
+    if (typeof data.clientSecret !== "string" || !data.clientSecret) {
+      return { error: MESSAGES.generic };
+    }
+    return { clientSecret: data.clientSecret };
+  }
+
+  function emailIsValid() {
+    if (emailInput.checkValidity()) {
+      return true;
+    }
+    const text = emailInput.validity.valueMissing ? MESSAGES.emailMissing : MESSAGES.emailInvalid;
+    showMessage(text, "email");
+    emailInput.setAttribute("aria-invalid", "true");
+    emailInput.focus();
+    return false;
+  }
+
+  if (typeof window.Stripe !== "function") {
+    showMessage(MESSAGES.stripeMissing, "stripe");
+    payButton.disabled = true;
+    return;
+  }
+
+  let stripe;
+  let elements;
+  try {
+    stripe = window.Stripe(config.publishableKey);
+    elements = stripe.elements({ mode: "payment", amount: config.amount, currency: config.currency });
+    const paymentElement = elements.create("payment");
+    paymentElement.mount("#payment-element");
+    paymentElement.on("change", (event) => {
+      // Once the shopper has fixed their payment details, the old error is stale.
+      if (event.complete && messageAbout === "payment" && !busy) {
+        clearMessage();
+      }
+    });
+  } catch {
+    showMessage(MESSAGES.stripeMissing, "stripe");
+    payButton.disabled = true;
+    return;
+  }
+  payButton.disabled = false;
+
+  emailInput.addEventListener("input", () => {
+    if (emailInput.hasAttribute("aria-invalid") && emailInput.checkValidity()) {
+      emailInput.removeAttribute("aria-invalid");
+      if (messageAbout === "email") {
+        clearMessage();
+      }
+    }
+  });
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (busy) {
+      return; // a double click or a second Enter: one payment attempt at a time
+    }
+    if (!emailIsValid()) {
+      return;
+    }
+    clearMessage();
+    setBusy(true);
+    try {
+      const submitted = await elements.submit();
+      if (submitted && submitted.error) {
+        fail(submitted.error.message);
+        return;
+      }
+      const intent = await createIntent(emailInput.value);
+      if (intent.error) {
+        fail(intent.error);
+        return;
+      }
+      const result = await stripe.confirmPayment({
+        elements,
+        clientSecret: intent.clientSecret,
+        confirmParams: { return_url: config.returnUrl },
+      });
+      // On success the browser is already on its way to the return URL; stay busy.
+      if (result && result.error) {
+        fail(result.error.message); // the server reuses the same order when the shopper retries
+      }
+    } catch {
+      fail(MESSAGES.generic);
+    }
+  });
+
+  // Coming back with the Back button restores the page from cache, possibly mid-payment.
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted && busy) {
+      setBusy(false);
+    }
+  });
+})();
