@@ -1,3 +1,6 @@
+import re
+
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -5,6 +8,17 @@ from django.urls import reverse
 from shop.money import format_money
 
 currency_validator = RegexValidator(r"^[a-z]{3}$", "Use a lowercase ISO 4217 code, e.g. usd.")
+COVER_PATH = re.compile(r"^[\w-]+(/[\w-]+)*\.(svg|png|jpe?g|webp)$")
+
+
+def validate_cover(path: str) -> None:
+    """A static image path that exists: a missing one would break every page showing it."""
+    from django.contrib.staticfiles import finders
+
+    if not COVER_PATH.match(path):
+        raise ValidationError("Use an image path under static/, e.g. covers/hamming.svg.")
+    if not finders.find(path):
+        raise ValidationError(f"No static file {path!r}: add it under static/ first.")
 
 
 class Book(models.Model):
@@ -21,6 +35,7 @@ class Book(models.Model):
     cover = models.CharField(
         max_length=200,
         blank=True,
+        validators=[validate_cover],
         help_text="Path of the cover image under static/, e.g. covers/hamming.svg",
     )
     is_active = models.BooleanField("active", default=True, help_text="Only active books are sold.")
