@@ -152,6 +152,8 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="").rstrip("/")
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+# `sync_payments` cancels unpaid orders (and their PaymentIntents) older than this; 0 = never.
+ORDER_ABANDON_AFTER_HOURS = env.int("ORDER_ABANDON_AFTER_HOURS", default=24)
 
 
 def _is_loopback_url(url: str) -> bool:

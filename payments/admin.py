@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from payments.admin_refunds import OrderRefundMixin, RefundInline
 from payments.models import WebhookEvent
 from payments.stripe_client import stripe_dashboard_url
 from shop.orders.admin import OrderAdmin, ReadOnlyInline
@@ -69,10 +70,10 @@ class WebhookEventInline(ReadOnlyInline):
     show_change_link = True
 
 
-class PaymentOrderAdmin(OrderAdmin):
-    """The order page, plus what only the payments app knows about."""
+class PaymentOrderAdmin(OrderRefundMixin, OrderAdmin):
+    """The order page, plus what only the payments app knows about (refunds: admin_refunds.py)."""
 
-    inlines = [*OrderAdmin.inlines, WebhookEventInline]
+    inlines = [*OrderAdmin.inlines, RefundInline, WebhookEventInline]
     readonly_fields = [*OrderAdmin.readonly_fields, "stripe_link"]
     fieldsets = [
         *OrderAdmin.fieldsets[:2],

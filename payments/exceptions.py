@@ -30,3 +30,19 @@ class PaymentRejected(PaymentError):
 
 class CheckoutUnavailable(PaymentError):
     """The order cannot be paid now (e.g. a payment is already under way)."""
+
+
+class RefundNotAllowed(PaymentError):
+    """Staff asked for a refund this order cannot take (amount, status, stale page)."""
+
+    message = "This order cannot be refunded."
+
+
+class RefundFailed(PaymentError):
+    """Stripe refused the refund, or could not be asked (outage). `message` is for staff."""
+
+    message = "Stripe did not refund this order."
+
+
+class RefundUnconfirmed(RefundFailed):
+    """Stripe did not answer: the refund may or may not exist. Resending it is safe."""

@@ -1,5 +1,8 @@
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
+from shop.money import format_money
 from shop.orders.models import Order
 
 
@@ -35,3 +38,61 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.stripe_event_id}"
+
+
+class RefundStatus(models.TextChoices):
+    """A refund's status as Stripe reports it."""
+
+    PENDING = "pending", "Pending"
+    REQUIRES_ACTION = "requires_action", "Requires action"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+class Refund(models.Model):
+    """A refund of (part of) an order's payment: asked for by staff, or made on Stripe.
+
+    The row is written before Stripe is asked (status pending, no Stripe id
+    yet), so a request whose answer never arrived is still on record and is
+    resolved by `sync_payments`. Made outside the shop (Stripe dashboard), it
+    is created from the webhook with no `created_by`.
+    """
+
+    Status = RefundStatus
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    stripe_refund_id = models.CharField(
+        "Stripe refund id", max_length=255, unique=True, null=True, blank=True
+    )
+    amount = models.PositiveIntegerField("amount (minor units)")
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    reason = models.TextField(blank=True)
+    failure_reason = models.TextField(blank=True, help_text="Why Stripe refused it, or could not be asked.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=255, unique=True, null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("refund_order", "Can refund orders")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(condition=Q(status__in=RefundStatus.values), name="refund_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.stripe_refund_id or f"refund #{self.pk} (not confirmed by Stripe)"
+
+    @property
+    def amount_display(self) -> str:
+        return format_money(self.amount, self.currency)
+
+    @property
+    def is_confirmed(self) -> bool:
+        """Stripe has answered with an id for it."""
+        return bool(self.stripe_refund_id)

@@ -225,7 +225,7 @@ def test_order_money_and_status_are_read_only(admin_client):
 
 def _empty_inline_management_forms() -> dict:
     data = {}
-    for prefix in ["items", "status_changes", "webhook_events"]:
+    for prefix in ["items", "status_changes", "refunds", "webhook_events"]:
         data.update(
             {
                 f"{prefix}-TOTAL_FORMS": "0",

@@ -20,12 +20,9 @@ from django.utils import timezone
 
 from payments.models import WebhookEvent
 from payments.services.intents import order_apply_payment_intent
+from payments.services.refunds import refund_record_from_stripe
 from shop.orders.models import Order
-from shop.orders.services import (
-    order_attach_payment_intent,
-    order_flag_for_review,
-    order_record_refunded_total,
-)
+from shop.orders.services import order_attach_payment_intent, order_flag_for_review
 
 logger = logging.getLogger(__name__)
 
@@ -243,15 +240,44 @@ def _on_charge_refunded(event: dict, charge: dict) -> HandlerResult:
             cause=f"stripe event {event['id']}",
         )
         return HandlerResult(Outcome.PROCESSED, order=order, note="Refund currency differs: flagged.")
-    order = order_record_refunded_total(
+    # The charge's amount_refunded is cumulative; the refunds it lists (older API
+    # versions list them) get rows, so refunds made on the dashboard are seen.
+    listed = charge.get("refunds") if isinstance(charge.get("refunds"), dict) else {}
+    order = refund_record_from_stripe(
         order=order,
-        amount_refunded=int(charge.get("amount_refunded") or 0),
+        refunds=[r for r in listed.get("data") or [] if isinstance(r, dict) and r.get("id")],
+        charge_amount_refunded=int(charge.get("amount_refunded") or 0),
         cause=f"stripe event {event['id']} ({event['type']})",
     )
     return HandlerResult(Outcome.PROCESSED, order=order)
 
 
+def _on_refund_event(event: dict, refund: dict) -> HandlerResult:
+    """refund.created / refund.updated / refund.failed / charge.refund.updated."""
+    order = _order_for_refund(event, refund)
+    if order is None:
+        return HandlerResult(Outcome.IGNORED, note="No order of ours has this refund's PaymentIntent.")
+    order = refund_record_from_stripe(
+        order=order, refunds=[refund], cause=f"stripe event {event['id']} ({event['type']})"
+    )
+    return HandlerResult(Outcome.PROCESSED, order=order)
+
+
+def _order_for_refund(event: dict, refund: dict) -> Order | None:
+    intent_id = _payment_intent_id_of(event)
+    if intent_id:
+        return Order.objects.filter(payment_intent_id=intent_id).first()
+    metadata = refund.get("metadata") or {}
+    order_id = str(metadata.get("order_id") or "")
+    if not order_id.isdigit():
+        return None
+    return Order.objects.filter(pk=int(order_id), number=metadata.get("order_number")).first()
+
+
 EVENT_HANDLERS: dict[str, Callable[[dict, dict], HandlerResult]] = {
     **dict.fromkeys(EVENT_OUTCOMES, _on_payment_intent_event),
     "charge.refunded": _on_charge_refunded,
+    **dict.fromkeys(
+        ["refund.created", "refund.updated", "refund.failed", "charge.refund.updated"], _on_refund_event
+    ),
 }

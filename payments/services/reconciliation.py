@@ -1,0 +1,219 @@
+"""Reconciliation: catch up with Stripe when webhooks were missed, late or failed.
+
+Used by `manage.py sync_payments`. Each order is read from Stripe and changed
+through the same services as webhooks (`order_apply_payment_intent`, which
+locks the order row for each change), so a run is safe to repeat and to
+overlap with webhook deliveries; no lock is held while Stripe answers.
+Stripe being unreachable stops the run (the next one carries on).
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from payments.exceptions import PaymentError, PaymentProviderUnavailable, PaymentRejected, StripeNotConfigured
+from payments.models import Refund, RefundStatus, WebhookEvent
+from payments.services.intents import (
+    order_apply_payment_intent,
+    payment_intent_outcome,
+    payment_intent_retrieve,
+)
+from payments.services.refunds import refund_refresh
+from payments.services.webhooks import stripe_event_process
+from payments.stripe_client import stripe_call
+from shop.orders.models import Order, OrderStatus
+from shop.orders.services import order_mark_canceled
+
+logger = logging.getLogger(__name__)
+
+CAUSE = "sync_payments"
+# Orders whose payment may have moved on Stripe without us hearing of it.
+SYNCED_STATUSES = (OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.FAILED)
+# Unpaid orders that are canceled once abandoned (a processing payment is left to finish).
+ABANDONABLE_STATUSES = (OrderStatus.PENDING, OrderStatus.FAILED)
+# PaymentIntent statuses Stripe lets us cancel.
+CANCELABLE_INTENT_STATUSES = {
+    "requires_payment_method",
+    "requires_confirmation",
+    "requires_action",
+    "requires_capture",
+}
+
+
+@dataclass
+class SyncStep:
+    changed: bool
+    text: str
+
+
+@dataclass
+class SyncSummary:
+    checked: int = 0
+    changed: int = 0
+    failed: int = 0
+    aborted: str = ""
+
+    def line(self) -> str:
+        return f"checked {self.checked}, changed {self.changed}, failed {self.failed}"
+
+
+def orders_to_sync(*, older_than: timedelta, order_number: str | None = None) -> QuerySet[Order]:
+    """Unsettled orders created more than `older_than` ago (or just the one named, as it is)."""
+    if order_number:
+        return Order.objects.filter(number=order_number)
+    cutoff = timezone.now() - older_than
+    return Order.objects.filter(status__in=SYNCED_STATUSES, created_at__lt=cutoff).order_by("created_at")
+
+
+def refunds_to_sync(*, older_than: timedelta, order_number: str | None = None) -> QuerySet[Refund]:
+    """Refunds still pending here: Stripe never answered, or has not settled them yet."""
+    refunds = Refund.objects.filter(status__in=(RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION))
+    if order_number:
+        return refunds.filter(order__number=order_number).select_related("order")
+    cutoff = timezone.now() - older_than
+    return refunds.filter(created_at__lt=cutoff).select_related("order").order_by("created_at")
+
+
+def webhook_events_failed(*, order_number: str | None = None) -> QuerySet[WebhookEvent]:
+    events = WebhookEvent.objects.filter(outcome=WebhookEvent.Outcome.FAILED).order_by("received_at")
+    if order_number:
+        intent_ids = Order.objects.filter(number=order_number).values("payment_intent_id")
+        return events.filter(payment_intent_id__in=intent_ids)
+    return events
+
+
+def order_sync(*, order: Order, abandon_before: datetime | None = None, dry_run: bool = False) -> SyncStep:
+    """Apply the order's PaymentIntent as Stripe has it; cancel it if abandoned before `abandon_before`."""
+    order.refresh_from_db()  # a webhook may have moved it since the run started
+    abandoned = (
+        abandon_before is not None
+        and order.status in ABANDONABLE_STATUSES
+        and order.created_at < abandon_before
+    )
+    before = (order.status, order.needs_review)
+    if not order.payment_intent_id:
+        if not abandoned:
+            return SyncStep(False, f"unchanged ({order.status}, no PaymentIntent yet)")
+        if dry_run:
+            return SyncStep(True, f"would cancel ({order.status}, abandoned, no PaymentIntent)")
+        order = order_mark_canceled(order=order, cause=f"{CAUSE}: abandoned")
+        return _order_step(before, order, "abandoned, no PaymentIntent")
+    intent = payment_intent_retrieve(payment_intent_id=order.payment_intent_id)
+    outcome = payment_intent_outcome(intent)
+    if dry_run:
+        verb = "would cancel" if abandoned and outcome in ("open", "failed") else "Stripe says"
+        return SyncStep(False, f"{verb} ({order.status}; PaymentIntent {intent['status']})")
+    order = order_apply_payment_intent(order=order, intent=intent, cause=CAUSE)
+    if abandoned and order.status in ABANDONABLE_STATUSES and outcome in ("open", "failed"):
+        intent = payment_intent_cancel_abandoned(payment_intent_id=order.payment_intent_id)
+        order = order_apply_payment_intent(order=order, intent=intent, cause=f"{CAUSE}: abandoned")
+        return _order_step(before, order, f"abandoned; PaymentIntent {intent['status']}")
+    return _order_step(before, order, f"PaymentIntent {intent['status']}")
+
+
+def _order_step(before: tuple[str, bool], order: Order, detail: str) -> SyncStep:
+    if (order.status, order.needs_review) == before:
+        return SyncStep(False, f"unchanged ({order.status}; {detail})")
+    flagged = ", flagged for review" if order.needs_review and not before[1] else ""
+    return SyncStep(True, f"{before[0]} -> {order.status}{flagged} ({detail})")
+
+
+def payment_intent_cancel_abandoned(*, payment_intent_id: str) -> dict:
+    """Cancel an abandoned PaymentIntent on Stripe; the intent as Stripe has it afterwards.
+
+    If the shopper paid in the meantime Stripe refuses to cancel: the intent
+    is read again, so the caller applies the payment instead.
+    """
+    try:
+        return stripe_call(
+            "payment_intent.cancel",
+            lambda client: client.v1.payment_intents.cancel(payment_intent_id),
+        )
+    except PaymentRejected:
+        intent = payment_intent_retrieve(payment_intent_id=payment_intent_id)
+        if intent["status"] in CANCELABLE_INTENT_STATUSES:
+            raise
+        return intent
+
+
+def refund_sync(*, refund: Refund, dry_run: bool = False) -> SyncStep:
+    if dry_run:
+        state = "confirmed" if refund.is_confirmed else "not confirmed by Stripe"
+        return SyncStep(False, f"would check ({refund.status}, {state})")
+    before = refund.status
+    changed = refund_refresh(refund=refund)
+    return SyncStep(changed, f"{before} -> {refund.status}" if changed else f"unchanged ({refund.status})")
+
+
+def webhook_event_replay(*, event: WebhookEvent, dry_run: bool = False) -> SyncStep:
+    """Process a stored event whose processing failed again, exactly as the webhook view does."""
+    if dry_run:
+        return SyncStep(False, "would replay")
+    outcome = stripe_event_process(event=event.payload)
+    return SyncStep(outcome != "duplicate", f"replayed: {outcome}")
+
+
+def payments_sync(
+    *,
+    older_than: timedelta,
+    abandon_after: timedelta | None,
+    order_number: str | None = None,
+    replay_failed_events: bool = False,
+    dry_run: bool = False,
+    report: Callable[[str], None] = logger.info,
+) -> SyncSummary:
+    """One reconciliation run: failed events (if asked), unsettled orders, pending refunds.
+
+    Stops at the first sign that Stripe is unreachable (`summary.aborted` says why).
+    """
+    summary = SyncSummary()
+    abandon_before = timezone.now() - abandon_after if abandon_after else None
+    steps: list[tuple[str, Callable[[], SyncStep]]] = []
+    if replay_failed_events:
+        steps += [
+            (f"event {e.stripe_event_id} ({e.type})", partial(webhook_event_replay, event=e, dry_run=dry_run))
+            for e in webhook_events_failed(order_number=order_number)
+        ]
+    steps += [
+        (
+            f"order {o.number}",
+            partial(order_sync, order=o, abandon_before=abandon_before, dry_run=dry_run),
+        )
+        for o in orders_to_sync(older_than=older_than, order_number=order_number)
+    ]
+    steps += [
+        (
+            f"refund {r.stripe_refund_id or '#' + str(r.pk)} (order {r.order.number})",
+            partial(refund_sync, refund=r, dry_run=dry_run),
+        )
+        for r in refunds_to_sync(older_than=older_than, order_number=order_number)
+    ]
+    for label, step in steps:
+        summary.checked += 1
+        try:
+            result = step()
+        except (PaymentProviderUnavailable, StripeNotConfigured) as exc:
+            summary.failed += 1
+            summary.aborted = (
+                "STRIPE_SECRET_KEY is not set"
+                if isinstance(exc, StripeNotConfigured)
+                else "no answer, a 5xx error or rate limiting"
+            )
+            report(f"{label}: FAILED, Stripe unavailable; stopping")
+            break
+        except Exception as exc:  # one bad record must not stop the others
+            summary.failed += 1
+            logger.exception("sync_payments_failed item=%s", label)
+            report(
+                f"{label}: FAILED ({exc.message if isinstance(exc, PaymentError) else type(exc).__name__})"
+            )
+            continue
+        summary.changed += result.changed
+        report(f"{label}: {result.text}")
+    logger.info("sync_payments_done %s aborted=%s", summary.line(), bool(summary.aborted))
+    return summary
