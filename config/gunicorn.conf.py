@@ -1,0 +1,58 @@
+"""Gunicorn in production: `gunicorn -c config/gunicorn.conf.py config.wsgi`.
+
+Every value comes from the environment (or `.env`, read the same way as the
+Django settings read it), so one file serves every host.
+"""
+
+import multiprocessing
+import os
+import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))  # so `config.*` imports whatever directory gunicorn starts in
+
+import environ  # noqa: E402
+
+from config.logging import logging_config  # noqa: E402
+
+env = environ.Env()
+ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    env.read_env(ENV_FILE)
+
+wsgi_app = "config.wsgi:application"
+chdir = str(BASE_DIR)
+bind = [f"{env.str('HOST', default='0.0.0.0')}:{env.int('PORT', default=8000)}"]
+
+# Sync workers: each handles one request at a time; a call to Stripe blocks
+# only its own worker. The usual 2 x cores + 1 keeps the CPUs busy.
+workers = int(env.str("WEB_CONCURRENCY", default="") or multiprocessing.cpu_count() * 2 + 1)
+# Longer than the worst Stripe call (STRIPE_TIMEOUT_SECONDS x retries), so a
+# slow Stripe answers the shopper with a clear 503 instead of a killed worker.
+timeout = env.int("GUNICORN_TIMEOUT", default=60)
+# On SIGTERM (a deploy), finish the requests under way before exiting.
+graceful_timeout = env.int("GUNICORN_GRACEFUL_TIMEOUT", default=30)
+keepalive = 5
+# Recycle workers now and then, so a slow leak never grows unbounded.
+max_requests = 1000
+max_requests_jitter = max_requests // 10
+
+# Which proxies may set X-Forwarded-Proto/-For for gunicorn (comma separated;
+# "*" only when nothing but the load balancer can reach this port).
+forwarded_allow_ips = env.str("FORWARDED_ALLOW_IPS", default="127.0.0.1,::1")
+
+# Access log on stdout, errors on stderr, through the app's logging setup
+# (LOG_FORMAT plain or json, secrets masked). The access line has the path
+# without its query string and no Referer: both can carry a PaymentIntent's
+# client secret (the success page's URL).
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+logconfig_dict = logging_config(
+    level=env.str("LOG_LEVEL", default="INFO"), log_format=env.str("LOG_FORMAT", default="plain")
+)
+
+# Gunicorn 27's runtime control socket (one fixed path per user) is not used:
+# without it, several instances on one host never fight over that path.
+control_socket_disable = True
