@@ -16,13 +16,14 @@ from shop.orders.models import Order, OrderStatus
 
 @pytest.fixture
 def webhooks_to_live_server(stripe_emulator, live_server, settings):
-    stripe_emulator.register_webhook(
-        url=f"{live_server.url}{reverse('payments:webhook')}", secret=settings.STRIPE_WEBHOOK_SECRET
-    )
-    return stripe_emulator
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    stripe_emulator.register_webhook(url=f"{live_server.url}{reverse('payments:webhook')}", secret=secret)
+    yield stripe_emulator
+    # The live server outlives this test: later tests' payments must not reach it.
+    stripe_emulator.register_webhook(url="http://127.0.0.1:9/after-the-test/", secret=secret)
 
 
-def wait_for_status(order: Order, status: str, timeout: float = 10) -> Order:
+def wait_for_status(order: Order, status: str, timeout: float = 20) -> Order:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         order.refresh_from_db()
