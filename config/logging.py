@@ -13,6 +13,7 @@ values of SECRET_SETTINGS and database passwords, wherever they appear.
 import json
 import logging
 import re
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -156,16 +157,37 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class StdStreamHandler(logging.StreamHandler):
+    """Writes to sys.stderr or sys.stdout as they are at each write.
+
+    A plain StreamHandler keeps the stream it was configured with; test
+    runners and tools that swap (and close) sys.stderr would leave it writing
+    to a closed file.
+    """
+
+    def __init__(self, stream_name: str = "stderr"):
+        self.stream_name = stream_name
+        super().__init__()
+
+    @property
+    def stream(self):
+        return getattr(sys, self.stream_name)
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass  # always the current sys stream
+
+
 def logging_config(*, level: str = "INFO", log_format: str = "plain") -> dict:
     """The dictConfig for Django (settings.LOGGING) and gunicorn (logconfig_dict)."""
     if log_format not in LOG_FORMATS:
         raise ImproperlyConfigured(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {log_format!r}.")
     formatter = {"()": "config.logging.JsonFormatter"} if log_format == "json" else {"format": PLAIN_FORMAT}
 
-    def handler(stream: str) -> dict:
+    def handler(stream_name: str) -> dict:
         return {
-            "class": "logging.StreamHandler",
-            "stream": stream,
+            "class": "config.logging.StdStreamHandler",
+            "stream_name": stream_name,
             "formatter": "main",
             "filters": ["redact_secrets"],
         }
@@ -176,7 +198,7 @@ def logging_config(*, level: str = "INFO", log_format: str = "plain") -> dict:
         "filters": {"redact_secrets": {"()": "config.logging.RedactSecretsFilter"}},
         "formatters": {"main": formatter},
         # Application and error logs to stderr, access logs to stdout.
-        "handlers": {"console": handler("ext://sys.stderr"), "access": handler("ext://sys.stdout")},
+        "handlers": {"console": handler("stderr"), "access": handler("stdout")},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             # Replaces Django's default handlers (unfiltered) with the root's.

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.logging import JsonFormatter, RedactSecretsFilter, logging_config, message_fields, redact
+from config.logging import (
+    JsonFormatter,
+    RedactSecretsFilter,
+    StdStreamHandler,
+    logging_config,
+    message_fields,
+    redact,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -156,7 +163,11 @@ def test_no_handler_in_this_process_logs_unfiltered():
     loggers = [logging.getLogger(), *[logging.getLogger(name) for name in logging.root.manager.loggerDict]]
     handlers = {h for logger in loggers for h in getattr(logger, "handlers", [])}
     # pytest's capture handlers and libraries' NullHandlers aside:
-    ours = [h for h in handlers if type(h).__module__ == "logging" and not isinstance(h, logging.NullHandler)]
+    ours = [
+        h
+        for h in handlers
+        if not type(h).__module__.startswith("_pytest") and type(h) is not logging.NullHandler
+    ]
     assert ours, "no handler found"
     for handler in ours:
         assert any(isinstance(f, RedactSecretsFilter) for f in handler.filters), handler
@@ -200,3 +211,16 @@ def test_log_format_json_in_a_configured_process(tmp_path):
     assert lines[2]["message"] == "smtp password=[REDACTED]"
     assert lines[3]["message"] == "secret_key [REDACTED]"  # configured secrets, even bare
     assert_no_secret(result.stderr)
+
+
+def test_handlers_follow_sys_stderr_when_it_is_swapped(monkeypatch):
+    """A tool that swaps and closes sys.stderr (a test runner's capture) never breaks logging."""
+    handler = StdStreamHandler("stderr")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    handler.emit(logging.makeLogRecord({"msg": "one"}))
+    first.close()
+    monkeypatch.setattr(sys, "stderr", second)
+    handler.emit(logging.makeLogRecord({"msg": "two"}))
+    assert second.getvalue() == "two\n"

@@ -10,11 +10,14 @@ Exactly once: before sending, a conditional UPDATE claims the order
 claim, so two concurrent deliveries never both send.
 
 When the mail server fails, the claim is released again (and the failure
-logged with the order number): the order stays paid, and
-`order_confirmations_resend` (run by `sync_payments`, or by hand) sends it on
-a later pass. A process killed between the claim and the hand-off to the mail
-server leaves the order marked as sent without an email: we prefer that rare
-miss to ever emailing a shopper twice.
+logged with the order number): the order stays paid, and the next thing that
+sees it paid sends it (a redelivered webhook, the shopper reloading the
+success page: `order_mark_paid` schedules a send for a paid order whose
+confirmation is missing), or `order_confirmations_resend`, for orders paid in
+the last few days (call it from the reconciliation job). A process killed
+between the claim and the hand-off to the mail server leaves the order marked
+as sent without an email: we prefer that rare miss to ever emailing a shopper
+twice.
 """
 
 import logging

@@ -99,7 +99,10 @@ def order_mark_paid(*, order: Order, amount_received: int, cause: str) -> Order:
     with transaction.atomic(savepoint=False):
         current = _order_lock(order)
         if current.status == S.PAID or current.paid_at is not None:
-            return current  # already paid: nothing to redo (and no second email)
+            if current.status == S.PAID and current.confirmation_sent_at is None:
+                # Its confirmation failed earlier (mail server down): try again.
+                transaction.on_commit(partial(order_confirmation_send, order_id=current.pk), robust=True)
+            return current  # already paid: nothing to redo
         paid = _order_apply(
             current,
             to_status=S.PAID,

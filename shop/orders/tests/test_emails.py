@@ -199,6 +199,27 @@ def test_failing_mail_server_keeps_the_order_paid_and_logs(
     assert order.number in mail.outbox[0].subject
 
 
+def test_a_later_sighting_of_the_paid_order_retries_a_failed_send(
+    client, post_webhook, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    order = OrderFactory()
+    intent = succeeded_intent(order)
+    monkeypatch.setattr(stripe_client, "http_client_factory", lambda: FakeStripeHTTPClient(intent))
+    settings.EMAIL_BACKEND = f"{__name__}.SMTPDownBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        post_webhook(succeeded_event(intent, "evt_email_retry"))
+    assert mail.outbox == []
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    query = {"payment_intent": intent["id"], "payment_intent_client_secret": intent["client_secret"]}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(reverse("payments:success"), query).status_code == 200  # the shopper reloads
+        assert client.get(reverse("payments:success"), query).status_code == 200
+        post_webhook(succeeded_event(intent, "evt_email_retry_2"))
+    assert len(mail.outbox) == 1
+    assert order.number in mail.outbox[0].subject
+
+
 def test_resend_skips_old_and_unpaid_orders():
     old = OrderFactory(status=OrderStatus.PAID, paid_at=timezone.now() - timedelta(days=30))
     OrderFactory(status=OrderStatus.PENDING)
