@@ -92,7 +92,7 @@ def gunicorn_settings(monkeypatch, **env: str) -> dict:
 
 
 def test_gunicorn_config_defaults(monkeypatch):
-    config = gunicorn_settings(monkeypatch, WEB_CONCURRENCY="")  # empty, as in .env.example
+    config = gunicorn_settings(monkeypatch, WEB_CONCURRENCY="")  # set but empty: the default
     assert config["bind"] == ["0.0.0.0:8000"]
     assert config["workers"] == multiprocessing.cpu_count() * 2 + 1
     assert config["timeout"] >= 40  # longer than a Stripe call with its retries

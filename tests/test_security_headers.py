@@ -189,3 +189,14 @@ def test_inline_code_finder_finds_what_csp_blocks():
         '<a href="javascript:void(0)">'
     )
     assert len(finder.blocked) == 5
+
+
+def test_debug_error_pages_stay_readable(client, settings):
+    """Django's technical 404/500 pages (DEBUG only) are inline-styled: no CSP on them."""
+    settings.DEBUG = True
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Content-Security-Policy" not in response
+    assert "Permissions-Policy" not in response
+    settings.DEBUG = False
+    assert "Content-Security-Policy" in client.get("/no-such-page/")
