@@ -26,6 +26,7 @@ from payments.services.intents import (
 from payments.services.refunds import refund_refresh
 from payments.services.webhooks import stripe_event_process
 from payments.stripe_client import stripe_call
+from shop.orders.emails import order_confirmations_resend
 from shop.orders.models import Order, OrderStatus
 from shop.orders.services import order_mark_canceled
 
@@ -215,5 +216,9 @@ def payments_sync(
             continue
         summary.changed += result.changed
         report(f"{label}: {result.text}")
+    if not dry_run:
+        resent = order_confirmations_resend()
+        if resent:
+            report(f"confirmation emails sent that had failed before: {resent}")
     logger.info("sync_payments_done %s aborted=%s", summary.line(), bool(summary.aborted))
     return summary

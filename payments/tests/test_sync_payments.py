@@ -251,3 +251,15 @@ def test_an_unconfirmed_refund_stripe_never_received_is_marked_failed(mailoutbox
     assert emulator_refunds(order.payment_intent_id) == []
     order.refresh_from_db()
     assert (order.status, order.amount_refunded) == (OrderStatus.PAID, 0)
+
+
+def test_confirmation_emails_that_failed_before_are_sent(mailoutbox):
+    paid = OrderFactory(status=OrderStatus.PAID, paid_at=timezone.now(), confirmation_sent_at=None)
+
+    output = sync()
+
+    assert [message.to for message in mailoutbox] == [[paid.email]]
+    assert "confirmation emails sent that had failed before: 1" in output
+    paid.refresh_from_db()
+    assert paid.confirmation_sent_at is not None
+    assert "failed before" not in sync()  # sent once

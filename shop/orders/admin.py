@@ -55,9 +55,23 @@ class OrderAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "paid_at",
+        "confirmation_sent_at",
     ]
     fieldsets = [
-        (None, {"fields": ["number", "status", "email", "created_at", "updated_at", "paid_at"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "number",
+                    "status",
+                    "email",
+                    "created_at",
+                    "updated_at",
+                    "paid_at",
+                    "confirmation_sent_at",
+                ]
+            },
+        ),
         ("Money", {"fields": ["total", "received", "refunded", "currency"]}),
         ("Payment", {"fields": ["payment_intent_id", "failure_message"]}),
         ("Review", {"fields": ["needs_review", "review_reason"]}),
