@@ -1,0 +1,179 @@
+"""`make run`: the shop on http://127.0.0.1:8000, with or without a Stripe account.
+
+With STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY both empty (the default
+.env) it runs in offline mode: it starts the local Stripe emulator
+(tools/emulator.py), points the app at it, registers the app's webhook
+endpoint with it and stops it when the server stops. With real test keys it
+uses Stripe and prints the `stripe listen` command to forward webhooks.
+
+Settings come from the environment and `.env`, exactly as config/settings.py
+reads them: django-environ's read_env never overrides a variable that is
+already set, so the environment wins over the file.
+"""
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import environ
+
+from tools.emulator import EMULATOR_PUBLISHABLE_KEY, EMULATOR_SECRET_KEY, emulator_start
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST, PORT = "127.0.0.1", 8000
+WEBHOOK_PATH = "/payments/webhook/"
+TEST_CARDS = """\
+  Test cards (any future expiry, any 3-digit CVC):
+    4242 4242 4242 4242  succeeds
+    4000 0000 0000 0341  is declined
+    4000 0027 6000 3184  asks for (simulated) 3-D Secure"""
+
+
+def say(message: str = "") -> None:
+    print(message, flush=True)
+
+
+def read_env_file() -> environ.Env:
+    env_file = os.environ.get("ENV_FILE", str(ROOT / ".env"))
+    if env_file and Path(env_file).is_file():
+        environ.Env.read_env(env_file)  # existing environment variables win
+    return environ.Env()
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as runserver does
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def start_offline_emulator():
+    """Start the emulator and point this process's environment (and Django's) at it."""
+    log_dir = ROOT / ".localstripe"
+    log_dir.mkdir(exist_ok=True)
+    emulator = emulator_start(log_path=log_dir / "localstripe.log")
+    webhook_secret = "whsec_" + secrets.token_hex(24)
+    os.environ.update(
+        STRIPE_API_BASE=emulator.url,
+        STRIPE_SECRET_KEY=EMULATOR_SECRET_KEY,
+        STRIPE_PUBLISHABLE_KEY=EMULATOR_PUBLISHABLE_KEY,
+        STRIPE_WEBHOOK_SECRET=webhook_secret,
+    )
+    emulator.register_webhook(url=f"http://{HOST}:{PORT}{WEBHOOK_PATH}", secret=webhook_secret)
+    return emulator
+
+
+def prepare_database() -> None:
+    """Migrate, load the books once, and on a fresh DEBUG database create a staff login."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connections
+
+    from shop.catalog.models import Book
+
+    call_command("migrate", interactive=False, verbosity=1)
+    if not Book.objects.exists():  # never clobber the catalog staff have edited
+        call_command("loaddata", "books", verbosity=1)
+    users = get_user_model().objects
+    if settings.DEBUG and not users.exists():
+        password = secrets.token_urlsafe(12)
+        users.create_superuser("admin", "admin@stripe-press.test", password)
+        say(f"\nCreated the staff user 'admin' with password: {password}  (shown once; keep it)")
+    elif not users.exists():
+        say("\nNo staff user yet: create one with `.venv/bin/python manage.py createsuperuser`.")
+    connections.close_all()
+
+
+def run_server() -> int:
+    """runserver in its own process group, so stopping it also stops its autoreloader child."""
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}"], cwd=ROOT, start_new_session=True
+    )
+
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        say("\nStopping…")
+        return 0
+    finally:
+        stop_process_group(server)
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Stop runserver and its autoreloader child, which can outlive its parent."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            process.poll()  # reap our child, or it lingers in the group as a zombie
+            os.killpg(process.pid, 0)  # ProcessLookupError once the whole group is gone
+            time.sleep(0.1)
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt  # same clean shutdown as Ctrl-C
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    env = read_env_file()
+    secret_key = env.str("STRIPE_SECRET_KEY", default="")
+    publishable_key = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+    debug = env.bool("DEBUG", default=False)
+    offline = not secret_key and not publishable_key
+
+    if bool(secret_key) != bool(publishable_key):
+        say("Set both STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY (real Stripe test mode),")
+        say("or leave both empty to use the local Stripe emulator. Check .env and your environment.")
+        return 1
+    if offline and not debug:
+        say("Offline mode (no Stripe keys) needs DEBUG=True: the Stripe.js stand-in only loads in DEBUG.")
+        say("Set DEBUG=True in .env, or set real Stripe test keys.")
+        return 1
+    if not port_is_free(HOST, PORT):
+        say(f"Port {PORT} on {HOST} is already in use (another `make run`?). Stop that process first.")
+        return 1
+
+    emulator = start_offline_emulator() if offline else None
+    try:
+        prepare_database()
+        from django.conf import settings
+
+        say(f"\nShop:  http://{HOST}:{PORT}/")
+        say(f"Admin: http://{HOST}:{PORT}/{settings.ADMIN_URL}")
+        if emulator:
+            say(f"\nOffline mode: payments go to the local Stripe emulator at {emulator.url}")
+            say("(log: .localstripe/localstripe.log). No real payments, no Stripe account needed.")
+            say(TEST_CARDS)
+        elif settings.STRIPE_API_BASE:
+            say(f"\nUsing the Stripe API at {settings.STRIPE_API_BASE} with the keys from your settings.")
+        else:
+            say("\nUsing Stripe with your keys. To receive webhooks locally, run in another terminal:")
+            say(f"    stripe listen --forward-to localhost:{PORT}{WEBHOOK_PATH}")
+            say("and set STRIPE_WEBHOOK_SECRET in .env to the whsec_… secret it prints (then restart).")
+        say()
+        return run_server()
+    finally:
+        if emulator:
+            emulator.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
