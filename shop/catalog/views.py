@@ -3,23 +3,23 @@ from django.db.utils import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from shop.catalog.selectors import book_get_active, book_list_active
 
 
-@require_GET
+@require_safe
 def book_list(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/book_list.html", {"books": book_list_active()})
 
 
-@require_GET
+@require_safe
 def book_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "catalog/book_detail.html", {"book": book_get_active(slug=slug)})
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database answers, 503 otherwise (for load balancers)."""
     try:

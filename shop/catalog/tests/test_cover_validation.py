@@ -25,3 +25,10 @@ def test_a_cover_must_be_an_existing_static_image(cover, message):
 def test_the_seed_covers_are_valid():
     BookFactory.build(cover="covers/making-of-prince-of-persia.svg").full_clean()
     BookFactory.build(cover="").full_clean()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/", "/healthz"])
+def test_load_balancers_may_check_with_head(client, url):
+    response = client.head(url)
+    assert response.status_code == 200

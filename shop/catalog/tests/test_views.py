@@ -138,4 +138,4 @@ def test_storefront_refuses_non_get_methods(client, method, path):
     BookFactory(slug="a-real-book")
     response = getattr(client, method)(path)
     assert response.status_code == 405
-    assert response["Allow"] == "GET"
+    assert response["Allow"] == "GET, HEAD"
