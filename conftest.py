@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from payments.tests.fakes import stripe_outage  # noqa: F401  (fixture for every test package)
 from tools.emulator import emulator_start
 
 TEST_OUTPUT = Path(__file__).resolve().parent / "test-output"

@@ -1,6 +1,5 @@
 import pytest
 
-from payments.tests.fakes import stripe_outage  # noqa: F401  (fixture)
 from shop.catalog.tests.factories import BookFactory
 
 

@@ -4,15 +4,8 @@ The emulator ignores idempotency keys, so "one refund on Stripe" here is
 proved by our own locking alone.
 """
 
-import json
-import threading
-
 import pytest
-from django.conf import settings
-from django.db import connections
-from django.test import Client
 
-from conftest import stripe_signature_header
 from payments.models import Refund
 from payments.services.refunds import refund_create
 from payments.tests.events import charge_refunded_event
@@ -24,45 +17,9 @@ from payments.tests.refund_helpers import (
     staff_user,
 )
 from shop.orders.models import OrderStatus
-from tests.postgres import postgres_only
+from tests.postgres import postgres_only, run_at_once, webhook_delivery
 
 pytestmark = pytest.mark.usefixtures("stripe_emulator")
-
-
-def run_at_once(*calls) -> list:
-    """Run each call in its own thread (own database connection), all released together."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index: int, call) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # reported to the test, which checks what it expects
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
-def deliver(event: dict):
-    def post() -> str:
-        payload = json.dumps(event)
-        response = Client().post(
-            "/payments/webhook/",
-            data=payload,
-            content_type="application/json",
-            HTTP_STRIPE_SIGNATURE=stripe_signature_header(payload, settings.STRIPE_WEBHOOK_SECRET),
-        )
-        return response.json().get("outcome", response.status_code)
-
-    return post
 
 
 def refund(order, amount: int, user, **kwargs):
@@ -76,7 +33,7 @@ def test_a_refund_and_its_charge_refunded_webhook_at_once_count_it_once(transact
         order = paid_order_on_emulator(total_amount=2300)
 
         made, outcome = run_at_once(
-            refund(order, 700, clerk), deliver(charge_refunded_event(order, amount_refunded=700))
+            refund(order, 700, clerk), webhook_delivery(charge_refunded_event(order, amount_refunded=700))
         )
 
         assert isinstance(made, Refund), made
@@ -93,7 +50,9 @@ def test_our_refund_and_a_dashboard_refund_webhook_at_once_add_up(transactional_
     order = paid_order_on_emulator(total_amount=2300)
     dashboard = emulator_refund_create(order.payment_intent_id, 500)
 
-    made, outcome = run_at_once(refund(order, 700, clerk), deliver(refund_event("refund.created", dashboard)))
+    made, outcome = run_at_once(
+        refund(order, 700, clerk), webhook_delivery(refund_event("refund.created", dashboard))
+    )
 
     assert isinstance(made, Refund), made
     assert outcome == "processed"

@@ -5,58 +5,26 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-from django.db import connection, connections
-from django.test import Client
+from django.db import connection
 
-from conftest import stripe_signature_header
 from payments.models import WebhookEvent
 from payments.tests.events import payment_intent_event
 from shop.orders.models import OrderStatus, OrderStatusChange
 from shop.orders.tests.factories import OrderFactory
-from tests.postgres import postgres_only
+from tests.postgres import postgres_only, run_at_once, webhook_delivery
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def deliver_concurrently(events: list[dict], secret: str) -> list[int | str]:
-    """POST each event from its own thread (own DB connection), all at once."""
-    barrier = threading.Barrier(len(events))
-    results: list[int | str] = [0] * len(events)
-
-    def deliver(index: int, event: dict) -> None:
-        payload = json.dumps(event)
-        try:
-            barrier.wait()
-            response = Client().post(
-                "/payments/webhook/",
-                data=payload,
-                content_type="application/json",
-                HTTP_STRIPE_SIGNATURE=stripe_signature_header(payload, secret),
-            )
-            results[index] = response.status_code
-            if response.status_code == 200:
-                results[index] = response.json()["outcome"]
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=deliver, args=(i, e)) for i, e in enumerate(events)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
-
-
 @postgres_only
-def test_the_same_event_delivered_eight_times_at_once_is_processed_once(transactional_db, settings):
+def test_the_same_event_delivered_eight_times_at_once_is_processed_once(transactional_db):
     order = OrderFactory()
     event = payment_intent_event("payment_intent.succeeded", order)
 
-    results = deliver_concurrently([event] * 8, settings.STRIPE_WEBHOOK_SECRET)
+    results = run_at_once(*[webhook_delivery(event)] * 8)
 
     assert sorted(results) == ["duplicate"] * 7 + ["processed"]
     record = WebhookEvent.objects.get()
@@ -67,7 +35,7 @@ def test_the_same_event_delivered_eight_times_at_once_is_processed_once(transact
 
 
 @postgres_only
-def test_conflicting_events_at_once_end_paid_whatever_the_order(transactional_db, settings):
+def test_conflicting_events_at_once_end_paid_whatever_the_order(transactional_db):
     for _ in range(3):
         order = OrderFactory()
         events = [
@@ -76,7 +44,7 @@ def test_conflicting_events_at_once_end_paid_whatever_the_order(transactional_db
             payment_intent_event("payment_intent.succeeded", order),
         ]
 
-        results = deliver_concurrently(events, settings.STRIPE_WEBHOOK_SECRET)
+        results = run_at_once(*map(webhook_delivery, events))
 
         assert results == ["processed"] * 3
         order.refresh_from_db()

@@ -1,25 +1,21 @@
 """The order confirmation email: content, exactly once, and a failing mail server."""
 
-import json
 import logging
-import threading
 from datetime import timedelta
 
 import pytest
-import stripe
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
-from payments import stripe_client
+from payments.tests.events import payment_intent_object, stripe_event
 from shop.catalog.tests.factories import BookFactory
 from shop.orders.emails import order_confirmation_send, order_confirmations_resend
-from shop.orders.models import Order, OrderItem, OrderStatus
+from shop.orders.models import OrderItem, OrderStatus
 from shop.orders.services import order_mark_paid, order_mark_processing
 from shop.orders.tests.factories import OrderFactory
-from tests.postgres import postgres_only
+from tests.postgres import postgres_only, run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -31,43 +27,8 @@ class SMTPDownBackend(BaseEmailBackend):
         raise ConnectionRefusedError("SMTP server at mail.example.com:587 refused the connection")
 
 
-class FakeStripeHTTPClient(stripe.HTTPClient):
-    """Answers every Stripe call with one PaymentIntent (stripe-python's pluggable seam)."""
-
-    name = "fake"
-
-    def __init__(self, intent: dict):
-        super().__init__()
-        self.intent = intent
-
-    def request(self, method, url, headers, post_data=None, *, _usage=None):
-        return json.dumps(self.intent), 200, {}
-
-    def close(self):
-        pass
-
-
-def succeeded_intent(order: Order) -> dict:
-    return {
-        "id": order.payment_intent_id,
-        "object": "payment_intent",
-        "amount": order.total_amount,
-        "amount_received": order.total_amount,
-        "currency": order.currency,
-        "status": "succeeded",
-        "client_secret": f"{order.payment_intent_id}_secret_emailtest",
-        "metadata": {"order_id": str(order.pk), "order_number": order.number},
-    }
-
-
-def succeeded_event(intent: dict, event_id: str) -> dict:
-    return {
-        "id": event_id,
-        "object": "event",
-        "type": "payment_intent.succeeded",
-        "livemode": False,
-        "data": {"object": intent},
-    }
+def paid_event(intent: dict, event_id: str) -> dict:
+    return stripe_event("payment_intent.succeeded", intent, event_id=event_id)
 
 
 @pytest.fixture
@@ -105,15 +66,15 @@ def test_confirmation_content(two_book_order, django_capture_on_commit_callbacks
 
 
 def test_sent_once_whoever_sees_the_payment_first(
-    client, post_webhook, monkeypatch, django_capture_on_commit_callbacks
+    client, post_webhook, stripe_outage, django_capture_on_commit_callbacks
 ):
     """Webhook, then success page, then a redelivery and a second event: one email."""
     order = OrderFactory(email="grace@example.com")
-    intent = succeeded_intent(order)
-    monkeypatch.setattr(stripe_client, "http_client_factory", lambda: FakeStripeHTTPClient(intent))
+    intent = payment_intent_object(order)
+    stripe_outage((200, intent))  # Stripe answers with this intent
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        assert post_webhook(succeeded_event(intent, "evt_email_1")).status_code == 200
+        assert post_webhook(paid_event(intent, "evt_email_1")).status_code == 200
     assert len(callbacks) == 1
     assert len(mail.outbox) == 1
 
@@ -121,8 +82,8 @@ def test_sent_once_whoever_sees_the_payment_first(
     query = {"payment_intent": intent["id"], "payment_intent_client_secret": intent["client_secret"]}
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.get(success_url, query)
-        assert post_webhook(succeeded_event(intent, "evt_email_1")).status_code == 200
-        assert post_webhook(succeeded_event(intent, "evt_email_2")).status_code == 200
+        assert post_webhook(paid_event(intent, "evt_email_1")).status_code == 200
+        assert post_webhook(paid_event(intent, "evt_email_2")).status_code == 200
     assert response.status_code == 200
     assert order.number in response.content.decode()
     assert callbacks == []  # already paid: nothing scheduled
@@ -131,16 +92,16 @@ def test_sent_once_whoever_sees_the_payment_first(
 
 
 def test_success_page_first_then_webhook(
-    client, post_webhook, monkeypatch, django_capture_on_commit_callbacks
+    client, post_webhook, stripe_outage, django_capture_on_commit_callbacks
 ):
     order = OrderFactory()
-    intent = succeeded_intent(order)
-    monkeypatch.setattr(stripe_client, "http_client_factory", lambda: FakeStripeHTTPClient(intent))
+    intent = payment_intent_object(order)
+    stripe_outage((200, intent))  # Stripe answers with this intent
     query = {"payment_intent": intent["id"], "payment_intent_client_secret": intent["client_secret"]}
 
     with django_capture_on_commit_callbacks(execute=True):
         assert client.get(reverse("payments:success"), query).status_code == 200
-        assert post_webhook(succeeded_event(intent, "evt_email_3")).status_code == 200
+        assert post_webhook(paid_event(intent, "evt_email_3")).status_code == 200
         assert client.get(reverse("payments:success"), query).status_code == 200
 
     assert len(mail.outbox) == 1
@@ -173,13 +134,13 @@ def test_failing_mail_server_keeps_the_order_paid_and_logs(
 ):
     settings.EMAIL_BACKEND = f"{__name__}.SMTPDownBackend"
     order = OrderFactory()
-    intent = succeeded_intent(order)
+    intent = payment_intent_object(order)
 
     with (
         caplog.at_level(logging.ERROR, logger="shop.orders.emails"),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        response = post_webhook(succeeded_event(intent, "evt_email_smtp_down"))
+        response = post_webhook(paid_event(intent, "evt_email_smtp_down"))
 
     assert response.status_code == 200
     assert response.json()["outcome"] == "processed"
@@ -200,14 +161,14 @@ def test_failing_mail_server_keeps_the_order_paid_and_logs(
 
 
 def test_a_later_sighting_of_the_paid_order_retries_a_failed_send(
-    client, post_webhook, settings, monkeypatch, django_capture_on_commit_callbacks
+    client, post_webhook, settings, stripe_outage, django_capture_on_commit_callbacks
 ):
     order = OrderFactory()
-    intent = succeeded_intent(order)
-    monkeypatch.setattr(stripe_client, "http_client_factory", lambda: FakeStripeHTTPClient(intent))
+    intent = payment_intent_object(order)
+    stripe_outage((200, intent))  # Stripe answers with this intent
     settings.EMAIL_BACKEND = f"{__name__}.SMTPDownBackend"
     with django_capture_on_commit_callbacks(execute=True):
-        post_webhook(succeeded_event(intent, "evt_email_retry"))
+        post_webhook(paid_event(intent, "evt_email_retry"))
     assert mail.outbox == []
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -215,7 +176,7 @@ def test_a_later_sighting_of_the_paid_order_retries_a_failed_send(
     with django_capture_on_commit_callbacks(execute=True):
         assert client.get(reverse("payments:success"), query).status_code == 200  # the shopper reloads
         assert client.get(reverse("payments:success"), query).status_code == 200
-        post_webhook(succeeded_event(intent, "evt_email_retry_2"))
+        post_webhook(paid_event(intent, "evt_email_retry_2"))
     assert len(mail.outbox) == 1
     assert order.number in mail.outbox[0].subject
 
@@ -235,21 +196,7 @@ def test_resend_skips_old_and_unpaid_orders():
 def test_concurrent_senders_send_once(transactional_db):
     """Eight processes (threads with their own connections) race for one order's email."""
     order = OrderFactory(status=OrderStatus.PAID, paid_at=timezone.now())
-    barrier = threading.Barrier(8)
-    results: list[bool] = []
-
-    def send() -> None:
-        try:
-            barrier.wait()
-            results.append(order_confirmation_send(order_id=order.pk))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=send) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = run_at_once(*[lambda: order_confirmation_send(order_id=order.pk)] * 8)
 
     assert sorted(results) == [False] * 7 + [True]
     assert len(mail.outbox) == 1
