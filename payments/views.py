@@ -31,8 +31,8 @@ SESSION_ORDER_IDS = "order_ids"
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
 
 
-def json_error(message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
+def json_error(message: str, status: int, **headers: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status, headers=headers)
 
 
 def session_order_ids(request: HttpRequest) -> list[int]:
@@ -78,14 +78,10 @@ def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
 def create_intent(request: HttpRequest) -> JsonResponse:
     """POST {"book": slug, "email": ...} -> {"clientSecret", "orderNumber"} or 4xx/5xx {"error"}."""
     if request.method != "POST":
-        response = json_error("Use POST to start a payment.", 405)
-        response["Allow"] = "POST"
-        return response
+        return json_error("Use POST to start a payment.", 405, Allow="POST")
     retry_after = checkout_rate_limit(request)
     if retry_after is not None:
-        response = json_error(RATE_LIMIT_MESSAGE, 429)
-        response["Retry-After"] = str(retry_after)
-        return response
+        return json_error(RATE_LIMIT_MESSAGE, 429, **{"Retry-After": str(retry_after)})
     try:
         data = json.loads(request.body or b"")
     except (UnicodeDecodeError, ValueError):
@@ -151,9 +147,7 @@ def payment_success(request: HttpRequest) -> HttpResponse:
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Stripe's deliveries. 400: not genuine; 200: stored (or duplicate); 500: retry later."""
     if request.method != "POST":
-        response = json_error("Webhooks are POSTed by Stripe.", 405)
-        response["Allow"] = "POST"
-        return response
+        return json_error("Webhooks are POSTed by Stripe.", 405, Allow="POST")
     try:
         event = stripe_event_verify(
             payload=request.body, signature=request.headers.get("Stripe-Signature", "")
