@@ -43,6 +43,9 @@ class WebhookEventAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -58,7 +61,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="payload")
     def pretty_payload(self, event: WebhookEvent) -> str:
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", json.dumps(event.payload, indent=2))
+        return format_html('<pre class="webhook-payload">{}</pre>', json.dumps(event.payload, indent=2))
 
 
 class WebhookEventInline(ReadOnlyInline):

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from config.security import content_security_policy
+from payments.models import WebhookEvent
 from shop.catalog.tests.factories import BookFactory
 from shop.orders.tests.factories import OrderFactory
 
@@ -157,6 +158,9 @@ def staff_client(admin_user):
 def test_admin_pages_carry_the_headers_and_work_under_the_csp(staff_client):
     """Django's admin uses static JS/CSS only; the policy needs no relaxation there."""
     order = OrderFactory()
+    event = WebhookEvent.objects.create(
+        stripe_event_id="evt_csp", type="payment_intent.succeeded", payload={"id": "evt_csp"}, order=order
+    )
     urls = [
         reverse("admin:index"),
         reverse("admin:orders_order_changelist"),
@@ -164,6 +168,7 @@ def test_admin_pages_carry_the_headers_and_work_under_the_csp(staff_client):
         reverse("admin:catalog_book_changelist"),
         reverse("admin:catalog_book_add"),
         reverse("admin:payments_webhookevent_changelist"),
+        reverse("admin:payments_webhookevent_change", args=[event.pk]),
     ]
     for url in urls:
         response = staff_client.get(url)
