@@ -28,6 +28,10 @@ class PaymentRejected(PaymentError):
     message = "Our payment provider refused this request. Nothing was charged."
 
 
+class StripeObjectMissing(PaymentRejected):
+    """Stripe has no such object (404): e.g. the keys now point at another account."""
+
+
 class CheckoutUnavailable(PaymentError):
     """The order cannot be paid now (e.g. a payment is already under way)."""
 

@@ -11,7 +11,12 @@ from typing import Any
 import stripe
 from django.conf import settings
 
-from payments.exceptions import PaymentProviderUnavailable, PaymentRejected, StripeNotConfigured
+from payments.exceptions import (
+    PaymentProviderUnavailable,
+    PaymentRejected,
+    StripeNotConfigured,
+    StripeObjectMissing,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +72,8 @@ def stripe_call(action: str, call: Callable[[stripe.StripeClient], Any]) -> dict
         )
         if status >= 500 or status in (0, 409):
             raise PaymentProviderUnavailable() from exc
+        if status == 404:
+            raise StripeObjectMissing() from exc
         raise PaymentRejected() from exc
     return result.to_dict()
 

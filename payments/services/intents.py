@@ -4,7 +4,7 @@ import logging
 
 from django.db import IntegrityError, transaction
 
-from payments.exceptions import CheckoutUnavailable
+from payments.exceptions import CheckoutUnavailable, StripeObjectMissing
 from payments.stripe_client import stripe_call
 from shop.catalog.models import Book
 from shop.money import format_money
@@ -95,7 +95,13 @@ def _payment_intent_for_order(order: Order) -> str | None:
             order_attach_payment_intent(order=locked, payment_intent_id=intent["id"])
             logger.info("payment_intent_created order=%s payment_intent=%s", locked.number, intent["id"])
             return intent["client_secret"]
-        intent = payment_intent_retrieve(payment_intent_id=locked.payment_intent_id)
+        try:
+            intent = payment_intent_retrieve(payment_intent_id=locked.payment_intent_id)
+        except StripeObjectMissing:
+            # Stripe no longer knows it (keys switched to another account, emulator
+            # restarted): this order can never be paid; open a fresh one.
+            order_mark_canceled(order=locked, cause="payment intent not found on Stripe")
+            return None
         if intent["status"] in CONFIRMABLE_STATUSES:
             return intent["client_secret"]
     # Stripe knows more than we do (paid, processing or canceled): catch up.

@@ -232,3 +232,17 @@ def test_query_budget_is_small_and_constant(client, book, stripe_emulator, asser
     with assert_max_queries(5):
         status, _ = post_json(client, {"book": book.slug, "email": "ada@example.com"})  # reuse
     assert status == 200
+
+
+def test_an_intent_stripe_no_longer_knows_gets_a_fresh_order(client, book, stripe_emulator):
+    # e.g. the keys now point at another account, or the local emulator restarted
+    _, first = post_json(client, {"book": book.slug, "email": "ada@example.com"})
+    Order.objects.update(payment_intent_id="pi_unknown_to_stripe")
+
+    status, second = post_json(client, {"book": book.slug, "email": "ada@example.com"})
+
+    assert status == 200
+    assert second["orderNumber"] != first["orderNumber"]
+    old = Order.objects.get(number=first["orderNumber"])
+    assert old.status == OrderStatus.CANCELED
+    assert old.status_changes.last().cause == "payment intent not found on Stripe"
