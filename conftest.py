@@ -27,6 +27,22 @@ def stripe_emulator(localstripe, settings):
     return localstripe
 
 
+@pytest.fixture
+def emulator_webhooks(stripe_emulator, live_server, settings):
+    """The emulator sends its signed events to this test's live server.
+
+    localstripe sends each event to every registered URL; registering under
+    one fixed name replaces the previous registration. The live server lives
+    for the whole session, so afterwards events still on their way
+    (localstripe waits a second) go to a closed port instead of into a later
+    test's database.
+    """
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    stripe_emulator.register_webhook(url=f"{live_server.url}/payments/webhook/", secret=secret)
+    yield stripe_emulator
+    stripe_emulator.register_webhook(url="http://127.0.0.1:9/after-the-test/", secret=secret)
+
+
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Every test starts with an empty cache: checkout rate-limit counters live there,

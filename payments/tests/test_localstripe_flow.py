@@ -14,15 +14,6 @@ from payments.models import WebhookEvent
 from shop.orders.models import Order, OrderStatus
 
 
-@pytest.fixture
-def webhooks_to_live_server(stripe_emulator, live_server, settings):
-    secret = settings.STRIPE_WEBHOOK_SECRET
-    stripe_emulator.register_webhook(url=f"{live_server.url}{reverse('payments:webhook')}", secret=secret)
-    yield stripe_emulator
-    # The live server outlives this test: later tests' payments must not reach it.
-    stripe_emulator.register_webhook(url="http://127.0.0.1:9/after-the-test/", secret=secret)
-
-
 def wait_for_status(order: Order, status: str, timeout: float = 20) -> Order:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -46,7 +37,7 @@ def start_payment(client, book) -> dict:
 
 @pytest.mark.django_db(transaction=True)
 def test_card_payment_is_marked_paid_by_the_emulators_webhook(
-    client, book, webhooks_to_live_server, pay_on_emulator
+    client, book, emulator_webhooks, pay_on_emulator
 ):
     started = start_payment(client, book)
     order = Order.objects.get(number=started["orderNumber"])
@@ -60,9 +51,7 @@ def test_card_payment_is_marked_paid_by_the_emulators_webhook(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_decline_then_retry_on_the_same_order_and_intent(
-    client, book, webhooks_to_live_server, pay_on_emulator
-):
+def test_decline_then_retry_on_the_same_order_and_intent(client, book, emulator_webhooks, pay_on_emulator):
     started = start_payment(client, book)
     order = Order.objects.get(number=started["orderNumber"])
 

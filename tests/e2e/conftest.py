@@ -62,25 +62,12 @@ def browser():
 
 
 @pytest.fixture
-def shop(live_server, stripe_emulator, settings):
-    """The live shop with its books, paid through the emulator, receiving its webhooks.
-
-    localstripe sends each event to every registered URL; registering under
-    the fixed default name replaces the previous test's registration. After
-    the test, events still on their way (localstripe waits a second before
-    sending) go to a closed port instead of landing in the next test. The
-    cache is cleared so earlier tests' checkouts count nowhere against the
-    per-IP rate limit (every test browses from 127.0.0.1).
-    """
-    from django.core.cache import cache
+def shop(live_server, emulator_webhooks):
+    """The live shop with its books, paid through the emulator, receiving its webhooks."""
     from django.core.management import call_command
 
-    cache.clear()
     call_command("loaddata", "books", verbosity=0)
-    secret = settings.STRIPE_WEBHOOK_SECRET
-    stripe_emulator.register_webhook(url=f"{live_server.url}/payments/webhook/", secret=secret)
-    yield live_server
-    stripe_emulator.register_webhook(url="http://127.0.0.1:9/after-the-test/", secret=secret)
+    return live_server
 
 
 @pytest.fixture
