@@ -76,48 +76,40 @@ class _Duplicate(Exception):
     pass
 
 
+HANDLED_OUTCOMES = (Outcome.PROCESSED, Outcome.IGNORED)
+
+
 def stripe_event_process(*, event: dict) -> str:
     """Store and apply a verified event. Returns its outcome, or "duplicate".
 
-    Raises (after recording the error) when applying it fails, so the caller
-    can answer 5xx and Stripe retries.
+    A new event is applied first and stored last, in one transaction: if a
+    concurrent delivery of the same event committed meanwhile, the unique
+    event id makes this insert fail and everything this attempt did rolls
+    back. Raises (after recording the error) when applying fails, so the
+    caller can answer 5xx and Stripe retries.
     """
     try:
-        if _event_already_handled(event["id"]):
+        stored_outcome = (
+            WebhookEvent.objects.filter(stripe_event_id=event["id"]).values_list("outcome", flat=True).first()
+        )
+        if stored_outcome in HANDLED_OUTCOMES:
             return _duplicate(event)
-        try:
-            with transaction.atomic():
-                try:
-                    record = WebhookEvent.objects.create(
-                        stripe_event_id=event["id"],
-                        type=event["type"],
-                        livemode=bool(event.get("livemode")),
-                        payload=event,
-                        payment_intent_id=_payment_intent_id_of(event),
-                    )
-                except IntegrityError as exc:
-                    raise _Duplicate() from exc
-                return _event_apply(record, event)
-        except _Duplicate:
-            pass
-        # Stored before (a failed attempt), or being stored right now by a
-        # concurrent delivery: the row lock waits for that one to finish.
+        if stored_outcome is None:
+            try:
+                with transaction.atomic():
+                    return _event_apply(event, record=None)
+            except _Duplicate:
+                pass
+        # Stored after a failed attempt, or just now by a concurrent delivery:
+        # the row lock waits for that one to finish.
         with transaction.atomic():
             record = WebhookEvent.objects.select_for_update().get(stripe_event_id=event["id"])
             if record.outcome in HANDLED_OUTCOMES:
                 return _duplicate(event)
-            return _event_apply(record, event)
+            return _event_apply(event, record=record)
     except Exception as exc:
         _event_record_failure(event, exc)
         raise
-
-
-HANDLED_OUTCOMES = (Outcome.PROCESSED, Outcome.IGNORED)
-
-
-def _event_already_handled(stripe_event_id: str) -> bool:
-    """The common duplicate, answered with one read and no lock."""
-    return WebhookEvent.objects.filter(stripe_event_id=stripe_event_id, outcome__in=HANDLED_OUTCOMES).exists()
 
 
 def _duplicate(event: dict) -> str:
@@ -125,19 +117,30 @@ def _duplicate(event: dict) -> str:
     return "duplicate"
 
 
-def _event_apply(record: WebhookEvent, event: dict) -> str:
+def _event_apply(event: dict, *, record: WebhookEvent | None) -> str:
+    """Run the event's handler, then store the event (new) or its new outcome (retry)."""
     handler = EVENT_HANDLERS.get(event["type"])
     if handler is None:
         result = HandlerResult(Outcome.IGNORED, note=f"Event type {event['type']} is not used by this shop.")
     else:
         result = handler(event, event["data"]["object"])
-    record.outcome = result.outcome
-    record.order = result.order
-    record.note = result.note
-    record.error = ""
-    record.attempts += 1
-    record.processed_at = timezone.now()
-    record.save(update_fields=["outcome", "order", "note", "error", "attempts", "processed_at"])
+    outcome = {
+        "outcome": result.outcome,
+        "order": result.order,
+        "note": result.note,
+        "error": "",
+        "processed_at": timezone.now(),
+    }
+    if record is None:
+        try:
+            record = WebhookEvent.objects.create(**_event_fields(event), attempts=1, **outcome)
+        except IntegrityError as exc:
+            raise _Duplicate() from exc
+    else:
+        for name, value in outcome.items():
+            setattr(record, name, value)
+        record.attempts += 1
+        record.save(update_fields=[*outcome, "attempts"])
     logger.info(
         "webhook_processed event=%s type=%s payment_intent=%s order=%s outcome=%s",
         record.stripe_event_id,
@@ -147,6 +150,16 @@ def _event_apply(record: WebhookEvent, event: dict) -> str:
         result.outcome,
     )
     return result.outcome
+
+
+def _event_fields(event: dict) -> dict:
+    return {
+        "stripe_event_id": event["id"],
+        "type": event["type"],
+        "livemode": bool(event.get("livemode")),
+        "payload": event,
+        "payment_intent_id": _payment_intent_id_of(event),
+    }
 
 
 def _event_record_failure(event: dict, exc: Exception) -> None:
@@ -161,14 +174,7 @@ def _event_record_failure(event: dict, exc: Exception) -> None:
         )
         if not updated:
             WebhookEvent.objects.create(
-                stripe_event_id=event["id"],
-                type=event["type"],
-                livemode=bool(event.get("livemode")),
-                payload=event,
-                payment_intent_id=_payment_intent_id_of(event),
-                outcome=Outcome.FAILED,
-                error=error,
-                attempts=1,
+                **_event_fields(event), outcome=Outcome.FAILED, error=error, attempts=1
             )
     except DatabaseError:
         logger.exception("webhook_failure_not_recorded event=%s", event.get("id"))

@@ -107,3 +107,24 @@ def test_a_worker_killed_mid_webhook_leaves_no_half_applied_state(transactional_
     assert response.json()["outcome"] == "processed"
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
+
+
+@postgres_only
+def test_webhook_query_budgets_with_djangos_own_counter(
+    transactional_db, post_webhook, django_assert_max_num_queries, django_assert_num_queries
+):
+    """On PostgreSQL, outside a test transaction, Django's own counter (BEGIN and
+    COMMIT included) sees what production runs."""
+    order = OrderFactory()
+    OrderFactory.create_batch(20)
+    processing = payment_intent_event("payment_intent.processing", order)
+    succeeded = payment_intent_event("payment_intent.succeeded", order)
+
+    with django_assert_max_num_queries(8):
+        assert post_webhook(processing).json()["outcome"] == "processed"
+    with django_assert_max_num_queries(1):
+        assert post_webhook(processing).json()["outcome"] == "duplicate"
+    # Paid: the same 8, then after COMMIT the confirmation email claims the
+    # order and reads it with its items (3).
+    with django_assert_max_num_queries(8 + 3):
+        assert post_webhook(succeeded).json()["outcome"] == "processed"
