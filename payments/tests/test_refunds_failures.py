@@ -12,11 +12,6 @@ from shop.orders.models import OrderStatus
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_emulator")]
 
 
-@pytest.fixture(autouse=True)
-def no_retries(settings):
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-
-
 @pytest.fixture
 def clerk():
     return staff_user()

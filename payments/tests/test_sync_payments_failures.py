@@ -14,11 +14,6 @@ from shop.orders.tests.factories import OrderFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_emulator")]
 
 
-@pytest.fixture(autouse=True)
-def no_retries(settings):
-    settings.STRIPE_MAX_NETWORK_RETRIES = 0
-
-
 @pytest.fixture
 def old_orders():
     orders = [OrderFactory(), OrderFactory()]
