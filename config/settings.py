@@ -5,23 +5,17 @@ secure defaults and refuses to start without a real SECRET_KEY.
 """
 
 import ipaddress
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.env import env_load
 from config.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
-# ENV_FILE="" disables the file (the test settings do, so a developer's .env
-# never leaks real keys into the suite).
-ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
-if ENV_FILE and Path(ENV_FILE).is_file():
-    env.read_env(ENV_FILE)
+env = env_load()
 
 DEBUG = env.bool("DEBUG", default=False)
 
