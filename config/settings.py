@@ -257,9 +257,10 @@ _CSP = {
         "frame-ancestors": [NONE],
     }
 }
-CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)
-CONTENT_SECURITY_POLICY = None if CSP_REPORT_ONLY else _CSP
-CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP if CSP_REPORT_ONLY else None
+# (Not a setting named CSP_*: django-csp 4 takes those for 3.x leftovers.)
+_csp_report_only = env.bool("CSP_REPORT_ONLY", default=False)
+CONTENT_SECURITY_POLICY = None if _csp_report_only else _CSP
+CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP if _csp_report_only else None
 CSRF_FAILURE_VIEW = "payments.views.csrf_failure"
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
