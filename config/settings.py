@@ -239,28 +239,27 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
-# Content-Security-Policy (django-csp; the same shape as Django 6's built-in
-# SECURE_CSP, so moving to Django 6 is a rename). Nothing inline, no Stripe
-# origin: the checkout page adds Stripe's (payments/csp.py). Report-only sends
-# the policy without enforcing it (browsers log what it would block).
-# Permissions-Policy: config/security.py.
-_CSP = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF],
-        "connect-src": [SELF],
-        "img-src": [SELF, "data:"],
-        "style-src": [SELF],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-    }
+# Content-Security-Policy (django-csp). _csp_directives has the shape of Django
+# 6's built-in SECURE_CSP, so moving to Django 6 is `SECURE_CSP = _csp_directives`
+# (and SECURE_CSP_REPORT_ONLY). Nothing inline, no Stripe origin: the checkout
+# page adds Stripe's (payments/csp.py). Report-only sends the policy without
+# enforcing it (browsers log what it would block). Permissions-Policy:
+# config/security.py.
+_csp_directives = {
+    "default-src": [SELF],
+    "script-src": [SELF],
+    "connect-src": [SELF],
+    "img-src": [SELF, "data:"],
+    "style-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
 }
-# (Not a setting named CSP_*: django-csp 4 takes those for 3.x leftovers.)
+# (Lower-case names: django-csp 4 reports upper-case CSP_* settings as 3.x leftovers.)
 _csp_report_only = env.bool("CSP_REPORT_ONLY", default=False)
-CONTENT_SECURITY_POLICY = None if _csp_report_only else _CSP
-CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP if _csp_report_only else None
+CONTENT_SECURITY_POLICY = None if _csp_report_only else {"DIRECTIVES": _csp_directives}
+CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _csp_directives} if _csp_report_only else None
 CSRF_FAILURE_VIEW = "payments.views.csrf_failure"
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -235,3 +235,18 @@ def test_postgres_gives_up_connecting_after_a_few_seconds(tmp_path):
     assert 0 < db["OPTIONS"]["connect_timeout"] <= 10
     db = database(tmp_path, DATABASE_URL="postgres://shop@127.0.0.1/stripe_press", DB_CONNECT_TIMEOUT="2")
     assert db["OPTIONS"]["connect_timeout"] == 2
+
+
+# --- content security policy --------------------------------------------------------------
+
+
+def test_csp_report_only_sends_the_same_policy_unenforced(tmp_path):
+    names = ["CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY"]
+    enforced = settings_values(tmp_path, names, DEBUG="True")
+    report_only = settings_values(tmp_path, names, DEBUG="True", CSP_REPORT_ONLY="True")
+    assert enforced["CONTENT_SECURITY_POLICY_REPORT_ONLY"] is None
+    assert enforced["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["script-src"] == ["'self'"]
+    assert report_only == {
+        "CONTENT_SECURITY_POLICY": None,
+        "CONTENT_SECURITY_POLICY_REPORT_ONLY": enforced["CONTENT_SECURITY_POLICY"],
+    }
