@@ -216,5 +216,7 @@ def logging_config(*, level: str = "INFO", log_format: str = "plain") -> dict:
             "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
             # stripe-python logs two INFO lines per API call; its warnings still show.
             "stripe": {"level": "WARNING"},
+            # django-axes: its failed-sign-in and lockout lines are warnings; its INFO is chatter.
+            "axes": {"level": "WARNING"},
         },
     }

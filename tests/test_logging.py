@@ -158,8 +158,9 @@ def test_a_request_in_extra_is_its_method_and_path_never_its_query():
     assert_no_secret(json_stream.getvalue() + plain_stream.getvalue())
 
 
-def test_the_stripe_library_logs_warnings_only():
+def test_chatty_libraries_log_warnings_only():
     assert logging_config()["loggers"]["stripe"]["level"] == "WARNING"
+    assert logging_config()["loggers"]["axes"]["level"] == "WARNING"
 
 
 def test_every_configured_handler_redacts():
