@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format clean
+.PHONY: run test screenshots lint format clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -23,6 +23,10 @@ run: $(STAMP) .env
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
+
+## screenshots: retake docs/screenshots/*.png for the README (real Chromium, the emulator)
+screenshots: $(STAMP)
+	$(VENV)/bin/pytest tests/e2e/readme_screenshots.py -q -p no:cacheprovider
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

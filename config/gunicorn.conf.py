@@ -1,25 +1,20 @@
 """Gunicorn in production: `gunicorn -c config/gunicorn.conf.py config.wsgi`.
 
-Every value comes from the environment (or `.env`, read the same way as the
-Django settings read it), so one file serves every host.
+Every value comes from the environment (or `.env`, read by config/env.py as
+the Django settings read it), so one file serves every host.
 """
 
 import multiprocessing
-import os
 import sys
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))  # so `config.*` imports whatever directory gunicorn starts in
 
-import environ  # noqa: E402
-
+from config.env import env_load  # noqa: E402
 from config.logging import logging_config  # noqa: E402
 
-env = environ.Env()
-ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
-if ENV_FILE and Path(ENV_FILE).is_file():
-    env.read_env(ENV_FILE)
+env = env_load()
 
 wsgi_app = "config.wsgi:application"
 chdir = str(BASE_DIR)

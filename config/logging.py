@@ -1,20 +1,22 @@
 """Logging for the web app and gunicorn: plain or JSON lines, secrets always masked.
 
-Log lines keep the project's shape, "event key=value ...". With
-LOG_FORMAT=json each record becomes one JSON object per line: time, level,
-logger, message, the event name and its key=value pairs, plus any `extra`
-fields. A redaction filter on every handler masks secrets (Stripe secret and
+A log call names its event in the message and passes its fields in `extra=`:
+`logger.info("webhook_processed", extra={"event_id": ..., "outcome": ...})`.
+The plain format (the default) writes them after the message as ` key=value`,
+so a console stays readable; LOG_FORMAT=json (python-json-logger) writes one
+JSON object per line: time, level, logger, message and the fields.
+
+A redaction filter on every handler masks secrets (Stripe secret and
 restricted keys, webhook signing secrets, PaymentIntent client secrets,
 Authorization headers, passwords in URLs) in the message, its arguments, the
 `extra` fields and tracebacks, whichever logger wrote them; so are the configured
 values of SECRET_SETTINGS and database passwords, wherever they appear.
 """
 
-import json
+import datetime
 import logging
 import re
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -48,11 +50,12 @@ SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 # Attributes every LogRecord has; anything else came from `extra`.
-_RECORD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 # `extra` fields named like these are masked whole.
 _SENSITIVE_KEY = re.compile(r"auth|secret|passw|token|api_key|signature", re.IGNORECASE)
-_KEY_VALUE = re.compile(r"(?:^|\s)([a-z_][a-z0-9_]*)=(\"[^\"]*\"|\S*)")
-_EVENT = re.compile(r"^([a-z][a-z0-9_]*)(?:\s|$)")
+# Django's own extras on django.server / django.request lines: the message
+# already says them, so the plain format leaves them out.
+_PLAIN_SKIPS = frozenset({"request", "server_time"})
 
 
 # Settings whose values are masked wherever they appear, even without a telltale prefix.
@@ -78,6 +81,28 @@ def redact(text: str) -> str:
     return text
 
 
+def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The fields a call passed in `extra=`."""
+    return {
+        key: value
+        for key, value in vars(record).items()
+        if key not in RECORD_ATTRIBUTES and not key.startswith("_")
+    }
+
+
+def json_default(value: Any) -> Any:
+    """How a field that is not a JSON type is written: as masked text.
+
+    A request (Django's django.request / django.server extras) is its method
+    and path, never its query string (the success page's carries a client secret).
+    """
+    if isinstance(value, datetime.date | datetime.time):  # the `time` field among them
+        return value.isoformat()
+    if hasattr(value, "method") and hasattr(value, "path"):
+        return f"{value.method} {value.path}"
+    return redact(str(value))
+
+
 class RedactSecretsFilter(logging.Filter):
     """Masks secrets in the record before any handler formats it.
 
@@ -95,66 +120,44 @@ class RedactSecretsFilter(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
+            # Formatters then write the masked text instead of formatting the exception again.
+            record.exc_info = None
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
-        for key, value in list(vars(record).items()):
-            if key in _RECORD_ATTRIBUTES or not isinstance(value, str):
-                continue
-            setattr(record, key, REDACTED if _SENSITIVE_KEY.search(key) else redact(value))
+        for key, value in extra_fields(record).items():
+            if _SENSITIVE_KEY.search(key):
+                setattr(record, key, REDACTED)
+            elif isinstance(value, str):
+                setattr(record, key, redact(value))
         return True
 
 
-def message_fields(message: str) -> dict[str, str]:
-    """The leading event name and the key=value pairs of a log message.
-
-    "webhook_processed event=evt_1 outcome=processed" ->
-    {"event_name": "webhook_processed", "event": "evt_1", "outcome": "processed"}
-    """
-    fields: dict[str, str] = {}
-    match = _EVENT.match(message)
-    if match:
-        fields["event_name"] = match.group(1)
-    for key, value in _KEY_VALUE.findall(message):
-        fields.setdefault(key, value[1:-1] if value.startswith('"') and value.endswith('"') else value)
-    return fields
+def _plain_value(value: Any) -> str:
+    text = json_default(value) if not isinstance(value, str | int | float | bool | type(None)) else str(value)
+    return f'"{text}"' if not text or any(char.isspace() or char == "=" for char in text) else text
 
 
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if hasattr(value, "method") and hasattr(value, "path"):  # a request: never its query string
-        return f"{value.method} {value.path}"
-    return redact(str(value))
+class PlainFormatter(logging.Formatter):
+    """`time LEVEL logger event k=v k=v`: the `extra` fields after the message, for a console."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        fields = "".join(
+            f" {key}={_plain_value(value)}"
+            for key, value in extra_fields(record).items()
+            if key not in _PLAIN_SKIPS
+        )
+        return super().formatMessage(record) + fields
 
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, then the fields."""
-
-    reserved = ("time", "level", "logger", "message", "exception", "stack")
-
-    def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
-        entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": message,
-        }
-        extra = {
-            key: _jsonable(value)
-            for key, value in vars(record).items()
-            if key not in _RECORD_ATTRIBUTES and not key.startswith("_")
-        }
-        for key, value in {**message_fields(message), **extra}.items():
-            if key not in self.reserved:
-                entry.setdefault(key, value)
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self.formatException(record.exc_info)
-        if record.exc_text:
-            entry["exception"] = record.exc_text
-        if record.stack_info:
-            entry["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+# python-json-logger, with the field names log collectors expect.
+JSON_FORMATTER = {
+    "()": "pythonjsonlogger.json.JsonFormatter",
+    "fmt": "%(levelname)s %(name)s %(message)s",
+    "rename_fields": {"levelname": "level", "name": "logger", "exc_info": "exception", "stack_info": "stack"},
+    "timestamp": "time",
+    "json_default": "ext://config.logging.json_default",
+    "json_ensure_ascii": False,
+}
 
 
 class StdStreamHandler(logging.StreamHandler):
@@ -182,7 +185,11 @@ def logging_config(*, level: str = "INFO", log_format: str = "plain") -> dict:
     """The dictConfig for Django (settings.LOGGING) and gunicorn (logconfig_dict)."""
     if log_format not in LOG_FORMATS:
         raise ImproperlyConfigured(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {log_format!r}.")
-    formatter = {"()": "config.logging.JsonFormatter"} if log_format == "json" else {"format": PLAIN_FORMAT}
+    formatter = (
+        JSON_FORMATTER
+        if log_format == "json"
+        else {"()": "config.logging.PlainFormatter", "fmt": PLAIN_FORMAT}
+    )
 
     def handler(stream_name: str) -> dict:
         return {
@@ -207,5 +214,9 @@ def logging_config(*, level: str = "INFO", log_format: str = "plain") -> dict:
             "django.db.backends": {"level": "INFO"},
             "gunicorn.error": {"handlers": ["console"], "level": level, "propagate": False},
             "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+            # stripe-python logs two INFO lines per API call; its warnings still show.
+            "stripe": {"level": "WARNING"},
+            # django-axes: its failed-sign-in and lockout lines are warnings; its INFO is chatter.
+            "axes": {"level": "WARNING"},
         },
     }

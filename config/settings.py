@@ -5,23 +5,19 @@ secure defaults and refuses to start without a real SECRET_KEY.
 """
 
 import ipaddress
-import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from config.env import env_load
 from config.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
-# ENV_FILE="" disables the file (the test settings do, so a developer's .env
-# never leaks real keys into the suite).
-ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
-if ENV_FILE and Path(ENV_FILE).is_file():
-    env.read_env(ENV_FILE)
+env = env_load()
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -52,6 +48,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "csp",
+    "axes",
     "shop.catalog",
     "shop.orders",
     "payments",
@@ -59,7 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.security.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -98,6 +99,24 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=600))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+# Seconds to wait for the database to accept a connection (and answer its
+# start-up) before failing: a database that hangs never holds a worker for long.
+DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=5)
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _db_options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default takes concurrent requests (a webhook while a
+    # success page loads): WAL lets readers run beside the one writer, a
+    # writer waits up to `timeout` seconds for the lock instead of failing at
+    # once with "database is locked", and IMMEDIATE transactions take the
+    # write lock when they begin, so two of them never deadlock on an upgrade.
+    _db_options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+    _db_options.setdefault("transaction_mode", "IMMEDIATE")
+    _db_options.setdefault("timeout", 20)
+# /healthz gives up on a query after this many seconds (PostgreSQL's
+# statement_timeout) and answers 503.
+HEALTHZ_TIMEOUT_SECONDS = env.int("HEALTHZ_TIMEOUT_SECONDS", default=2)
 
 CACHES = {"default": env.cache_url_config(env.str("CACHE_URL", default="") or "locmemcache://")}
 
@@ -111,6 +130,26 @@ CHECKOUT_RATE_LIMIT_WINDOW = max(env.int("CHECKOUT_RATE_LIMIT_WINDOW", default=6
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Admin login brute-force protection (django-axes): after LOGIN_FAILURE_LIMIT
+# failed sign-ins, that username and that client address are each locked out
+# for LOGIN_LOCKOUT_MINUTES. Every failure is logged and recorded; staff see
+# the records (and can lift a lockout) in the admin under "Axes".
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# One admin row per failed sign-in (Axes › Access failures), not only the counters.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_TEMPLATE = "axes/locked_out.html"
+# Failure log lines name the username and address tried (never the password).
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+# The client address the way the checkout rate limit reads it (NUM_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "payments.ratelimit.client_ip"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -168,14 +207,27 @@ def _is_loopback_url(url: str) -> bool:
         return False
 
 
+STRIPE_API_HOST = "https://api.stripe.com"
 # Offline mode: a local emulator in DEBUG. The checkout page then loads the
 # project's Stripe.js stand-in and every page shows a test-mode banner.
 STRIPE_OFFLINE_MODE = DEBUG and bool(STRIPE_API_BASE) and _is_loopback_url(STRIPE_API_BASE)
+if not DEBUG and STRIPE_API_BASE not in ("", STRIPE_API_HOST) and not _is_loopback_url(STRIPE_API_BASE):
+    # Anything else would receive the secret key and land in the checkout's CSP.
+    raise ImproperlyConfigured(
+        f"STRIPE_API_BASE={STRIPE_API_BASE!r} is not allowed with DEBUG off: leave it empty "
+        f"(Stripe's API), set it to {STRIPE_API_HOST}, or to a loopback URL (a local emulator)."
+    )
 if STRIPE_API_BASE and not _is_loopback_url(STRIPE_API_BASE) and not STRIPE_API_BASE.startswith("https://"):
     raise ImproperlyConfigured("STRIPE_API_BASE must be empty, an https URL, or a loopback URL.")
+# The Stripe.js stand-in (static_dev/js/stripe-standin.js) is a static file only
+# in offline mode: a production collectstatic never finds it.
+if STRIPE_OFFLINE_MODE:
+    STATICFILES_DIRS.append(BASE_DIR / "static_dev")
 
 # --- Security ---------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe the health check over plain HTTP: answer, not 301.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 # The header only allows preloading; enrolling is a manual step at hstspreload.org.
@@ -187,9 +239,27 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
-# Content-Security-Policy and Permissions-Policy: config/security.py. Report-only
-# sends the policy without enforcing it (browsers log what it would block).
-CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)
+# Content-Security-Policy (django-csp). _csp_directives has the shape of Django
+# 6's built-in SECURE_CSP, so moving to Django 6 is `SECURE_CSP = _csp_directives`
+# (and SECURE_CSP_REPORT_ONLY). Nothing inline, no Stripe origin: the checkout
+# page adds Stripe's (payments/csp.py). Report-only sends the policy without
+# enforcing it (browsers log what it would block). Permissions-Policy:
+# config/security.py.
+_csp_directives = {
+    "default-src": [SELF],
+    "script-src": [SELF],
+    "connect-src": [SELF],
+    "img-src": [SELF, "data:"],
+    "style-src": [SELF],
+    "object-src": [NONE],
+    "base-uri": [SELF],
+    "form-action": [SELF],
+    "frame-ancestors": [NONE],
+}
+# (Lower-case names: django-csp 4 reports upper-case CSP_* settings as 3.x leftovers.)
+_csp_report_only = env.bool("CSP_REPORT_ONLY", default=False)
+CONTENT_SECURITY_POLICY = None if _csp_report_only else {"DIRECTIVES": _csp_directives}
+CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": _csp_directives} if _csp_report_only else None
 CSRF_FAILURE_VIEW = "payments.views.csrf_failure"
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

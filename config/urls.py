@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from shop.catalog.views import healthz
+from config.health import healthz
 
 admin.site.site_header = "Stripe Press admin"
 admin.site.site_title = "Stripe Press admin"

@@ -2,14 +2,20 @@
 
 Everything in `payments/` that talks to Stripe calls `stripe_client()` and
 `stripe_call()`; nothing else in the project imports `stripe` for API calls.
+
+One client per process for each (key, API base, ...): its HTTP session keeps
+connections to Stripe open, so a call does not pay a new TLS handshake.
 """
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import stripe
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from payments.exceptions import (
     PaymentProviderUnavailable,
@@ -33,17 +39,42 @@ def missing_stripe_settings() -> list[str]:
     return [name for name in needed if not getattr(settings, name)]
 
 
+_clients: dict[tuple, stripe.StripeClient] = {}
+_clients_lock = threading.Lock()
+
+
 def stripe_client() -> stripe.StripeClient:
     if not settings.STRIPE_SECRET_KEY:
-        logger.error("stripe_not_configured missing=STRIPE_SECRET_KEY")
+        logger.error("stripe_not_configured", extra={"missing": "STRIPE_SECRET_KEY"})
         raise StripeNotConfigured()
-    base_addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
-    return stripe.StripeClient(
+    # The HTTP client factory is part of the key: a test that swaps it gets
+    # its own client, and the usual one afterwards.
+    key = (
         settings.STRIPE_SECRET_KEY,
-        base_addresses=base_addresses,
-        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
-        http_client=http_client_factory(),
+        settings.STRIPE_API_BASE,
+        settings.STRIPE_MAX_NETWORK_RETRIES,
+        settings.STRIPE_TIMEOUT_SECONDS,
+        http_client_factory,
     )
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            base_addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+            client = _clients[key] = stripe.StripeClient(
+                settings.STRIPE_SECRET_KEY,
+                base_addresses=base_addresses,
+                max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+                http_client=http_client_factory(),
+            )
+    return client
+
+
+@receiver(setting_changed)
+def stripe_clients_reset(*, setting: str, **kwargs) -> None:
+    """Tests change the Stripe settings: drop the clients built for the old values."""
+    if setting.startswith("STRIPE_"):
+        with _clients_lock:
+            _clients.clear()
 
 
 def stripe_call(action: str, call: Callable[[stripe.StripeClient], Any]) -> dict:
@@ -56,19 +87,21 @@ def stripe_call(action: str, call: Callable[[stripe.StripeClient], Any]) -> dict
     try:
         result = call(stripe_client())
     except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
-        logger.warning("stripe_unavailable action=%s error=%s", action, type(exc).__name__)
+        logger.warning("stripe_unavailable", extra={"action": action, "error": type(exc).__name__})
         raise PaymentProviderUnavailable() from exc
     except stripe.CardError as exc:
-        logger.info("stripe_card_error action=%s code=%s", action, exc.code)
+        logger.info("stripe_card_error", extra={"action": action, "code": exc.code})
         raise PaymentRejected(exc.user_message or PaymentRejected.message) from exc
     except stripe.StripeError as exc:
         status = exc.http_status or 0
         logger.warning(
-            "stripe_error action=%s status=%s error=%s request_id=%s",
-            action,
-            status,
-            type(exc).__name__,
-            exc.request_id,
+            "stripe_error",
+            extra={
+                "action": action,
+                "status": status,
+                "error": type(exc).__name__,
+                "request_id": exc.request_id,
+            },
         )
         if status >= 500 or status in (0, 409):
             raise PaymentProviderUnavailable() from exc

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
+from payments.csp import stripe_js_allowed
 from payments.exceptions import CheckoutUnavailable, PaymentError, PaymentRejected, StripeNotConfigured
 from payments.forms import CreateIntentForm
 from payments.ratelimit import RATE_LIMIT_MESSAGE, checkout_rate_limit
@@ -45,6 +46,7 @@ def session_remember_order(request: HttpRequest, order_id: int) -> None:
         request.session[SESSION_ORDER_IDS] = (ids + [order_id])[-20:]
 
 
+@stripe_js_allowed
 @ensure_csrf_cookie
 @require_GET
 def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:

@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+import logging.config
 import os
 import subprocess
 import sys
@@ -12,11 +13,10 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.logging import (
-    JsonFormatter,
+    PLAIN_FORMAT,
     RedactSecretsFilter,
     StdStreamHandler,
     logging_config,
-    message_fields,
     redact,
 )
 
@@ -67,12 +67,18 @@ def test_identifiers_and_public_keys_stay_readable():
     assert redact(text) == text
 
 
-def capture(formatter: logging.Formatter | None = None) -> tuple[logging.Logger, io.StringIO]:
+def formatter(log_format: str) -> logging.Formatter:
+    """The formatter logging_config builds for this LOG_FORMAT."""
+    configurator = logging.config.DictConfigurator(logging_config(log_format=log_format))
+    return configurator.configure_formatter(configurator.config["formatters"]["main"])
+
+
+def capture(log_format: str = "json") -> tuple[logging.Logger, io.StringIO]:
     """A logger with one handler configured the way logging_config configures them."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.addFilter(RedactSecretsFilter())
-    handler.setFormatter(formatter or logging.Formatter("%(levelname)s %(message)s"))
+    handler.setFormatter(formatter(log_format))
     logger = logging.getLogger(f"tests.logging.{id(stream)}")
     logger.handlers = [handler]
     logger.propagate = False
@@ -81,71 +87,80 @@ def capture(formatter: logging.Formatter | None = None) -> tuple[logging.Logger,
 
 
 def test_secrets_in_args_extra_and_tracebacks_are_masked():
-    logger, stream = capture(JsonFormatter())
+    logger, stream = capture("json")
     logger.info("stripe_client_built key=%s", SECRET_KEY)
-    logger.warning("success_page client_secret=%(secret)s", {"secret": CLIENT_SECRET})
+    logger.warning("success_page", extra={"url": f"/payments/success/?s={CLIENT_SECRET}"})
     logger.info("webhook_config", extra={"webhook_secret": WEBHOOK_SECRET, "auth": "Basic dXNlcjpodW50ZXIy"})
     try:
         raise RuntimeError(f"Invalid API key provided: {RESTRICTED_KEY}")
     except RuntimeError:
-        logger.exception("stripe_error action=payment_intent.create")
+        logger.exception("stripe_error", extra={"action": "payment_intent.create"})
     output = stream.getvalue()
     assert_no_secret(output)
     lines = [json.loads(line) for line in output.splitlines()]
-    assert lines[0]["key"] == "sk_live_[REDACTED]"
-    assert lines[1]["client_secret"] == "pi_3PqRsTuV1234_secret_[REDACTED]"
+    assert lines[0]["message"] == "stripe_client_built key=sk_live_[REDACTED]"
+    assert lines[1]["url"] == "/payments/success/?s=pi_3PqRsTuV1234_secret_[REDACTED]"
     assert lines[2]["webhook_secret"] == lines[2]["auth"] == "[REDACTED]"  # sensitive names: masked whole
     assert "rk_test_[REDACTED]" in lines[3]["exception"]
+    assert lines[3]["action"] == "payment_intent.create"
 
 
-def test_plain_lines_are_masked_too():
-    logger, stream = capture()
-    logger.error("checkout_failed url=%s", f"https://shop.example.com/payments/success/?s={CLIENT_SECRET}")
-    assert stream.getvalue() == (
-        "ERROR checkout_failed url=https://shop.example.com/payments/success/?s=pi_3PqRsTuV1234_secret_[REDACTED]\n"
+def test_plain_lines_carry_the_extra_fields_after_the_message():
+    logger, stream = capture("plain")
+    logger.error(
+        "checkout_failed",
+        extra={
+            "url": f"https://shop.example.com/payments/success/?s={CLIENT_SECRET}",
+            "order": "SP-ABCD2345",
+            "amount": 2300,
+            "reason": "two words",
+        },
     )
+    line = stream.getvalue()
+    assert line.endswith(
+        f" ERROR {logger.name} checkout_failed"
+        ' url="https://shop.example.com/payments/success/?s=pi_3PqRsTuV1234_secret_[REDACTED]"'
+        ' order=SP-ABCD2345 amount=2300 reason="two words"\n'
+    )
+    assert PLAIN_FORMAT.startswith("%(asctime)s")
 
 
-def test_json_lines_carry_time_level_logger_message_and_fields():
-    logger, stream = capture(JsonFormatter())
+def test_json_lines_carry_time_level_logger_message_and_the_extra_fields():
+    logger, stream = capture("json")
     logger.info(
-        "webhook_processed event=%s type=%s payment_intent=%s order=%s outcome=%s",
-        "evt_1Abc",
-        "payment_intent.succeeded",
-        "pi_3PqRsTuV1234",
-        "SP-ABCD2345",
-        "processed",
-        extra={"attempt": 2},
+        "webhook_processed",
+        extra={"event_id": "evt_1Abc", "order": "SP-ABCD2345", "outcome": "processed", "attempt": 2},
     )
-    logger.warning('note reason="two words" empty=')
-    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
-    assert first["level"] == "INFO"
-    assert first["logger"] == logger.name
-    assert first["time"].endswith("+00:00") and "T" in first["time"]
-    assert first["message"].startswith("webhook_processed event=evt_1Abc")
-    assert first["event_name"] == "webhook_processed"
-    assert (first["event"], first["payment_intent"], first["order"], first["outcome"]) == (
-        "evt_1Abc",
-        "pi_3PqRsTuV1234",
-        "SP-ABCD2345",
-        "processed",
-    )
-    assert first["attempt"] == 2
-    assert (second["reason"], second["empty"], second["level"]) == ("two words", "", "WARNING")
-
-
-def test_message_fields_never_override_the_record():
-    logger, stream = capture(JsonFormatter())
-    logger.info("forged level=DEBUG logger=evil time=0 message=x")
     line = json.loads(stream.getvalue())
-    assert (line["level"], line["logger"]) == ("INFO", logger.name)
-    assert line["message"] == "forged level=DEBUG logger=evil time=0 message=x"
-    assert message_fields("order_transition order=SP-1 from=pending to=paid") == {
-        "event_name": "order_transition",
-        "order": "SP-1",
-        "from": "pending",
-        "to": "paid",
-    }
+    assert line["level"] == "INFO"
+    assert line["logger"] == logger.name
+    assert line["time"].endswith("+00:00") and "T" in line["time"]
+    assert line["message"] == "webhook_processed"
+    assert (line["event_id"], line["order"], line["outcome"], line["attempt"]) == (
+        "evt_1Abc",
+        "SP-ABCD2345",
+        "processed",
+        2,
+    )
+    assert "levelname" not in line and "args" not in line  # only what the call said
+
+
+def test_a_request_in_extra_is_its_method_and_path_never_its_query():
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/payments/success/", {"payment_intent_client_secret": CLIENT_SECRET})
+    json_logger, json_stream = capture("json")
+    json_logger.warning("Bad Request: /payments/success/", extra={"status_code": 400, "request": request})
+    plain_logger, plain_stream = capture("plain")
+    plain_logger.warning("Bad Request: /payments/success/", extra={"status_code": 400, "request": request})
+    assert json.loads(json_stream.getvalue())["request"] == "GET /payments/success/"
+    assert plain_stream.getvalue().endswith("Bad Request: /payments/success/ status_code=400\n")
+    assert_no_secret(json_stream.getvalue() + plain_stream.getvalue())
+
+
+def test_chatty_libraries_log_warnings_only():
+    assert logging_config()["loggers"]["stripe"]["level"] == "WARNING"
+    assert logging_config()["loggers"]["axes"]["level"] == "WARNING"
 
 
 def test_every_configured_handler_redacts():
@@ -178,7 +193,7 @@ def test_log_format_json_in_a_configured_process(tmp_path):
     script = (
         "import django, logging; django.setup(); "
         "logging.getLogger('payments.services.webhooks').info("
-        f"'webhook_processed event=evt_9 secret=%s outcome=processed', '{WEBHOOK_SECRET}'); "
+        f"'webhook_processed', extra={{'event_id': 'evt_9', 'note': 'secret {WEBHOOK_SECRET}'}}); "
         f"logging.getLogger('django.request').warning('Bad Request: /x', extra={{'status_code': 400}}); "
         "from django.conf import settings; "
         "logging.getLogger('config').info('smtp password=%s', settings.EMAIL_HOST_PASSWORD); "
@@ -206,7 +221,7 @@ def test_log_format_json_in_a_configured_process(tmp_path):
         "config",
         "config",
     ]
-    assert lines[0]["event_name"] == "webhook_processed" and lines[0]["secret"] == "whsec_[REDACTED]"
+    assert lines[0]["message"] == "webhook_processed" and lines[0]["note"] == "secret whsec_[REDACTED]"
     assert lines[1]["status_code"] == 400
     assert lines[2]["message"] == "smtp password=[REDACTED]"
     assert lines[3]["message"] == "secret_key [REDACTED]"  # configured secrets, even bare

@@ -210,15 +210,28 @@ def test_gunicorn_serves_the_shop_with_production_settings(production_server):
     assert headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(body) == (production_server["static"] / manifest["css/shop.css"]).read_bytes()
 
-    status, headers, _ = fetch(f"{base}/healthz")  # plain HTTP: sent to HTTPS
+    status, headers, _ = fetch(f"{base}/")  # plain HTTP: sent to HTTPS
     assert status == 301
-    assert headers["Location"].startswith("https://127.0.0.1") and headers["Location"].endswith("/healthz")
+    assert headers["Location"].startswith("https://127.0.0.1") and headers["Location"].endswith("/")
+
+    status, _, body = fetch(f"{base}/healthz")  # a load balancer's plain-HTTP probe is answered
+    assert (status, json.loads(body)) == (200, {"status": "ok", "database": "up"})
 
     status, headers, _ = fetch(f"{base}/healthz", HTTPS)
     assert status == 200
     assert headers["Strict-Transport-Security"].startswith("max-age=31536000; includeSubDomains")
-    assert "script-src 'self' https://js.stripe.com" in headers["Content-Security-Policy"]
+    assert "script-src 'self';" in headers["Content-Security-Policy"] + ";"
     assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_production_never_ships_the_stripe_js_standin(production_server):
+    """The offline stand-in is development tooling: not collected, not served."""
+    manifest = json.loads((production_server["static"] / "staticfiles.json").read_text())["paths"]
+    assert "js/checkout.js" in manifest
+    assert not any("standin" in name for name in manifest)
+    assert not list(production_server["static"].rglob("*standin*"))
+    status, _, _ = fetch(f"{production_server['base']}/static/js/stripe-standin.js", HTTPS)
+    assert status == 404
 
 
 def test_gunicorn_logs_are_json_and_never_carry_client_secrets(production_server):

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from config.security import content_security_policy
+from payments.csp import stripe_js_sources
 from payments.models import WebhookEvent
 from shop.catalog.tests.factories import BookFactory
 from shop.orders.tests.factories import OrderFactory
@@ -74,9 +74,35 @@ def assert_security_headers(response):
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
 
 
-def test_csp_allows_stripe_js_and_nothing_inline(client):
-    BookFactory()
-    response = client.get("/")
+STRICT = ("'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", " * ", "http:")
+
+
+def assert_no_stripe_origin(response):
+    header = response["Content-Security-Policy"]
+    assert "stripe" not in header, header
+
+
+def test_the_storefront_allows_no_stripe_origin_and_nothing_inline(client):
+    book = BookFactory()
+    for url in ["/", book.get_absolute_url()]:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert_security_headers(response)
+        assert_no_stripe_origin(response)
+        directives = csp_directives(response)
+        assert directives["script-src"] == ["'self'"]
+        assert directives["connect-src"] == ["'self'"]
+        assert directives["img-src"] == ["'self'", "data:"]
+        assert directives["style-src"] == ["'self'"]
+        assert "frame-src" not in directives  # default-src 'self'
+        for relaxation in STRICT:
+            assert relaxation not in response["Content-Security-Policy"]
+
+
+def test_the_checkout_page_allows_stripe_js(client, settings):
+    settings.STRIPE_API_BASE = ""
+    book = BookFactory()
+    response = client.get(reverse("payments:checkout", args=[book.slug]))
     assert response.status_code == 200
     assert_security_headers(response)
     directives = csp_directives(response)
@@ -85,9 +111,14 @@ def test_csp_allows_stripe_js_and_nothing_inline(client):
     assert directives["connect-src"] == ["'self'", "https://api.stripe.com", "https://m.stripe.network"]
     assert directives["img-src"] == ["'self'", "data:", "https://*.stripe.com"]
     assert directives["style-src"] == ["'self'"]
-    header = response["Content-Security-Policy"]
-    for relaxation in ("'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", " * ", "http:"):
-        assert relaxation not in header
+    for relaxation in STRICT:
+        assert relaxation not in response["Content-Security-Policy"]
+
+
+def test_the_success_page_loads_no_stripe_js_and_allows_none(client):
+    response = client.get(reverse("payments:success"))
+    assert "js.stripe.com" not in response.content.decode()
+    assert_no_stripe_origin(response)
 
 
 def test_json_answers_carry_the_headers(client):
@@ -109,23 +140,25 @@ def test_hsts_on_https(client):
     assert "includeSubDomains" in response["Strict-Transport-Security"]
 
 
-def test_the_emulator_origin_is_allowed_when_stripe_api_base_is_set(client, settings):
+def test_the_emulator_origin_is_allowed_on_the_checkout_page_only(client, settings):
     settings.STRIPE_API_BASE = "http://127.0.0.1:8420"
-    response = client.get("/")
-    assert csp_directives(response)["connect-src"][-1] == "http://127.0.0.1:8420"
-    assert (
-        content_security_policy(stripe_api_base="https://stripe-proxy.example.com/v1").count(
-            "https://stripe-proxy.example.com;"
-        )
-        == 1
-    )
+    book = BookFactory()
+    checkout = client.get(reverse("payments:checkout", args=[book.slug]))
+    assert csp_directives(checkout)["connect-src"][-1] == "http://127.0.0.1:8420"
+    assert "8420" not in client.get("/")["Content-Security-Policy"]
+    connect = stripe_js_sources(stripe_api_base="https://api.stripe.com/v1")["connect-src"]
+    assert connect.count("https://api.stripe.com") == 1
 
 
 def test_report_only_mode(client, settings):
-    settings.CSP_REPORT_ONLY = True
-    response = client.get("/")
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = settings.CONTENT_SECURITY_POLICY
+    settings.CONTENT_SECURITY_POLICY = None
+    book = BookFactory()
+    response = client.get(reverse("payments:checkout", args=[book.slug]))
     assert "Content-Security-Policy" not in response
     assert "script-src 'self' https://js.stripe.com" in response["Content-Security-Policy-Report-Only"]
+    storefront = client.get("/")
+    assert "script-src 'self';" in storefront["Content-Security-Policy-Report-Only"] + ";"
 
 
 def test_shop_pages_have_no_inline_code(client, settings):
@@ -174,6 +207,7 @@ def test_admin_pages_carry_the_headers_and_work_under_the_csp(staff_client):
         response = staff_client.get(url)
         assert response.status_code == 200, url
         assert_security_headers(response)
+        assert_no_stripe_origin(response)
         assert "'unsafe-inline'" not in response["Content-Security-Policy"]
         assert inline_code(response) == [], url
 
@@ -182,6 +216,7 @@ def test_admin_login_page(client):
     response = client.get(reverse("admin:login"))
     assert response.status_code == 200
     assert_security_headers(response)
+    assert_no_stripe_origin(response)
     assert inline_code(response) == []
 
 
@@ -202,6 +237,5 @@ def test_debug_error_pages_stay_readable(client, settings):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert "Content-Security-Policy" not in response
-    assert "Permissions-Policy" not in response
     settings.DEBUG = False
     assert "Content-Security-Policy" in client.get("/no-such-page/")

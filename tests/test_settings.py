@@ -164,6 +164,32 @@ def test_stripe_api_base_must_be_https_or_loopback(tmp_path):
     assert "STRIPE_API_BASE must be empty, an https URL, or a loopback URL" in result.stderr
 
 
+def test_production_refuses_a_stripe_api_base_that_is_not_stripe_or_loopback(tmp_path):
+    result = manage(tmp_path, "check", **PRODUCTION, STRIPE_API_BASE="https://evil.example")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "STRIPE_API_BASE='https://evil.example' is not allowed with DEBUG off" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "api_base", ["", "https://api.stripe.com", "http://127.0.0.1:8420", "http://localhost:1"]
+)
+def test_production_accepts_stripe_or_a_loopback_emulator(tmp_path, api_base):
+    values = settings_values(tmp_path, ["STRIPE_API_BASE"], **PRODUCTION, STRIPE_API_BASE=api_base)
+    assert values["STRIPE_API_BASE"] == api_base
+
+
+def test_the_standin_folder_is_a_static_folder_in_offline_mode_only(tmp_path):
+    offline = settings_values(
+        tmp_path, ["STATICFILES_DIRS"], DEBUG="True", STRIPE_API_BASE="http://127.0.0.1:8420"
+    )
+    production = settings_values(
+        tmp_path, ["STATICFILES_DIRS"], **PRODUCTION, STRIPE_API_BASE="http://127.0.0.1:8420"
+    )
+    assert str(BASE_DIR / "static_dev") in offline["STATICFILES_DIRS"]
+    assert production["STATICFILES_DIRS"] == [str(BASE_DIR / "static")]
+
+
 # --- database ---------------------------------------------------------------------------
 
 
@@ -195,7 +221,32 @@ def test_conn_max_age_from_the_environment(tmp_path):
     assert db["CONN_MAX_AGE"] == 30
 
 
-def test_default_database_is_the_sqlite_file(tmp_path):
+def test_default_database_is_the_sqlite_file_ready_for_concurrent_requests(tmp_path):
     db = database(tmp_path, DATABASE_URL="")
     assert db["ENGINE"] == "django.db.backends.sqlite3"
     assert db["NAME"] == str(BASE_DIR / "db.sqlite3")
+    assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
+    assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert db["OPTIONS"]["timeout"] >= 5
+
+
+def test_postgres_gives_up_connecting_after_a_few_seconds(tmp_path):
+    db = database(tmp_path, DATABASE_URL="postgres://shop@127.0.0.1/stripe_press")
+    assert 0 < db["OPTIONS"]["connect_timeout"] <= 10
+    db = database(tmp_path, DATABASE_URL="postgres://shop@127.0.0.1/stripe_press", DB_CONNECT_TIMEOUT="2")
+    assert db["OPTIONS"]["connect_timeout"] == 2
+
+
+# --- content security policy --------------------------------------------------------------
+
+
+def test_csp_report_only_sends_the_same_policy_unenforced(tmp_path):
+    names = ["CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY"]
+    enforced = settings_values(tmp_path, names, DEBUG="True")
+    report_only = settings_values(tmp_path, names, DEBUG="True", CSP_REPORT_ONLY="True")
+    assert enforced["CONTENT_SECURITY_POLICY_REPORT_ONLY"] is None
+    assert enforced["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["script-src"] == ["'self'"]
+    assert report_only == {
+        "CONTENT_SECURITY_POLICY": None,
+        "CONTENT_SECURITY_POLICY_REPORT_ONLY": enforced["CONTENT_SECURITY_POLICY"],
+    }

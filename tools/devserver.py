@@ -1,4 +1,4 @@
-"""`make run`: the shop on http://127.0.0.1:8000, with or without a Stripe account.
+"""`make run`: the shop on http://127.0.0.1:8000 (PORT), with or without a Stripe account.
 
 With STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY both empty (the default
 .env) it runs in offline mode: it starts the local Stripe emulator
@@ -6,9 +6,10 @@ With STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY both empty (the default
 endpoint with it and stops it when the server stops. With real test keys it
 uses Stripe and prints the `stripe listen` command to forward webhooks.
 
-Settings come from the environment and `.env`, exactly as config/settings.py
-reads them: django-environ's read_env never overrides a variable that is
-already set, so the environment wins over the file.
+Settings come from the environment and `.env`, read by config/env.py as
+config/settings.py reads them: the environment wins over the file. PORT
+(default 8000) moves the server, the registered webhook URL and the printed
+URLs: `PORT=8001 make run`, or PORT=8001 in `.env`.
 """
 
 import os
@@ -20,12 +21,12 @@ import sys
 import time
 from pathlib import Path
 
-import environ
-
+from config.env import env_load
 from tools.emulator import EMULATOR_PUBLISHABLE_KEY, EMULATOR_SECRET_KEY, emulator_start
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST, PORT = "127.0.0.1", 8000
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
 WEBHOOK_PATH = "/payments/webhook/"
 TEST_CARDS = """\
   Test cards (any future expiry, any 3-digit CVC):
@@ -38,13 +39,6 @@ def say(message: str = "") -> None:
     print(message, flush=True)
 
 
-def read_env_file() -> environ.Env:
-    env_file = os.environ.get("ENV_FILE", str(ROOT / ".env"))
-    if env_file and Path(env_file).is_file():
-        environ.Env.read_env(env_file)  # existing environment variables win
-    return environ.Env()
-
-
 def port_is_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as runserver does
@@ -55,7 +49,7 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def start_offline_emulator():
+def start_offline_emulator(*, port: int):
     """Start the emulator and point this process's environment (and Django's) at it."""
     log_dir = ROOT / ".localstripe"
     log_dir.mkdir(exist_ok=True)
@@ -67,7 +61,7 @@ def start_offline_emulator():
         STRIPE_PUBLISHABLE_KEY=EMULATOR_PUBLISHABLE_KEY,
         STRIPE_WEBHOOK_SECRET=webhook_secret,
     )
-    emulator.register_webhook(url=f"http://{HOST}:{PORT}{WEBHOOK_PATH}", secret=webhook_secret)
+    emulator.register_webhook(url=f"http://{HOST}:{port}{WEBHOOK_PATH}", secret=webhook_secret)
     return emulator
 
 
@@ -92,15 +86,16 @@ def prepare_database() -> None:
         password = secrets.token_urlsafe(12)
         users.create_superuser("admin", "admin@stripe-press.test", password)
         say(f"\nCreated the staff user 'admin' with password: {password}  (shown once; keep it)")
+        say("Lost it? Set a new one: .venv/bin/python manage.py changepassword admin")
     elif not users.exists():
         say("\nNo staff user yet: create one with `.venv/bin/python manage.py createsuperuser`.")
     connections.close_all()
 
 
-def run_server() -> int:
+def run_server(*, port: int) -> int:
     """runserver in its own process group, so stopping it also stops its autoreloader child."""
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}"], cwd=ROOT, start_new_session=True
+        [sys.executable, "manage.py", "runserver", f"{HOST}:{port}"], cwd=ROOT, start_new_session=True
     )
 
     try:
@@ -133,7 +128,15 @@ def stop_on_sigterm(signum, frame):
 
 def main() -> int:
     signal.signal(signal.SIGTERM, stop_on_sigterm)
-    env = read_env_file()
+    env = env_load()
+    try:
+        port = env.int("PORT", default=DEFAULT_PORT)
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        say(f"PORT must be a port number (1-65535), not {os.environ.get('PORT')!r}.")
+        say("Check .env and your environment.")
+        return 1
     secret_key = env.str("STRIPE_SECRET_KEY", default="")
     publishable_key = env.str("STRIPE_PUBLISHABLE_KEY", default="")
     debug = env.bool("DEBUG", default=False)
@@ -147,17 +150,18 @@ def main() -> int:
         say("Offline mode (no Stripe keys) needs DEBUG=True: the Stripe.js stand-in only loads in DEBUG.")
         say("Set DEBUG=True in .env, or set real Stripe test keys.")
         return 1
-    if not port_is_free(HOST, PORT):
-        say(f"Port {PORT} on {HOST} is already in use (another `make run`?). Stop that process first.")
+    if not port_is_free(HOST, port):
+        say(f"Port {port} on {HOST} is already in use (another `make run`?). Stop that process first,")
+        say("or use another port: PORT=8001 make run (or PORT=8001 in .env).")
         return 1
 
-    emulator = start_offline_emulator() if offline else None
+    emulator = start_offline_emulator(port=port) if offline else None
     try:
         prepare_database()
         from django.conf import settings
 
-        say(f"\nShop:  http://{HOST}:{PORT}/")
-        say(f"Admin: http://{HOST}:{PORT}/{settings.ADMIN_URL}")
+        say(f"\nShop:  http://{HOST}:{port}/")
+        say(f"Admin: http://{HOST}:{port}/{settings.ADMIN_URL}")
         if emulator:
             say(f"\nOffline mode: payments go to the local Stripe emulator at {emulator.url}")
             say("(log: .localstripe/localstripe.log). No real payments, no Stripe account needed.")
@@ -166,10 +170,10 @@ def main() -> int:
             say(f"\nUsing the Stripe API at {settings.STRIPE_API_BASE} with the keys from your settings.")
         else:
             say("\nUsing Stripe with your keys. To receive webhooks locally, run in another terminal:")
-            say(f"    stripe listen --forward-to localhost:{PORT}{WEBHOOK_PATH}")
+            say(f"    stripe listen --forward-to localhost:{port}{WEBHOOK_PATH}")
             say("and set STRIPE_WEBHOOK_SECRET in .env to the whsec_… secret it prints (then restart).")
         say()
-        return run_server()
+        return run_server(port=port)
     finally:
         if emulator:
             emulator.stop()

@@ -1,7 +1,7 @@
 """Browser tests: real Chromium (Playwright) against the live server and the Stripe emulator.
 
 Stripe.js cannot load without the internet, so each browser context serves
-the project's stand-in (static/js/stripe-standin.js) in place of
+the project's stand-in (static_dev/js/stripe-standin.js) in place of
 https://js.stripe.com/v3/: the page under test is the production checkout
 page, unchanged. Chromium resolves no host name but loopback ones, so nothing
 leaves the machine.

@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-STANDIN_JS = ROOT / "static" / "js" / "stripe-standin.js"
+STANDIN_JS = ROOT / "static_dev" / "js" / "stripe-standin.js"
 TEST_OUTPUT = ROOT / "test-output"
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
 VIEWPORT = {"width": 1200, "height": 900}

@@ -4,8 +4,8 @@ import pytest
 
 from shop.orders.models import Order
 from tests.e2e.helpers import (
-    CARD_SUCCEEDS,
     CREATE_INTENT_PATH,
+    STANDIN_JS,
     STRIPE_JS_URL,
     assert_no_csp_violations,
     fill_card,
@@ -19,11 +19,15 @@ from tests.e2e.helpers import (
     wait_for_success_page,
 )
 
+STATIC_DEV = STANDIN_JS.parent.parent
+
 
 def test_offline_mode_page_loads_the_standin_from_static_and_takes_a_payment(page, context, settings):
     # What `make run` without keys gives (DEBUG with a loopback STRIPE_API_BASE):
-    # the page itself loads /static/js/stripe-standin.js with data-api-base.
+    # static_dev/ is a static folder, and the page itself loads
+    # /static/js/stripe-standin.js with data-api-base.
     settings.STRIPE_OFFLINE_MODE = True
+    settings.STATICFILES_DIRS = [*settings.STATICFILES_DIRS, STATIC_DEV]
     open_checkout_from_catalog(page, "The Art of Doing Science and Engineering")
     assert "no real payments" in page.locator("#test-mode-banner").inner_text().lower()
     assert "no real payments" in page.locator("#payment-element").inner_text().lower()
@@ -77,50 +81,3 @@ def test_the_standin_refuses_a_non_loopback_api(browser, shop):
         assert page.locator("#pay-button").is_disabled()
     finally:
         context.close()
-
-
-def test_confirm_payment_without_redirect_and_a_return_url_with_a_query(page, settings):
-    """The two confirmPayment options checkout.js does not use today."""
-    from payments.stripe_client import stripe_client
-
-    def new_intent() -> dict:
-        return stripe_client().v1.payment_intents.create(params={"amount": 2300, "currency": "usd"})
-
-    open_checkout_from_catalog(page, "The Art of Doing Science and Engineering")
-    # A second stand-in on the page, driven directly (the page's own one is removed).
-    page.evaluate(
-        """pk => {
-            document.getElementById("payment-element").replaceChildren();
-            const stripe = Stripe(pk);
-            const elements = stripe.elements({mode: "payment", amount: 2300, currency: "usd"});
-            elements.create("payment").mount("#payment-element");
-            window.standinConfirm = async (clientSecret, options) => {
-                const submitted = await elements.submit();
-                if (submitted.error) return submitted;
-                return stripe.confirmPayment({elements, clientSecret, ...options});
-            };
-        }""",
-        settings.STRIPE_PUBLISHABLE_KEY,
-    )
-    fill_card(page, CARD_SUCCEEDS)
-
-    intent = new_intent()
-    result = page.evaluate(
-        "([secret, options]) => window.standinConfirm(secret, options)",
-        [intent["client_secret"], {"redirect": "if_required"}],
-    )
-    assert result["paymentIntent"]["id"] == intent["id"]
-    assert result["paymentIntent"]["status"] == "succeeded"
-    assert "/checkout/" in page.url  # no redirect
-
-    intent = new_intent()
-    return_url = f"{page.url}?from=test#top"
-    with page.expect_navigation():
-        page.evaluate(
-            "([secret, options]) => { window.standinConfirm(secret, options); }",
-            [intent["client_secret"], {"confirmParams": {"return_url": return_url}}],
-        )
-    assert page.url == (
-        f"{return_url.split('#')[0]}&payment_intent={intent['id']}"
-        f"&payment_intent_client_secret={intent['client_secret']}&redirect_status=succeeded"
-    )

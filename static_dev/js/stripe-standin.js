@@ -8,16 +8,20 @@
  * It confirms PaymentIntents on the local emulator (tools/localstripe_server.py)
  * and refuses to talk to anything but a loopback address: never real Stripe.
  *
- * Implements: Stripe(pk), stripe.elements({mode, amount, currency}),
- * elements.create("payment"), element.mount/on/off/update/focus/unmount/destroy,
- * elements.submit(), elements.getElement(), elements.update() and
- * stripe.confirmPayment({elements, clientSecret, confirmParams: {return_url}, redirect}).
+ * Implements what static/js/checkout.js calls, nothing more: Stripe(pk),
+ * stripe.elements({mode, amount, currency}), elements.create("payment"),
+ * element.mount/on/focus/unmount, elements.submit() and
+ * stripe.confirmPayment({elements, clientSecret, confirmParams: {return_url}}).
  *
  * Test cards (as localstripe knows them): 4242 4242 4242 4242 succeeds,
  * 4000 0000 0000 0341 is declined, 4000 0027 6000 3184 asks for 3-D Secure.
  *
  * No eval, no inline HTML or style attributes: it works under the shop's
- * Content Security Policy (styles are set through element.style).
+ * Content Security Policy (styles are set through element.style; the 3-D
+ * Secure dialog's are in static/css/shop.css).
+ *
+ * Development only: it lives in static_dev/, which is a static folder only in
+ * offline mode, so a production collectstatic never ships it.
  */
 (function () {
   "use strict";
@@ -185,12 +189,6 @@
     return this;
   };
 
-  PaymentElement.prototype.off = function (event, handler) {
-    var handlers = this._handlers[event] || [];
-    this._handlers[event] = handler ? handlers.filter(function (h) { return h !== handler; }) : [];
-    return this;
-  };
-
   PaymentElement.prototype._emit = function (event, payload) {
     (this._handlers[event] || []).slice().forEach(function (handler) {
       handler(Object.assign({ elementType: "payment" }, payload || {}));
@@ -216,24 +214,9 @@
     this._errors = {};
   };
 
-  PaymentElement.prototype.destroy = function () {
-    this.unmount();
-    this._handlers = {};
-    this._elements._element = null;
-  };
-
   PaymentElement.prototype.focus = function () {
     if (this._inputs.number) this._inputs.number.focus();
   };
-
-  PaymentElement.prototype.blur = function () {
-    if (document.activeElement && this._root && this._root.contains(document.activeElement)) {
-      document.activeElement.blur();
-    }
-  };
-
-  PaymentElement.prototype.update = function () {};
-  PaymentElement.prototype.collapse = function () {};
 
   PaymentElement.prototype._render = function () {
     var self = this;
@@ -395,14 +378,6 @@
     return this._element;
   };
 
-  Elements.prototype.getElement = function (type) {
-    return type === "payment" ? this._element : null;
-  };
-
-  Elements.prototype.update = function (options) {
-    Object.assign(this._options, options || {});
-  };
-
   Elements.prototype.submit = function () {
     var element = this._element;
     if (!element || !element._root) {
@@ -477,46 +452,23 @@
     return new Promise(function (resolve) {
       var titleId = nextId("standin-3ds-title");
       var textId = nextId("standin-3ds-text");
-      var buttonStyle = {
-        padding: "0.6rem 1rem",
-        borderRadius: "6px",
-        border: "1px solid #374151",
-        font: "inherit",
-        cursor: "pointer",
-      };
       var complete = el("button", {
         type: "button",
+        className: "standin-3ds-button standin-3ds-button--primary",
         text: "Complete authentication",
-        style: Object.assign({ background: "#1f2937", color: "#fff" }, buttonStyle),
       });
-      var fail = el("button", {
-        type: "button",
-        text: "Fail authentication",
-        style: Object.assign({ background: "#fff", color: "#1f2937" }, buttonStyle),
-      });
+      var fail = el("button", { type: "button", className: "standin-3ds-button", text: "Fail authentication" });
       var dialog = el(
         "dialog",
-        {
-          className: "standin-3ds",
-          "aria-labelledby": titleId,
-          "aria-describedby": textId,
-          style: {
-            maxWidth: "26rem",
-            padding: "1.5rem",
-            border: "1px solid #d1d5db",
-            borderRadius: "10px",
-            boxShadow: "0 20px 50px rgba(0, 0, 0, 0.35)",
-            fontFamily: "system-ui, sans-serif",
-          },
-        },
+        { className: "standin-3ds", "aria-labelledby": titleId, "aria-describedby": textId },
         [
-          el("h2", { id: titleId, text: "3-D Secure authentication (simulated)", style: { marginTop: "0" } }),
+          el("h2", { id: titleId, text: "3-D Secure authentication (simulated)" }),
           el("p", {
             id: textId,
             text: "Offline test mode: your bank would now ask you to approve this payment of " +
               formatAmount(intent.amount, intent.currency || "usd") + ". No real payment is made.",
           }),
-          el("div", { style: { display: "flex", gap: "0.75rem", flexWrap: "wrap" } }, [complete, fail]),
+          el("div", { className: "standin-3ds-actions" }, [complete, fail]),
         ]
       );
       var previousFocus = document.activeElement;
@@ -568,7 +520,6 @@
     var elements = options.elements;
     var clientSecret = options.clientSecret;
     var returnUrl = (options.confirmParams || {}).return_url;
-    var ifRequired = options.redirect === "if_required";
     var match = /^(pi_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+$/.exec(clientSecret || "");
     function fail(type, message) {
       return Promise.resolve({ error: { type: type, message: message } });
@@ -577,7 +528,7 @@
       return fail("invalid_request_error", "confirmPayment needs the elements group holding the payment element.");
     }
     if (!match) return fail("invalid_request_error", "confirmPayment needs a PaymentIntent client secret.");
-    if (!returnUrl && !ifRequired) return fail("invalid_request_error", "confirmParams.return_url is required.");
+    if (!returnUrl) return fail("invalid_request_error", "confirmParams.return_url is required.");
     if (!elements._submitted) {
       return fail("invalid_request_error", "elements.submit() must be called before stripe.confirmPayment().");
     }
@@ -630,7 +581,6 @@
         if (outcome.error) return { error: outcome.error };
         var intent = outcome.intent;
         if (["succeeded", "processing", "requires_capture"].indexOf(intent.status) !== -1) {
-          if (ifRequired) return { paymentIntent: intent };
           window.location.assign(redirectUrl(returnUrl, intent, clientSecret));
           return new Promise(function () {}); // like Stripe.js: the page is leaving
         }

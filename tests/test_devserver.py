@@ -1,0 +1,57 @@
+"""`make run` (tools/devserver.py) on another port: PORT from the environment or `.env`."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tools.emulator import free_port
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def test_make_run_serves_and_prints_the_port_from_the_env_file(tmp_path):
+    port = free_port()
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"DEBUG=True\nPORT={port}\nDATABASE_URL=sqlite:///{tmp_path / 'db.sqlite3'}\n")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "ENV_FILE": str(env_file),
+        "PYTHONUNBUFFERED": "1",
+    }
+    output = tmp_path / "devserver.log"
+    with output.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tools.devserver"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, output.read_text()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, output.read_text()
+                time.sleep(0.5)
+        printed = output.read_text()
+        assert f"Shop:  http://127.0.0.1:{port}/" in printed
+        assert f"Admin: http://127.0.0.1:{port}/admin/" in printed
+        assert "manage.py changepassword admin" in printed
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
