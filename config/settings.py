@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "shop.catalog",
+    "shop.cart",
     "shop.orders",
     "payments",
 ]
@@ -83,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "payments.context_processors.stripe_mode",
+                "shop.cart.context_processors.cart",
             ],
         },
     },
@@ -111,6 +113,13 @@ CHECKOUT_RATE_LIMIT_WINDOW = max(env.int("CHECKOUT_RATE_LIMIT_WINDOW", default=6
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A shopper's session (and so their cart) lasts this long after its last change.
+SESSION_COOKIE_AGE = 30 * 24 * 60 * 60
+# Shipping per order, in minor units of the shop's currency: a flat amount,
+# free when the books come to SHIPPING_FREE_FROM or more (0 = never free).
+SHIPPING_FLAT_AMOUNT = env.int("SHIPPING_FLAT_AMOUNT", default=499)
+SHIPPING_FREE_FROM = env.int("SHIPPING_FREE_FROM", default=5000)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
