@@ -12,7 +12,11 @@ class CartAddForm(forms.Form):
 
     book = forms.SlugField(
         max_length=200,
-        error_messages={"required": "Choose a book to add.", "invalid": "We could not find that book."},
+        error_messages={
+            "required": "Choose a book.",
+            "invalid": "We could not find that book.",
+            "max_length": "We could not find that book.",
+        },
     )
     quantity = forms.IntegerField(
         required=False,
