@@ -455,3 +455,16 @@ def test_header_counts_a_cart_made_elsewhere(client):
     assert header_count(client.get("/")) == "4"
     CartFactory()  # someone else's empty cart changes nothing
     assert header_count(client.get("/")) == "4"
+
+
+def test_a_session_started_by_the_page_itself_costs_no_count_query(rf, django_assert_num_queries):
+    """The checkout page starts a session on a first visit; the header still costs nothing."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from shop.cart.context_processors import cart
+
+    request = rf.get("/")
+    request.session = SessionStore()
+    request.session.save()
+    with django_assert_num_queries(0):
+        assert cart(request)["cart_item_count"] == 0
