@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "shop.catalog",
+    "shop.cart",
     "shop.orders",
     "payments",
 ]
@@ -84,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "payments.context_processors.stripe_mode",
+                "shop.cart.context_processors.cart",
             ],
         },
     },
@@ -150,6 +152,13 @@ AXES_LOCKOUT_TEMPLATE = "axes/locked_out.html"
 AXES_SENSITIVE_PARAMETERS: list[str] = []
 # The client address the way the checkout rate limit reads it (NUM_PROXIES).
 AXES_CLIENT_IP_CALLABLE = "payments.ratelimit.client_ip"
+
+# A shopper's session (and so their cart) lasts this long after its last change.
+SESSION_COOKIE_AGE = 30 * 24 * 60 * 60
+# Shipping per order, in minor units of the shop's currency: a flat amount,
+# free when the books come to SHIPPING_FREE_FROM or more (0 = never free).
+SHIPPING_FLAT_AMOUNT = env.int("SHIPPING_FLAT_AMOUNT", default=499)
+SHIPPING_FREE_FROM = env.int("SHIPPING_FREE_FROM", default=5000)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -12,5 +12,6 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("", include("payments.urls")),
+    path("cart/", include("shop.cart.urls")),
     path("", include("shop.catalog.urls")),
 ]

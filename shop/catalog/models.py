@@ -8,6 +8,7 @@ from django.urls import reverse
 from shop.money import format_money
 
 currency_validator = RegexValidator(r"^[a-z]{3}$", "Use a lowercase ISO 4217 code, e.g. usd.")
+DEFAULT_STOCK = 10
 COVER_PATH = re.compile(r"^[\w-]+(/[\w-]+)*\.(svg|png|jpe?g|webp)$")
 
 
@@ -39,6 +40,14 @@ class Book(models.Model):
         help_text="Path of the cover image under static/, e.g. covers/hamming.svg",
     )
     is_active = models.BooleanField("active", default=True, help_text="Only active books are sold.")
+    # Copies on hand, not yet promised to an order. Changed only by conditional
+    # updates (shop/catalog/services.py) or by staff counting the shelf. The
+    # default keeps a book added without a count sellable; staff set the real one.
+    stock = models.PositiveIntegerField(
+        "copies in stock",
+        default=DEFAULT_STOCK,
+        help_text="Copies on hand. 0 shows the book as sold out.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -49,6 +58,7 @@ class Book(models.Model):
             models.CheckConstraint(
                 condition=models.Q(currency__regex=r"^[a-z]{3}$"), name="book_currency_iso_lower"
             ),
+            models.CheckConstraint(condition=models.Q(stock__gte=0), name="book_stock_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -56,6 +66,10 @@ class Book(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:book_detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_sold_out(self) -> bool:
+        return self.stock == 0
 
     @property
     def price_display(self) -> str:

@@ -15,3 +15,4 @@ class BookFactory(factory.django.DjangoModelFactory):
     currency = "usd"
     cover = ""
     is_active = True
+    stock = 20

@@ -94,3 +94,17 @@ def test_books_fixture_loads_twice_without_duplicates():
     call_command("loaddata", "books", verbosity=0)
     call_command("loaddata", "books", verbosity=0)
     assert Book.objects.count() == 3
+
+
+def test_books_fixture_gives_each_book_its_stock():
+    call_command("loaddata", "books", verbosity=0)
+    assert dict(Book.objects.values_list("slug", "stock")) == {
+        "art-of-doing-science-and-engineering": 25,
+        "making-of-prince-of-persia": 12,
+        "working-in-public": 40,
+    }
+
+
+def test_a_book_without_copies_is_sold_out():
+    assert BookFactory.build(stock=0).is_sold_out
+    assert not BookFactory.build(stock=1).is_sold_out
