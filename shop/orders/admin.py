@@ -1,11 +1,16 @@
+from datetime import datetime
+
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils import timezone
 
 from shop.money import format_money
 from shop.orders.models import Order, OrderItem, OrderStatusChange
 
 
 class ReadOnlyInline(admin.TabularInline):
+    # A plain table: no empty "original" and "delete" header cells (accessibility), no inline JS.
+    template = "admin/edit_inline/readonly_tabular.html"
     extra = 0
     can_delete = False
     show_change_link = False
@@ -30,8 +35,12 @@ class OrderItemInline(ReadOnlyInline):
 class OrderStatusChangeInline(ReadOnlyInline):
     model = OrderStatusChange
     verbose_name_plural = "status history"
-    fields = ["created_at", "from_status", "to_status", "cause"]
+    fields = ["changed_at", "from_status", "to_status", "cause"]
     readonly_fields = fields
+
+    @admin.display(description="time")
+    def changed_at(self, change: OrderStatusChange) -> str:
+        return OrderAdmin.time_with_seconds(change.created_at)
 
 
 @admin.register(Order)
@@ -39,7 +48,8 @@ class OrderAdmin(admin.ModelAdmin):
     list_display = ["number", "created_at", "email", "status", "total", "payment_intent_id", "needs_review"]
     list_filter = ["status", "needs_review", "created_at"]
     date_hierarchy = "created_at"
-    search_fields = ["number", "email", "payment_intent_id"]
+    # Staff search by what the shopper tells them: order number, email, PaymentIntent, the book.
+    search_fields = ["number", "email", "payment_intent_id", "items__title", "items__book__author"]
     list_per_page = 50
     inlines = [OrderItemInline, OrderStatusChangeInline]
     readonly_fields = [
@@ -76,6 +86,13 @@ class OrderAdmin(admin.ModelAdmin):
         ("Payment", {"fields": ["payment_intent_id", "failure_message"]}),
         ("Review", {"fields": ["needs_review", "review_reason"]}),
     ]
+
+    @staticmethod
+    def time_with_seconds(moment: datetime | None) -> str:
+        """Status changes come seconds apart: a time to the minute cannot order them."""
+        if moment is None:
+            return "—"
+        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # orders are created by checkout only
