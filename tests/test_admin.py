@@ -563,3 +563,33 @@ def test_replay_processes_the_failed_event_and_pays_the_order(admin_client):
     assert "did not fail: there is nothing to replay" in again.content.decode()
     event.refresh_from_db()
     assert event.attempts == 2
+
+
+def test_order_page_saves_as_a_browser_submits_it(admin_client):
+    """Read-only inline tables still carry what the formsets need (management form, row ids)."""
+    order = OrderFactory(payment_intent_id="pi_3SaveAsBrowser")
+    order_mark_paid(order=order, amount_received=order.total_amount, cause="evt_save")
+    webhook_event(order)
+    Refund.objects.create(
+        order=order, amount=100, currency="usd", status="succeeded", stripe_refund_id="re_save"
+    )
+    url = reverse("admin:orders_order_change", args=[order.pk])
+    page = admin_client.get(url).content.decode()
+    form = page[page.index('id="order_form"') :]
+    form = form[: form.index("</form>")]
+    data = {}
+    for tag in re.findall(r"<input[^>]*>", form):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        kind = re.search(r'type="([^"]+)"', tag)
+        if name and (not kind or kind.group(1) not in ("checkbox", "submit")):
+            data[name.group(1)] = value.group(1) if value else ""
+    assert data["status_changes-INITIAL_FORMS"] == "1" and "status_changes-0-id" in data
+    assert data["webhook_events-INITIAL_FORMS"] == "1" and "webhook_events-0-id" in data
+    data.update({"needs_review": "on", "review_reason": "Customer called", "_save": "Save"})
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    order.refresh_from_db()
+    assert (order.needs_review, order.review_reason) == (True, "Customer called")
