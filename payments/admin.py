@@ -44,7 +44,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
         "type",
         "livemode",
         "outcome",
-        "order_link",
+        "order_link_found",
         "payment_intent_id",
         "received_at",
         "processed_at",
@@ -102,14 +102,16 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="order", ordering="order__number")
     def order_link(self, event: WebhookEvent) -> str:
-        # A failed attempt rolls back its link to the order: find it by the PaymentIntent instead.
+        return _order_link(event.order)
+
+    @admin.display(description="order")
+    def order_link_found(self, event: WebhookEvent) -> str:
+        # A failed attempt rolls back its link to the order: find it by the PaymentIntent instead
+        # (on the event's page only; the list would pay one query per row).
         order = event.order
         if order is None and event.payment_intent_id:
             order = order_get_by_payment_intent(payment_intent_id=event.payment_intent_id)
-        if order is None:
-            return "—"
-        url = reverse("admin:orders_order_change", args=[order.pk])
-        return format_html('<a href="{}">{}</a>', url, order.number)
+        return _order_link(order)
 
     @admin.display(description="error")
     def error_text(self, event: WebhookEvent) -> str:
@@ -120,6 +122,13 @@ class WebhookEventAdmin(admin.ModelAdmin):
     @admin.display(description="payload")
     def pretty_payload(self, event: WebhookEvent) -> str:
         return format_html('<pre class="webhook-payload">{}</pre>', json.dumps(event.payload, indent=2))
+
+
+def _order_link(order: Order | None) -> str:
+    if order is None:
+        return "—"
+    url = reverse("admin:orders_order_change", args=[order.pk])
+    return format_html('<a href="{}">{}</a>', url, order.number)
 
 
 class WebhookEventInline(ReadOnlyInline):
