@@ -19,10 +19,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP) .env
 	$(PYTHON) -m tools.devserver
 
-## test: install, lint and run the whole suite (DATABASE_URL if set, else SQLite)
+# Line coverage of the whole suite when the gate was set (PostgreSQL 95.3%, SQLite 95.0%, browser
+# tests included), rounded down with a point for run-to-run noise: raise it as coverage rises, never
+# lower it. Only `make test` enforces it (a developer's `pytest some/tests` measures nothing).
+COVERAGE_MIN := 94
+
+## test: install, lint and run the whole suite (DATABASE_URL if set, else SQLite) with the coverage gate
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_MIN)
 
 ## screenshots: retake docs/screenshots/*.png for the README (real Chromium, the emulator)
 screenshots: $(STAMP)

@@ -1,24 +1,60 @@
-"""Settings for the test suite: production settings with hermetic defaults.
+"""Settings for the test suite: the production settings with every value forced.
 
-The developer's `.env` is never read here, so real keys cannot leak into tests;
-DATABASE_URL from the environment still applies (PostgreSQL in CI).
+Hermetic: whatever the developer's shell exports (DEBUG=True, their own
+Stripe keys, an SMTP server) or their `.env` holds, the suite sees the values
+below. Only DATABASE_URL (PostgreSQL in CI) comes from outside; the Redis
+tests take their server from TEST_REDIS_URL themselves.
+
+Every variable config/settings.py reads is listed in FORCED, with a value
+(not left unset), so a `.env` loaded without overwriting (setdefault) cannot
+fill it either; tests/test_settings_hermetic.py keeps the list complete.
 """
 
 import os
+from pathlib import Path
 
-os.environ["ENV_FILE"] = ""
-os.environ.setdefault("DEBUG", "False")
-os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x7Qp2Lm9" * 8)
-os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
-os.environ.setdefault("SECURE_SSL_REDIRECT", "False")
-os.environ.setdefault("SESSION_COOKIE_SECURE", "False")
-os.environ.setdefault("CSRF_COOKIE_SECURE", "False")
-os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_stripe_press_suite")
-os.environ.setdefault("STRIPE_PUBLISHABLE_KEY", "pk_test_stripe_press_suite")
-os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_stripe_press_suite")
-os.environ.setdefault("STRIPE_MAX_NETWORK_RETRIES", "0")
-os.environ.setdefault("STRIPE_TIMEOUT_SECONDS", "5")
-os.environ.setdefault("EMAIL_URL", "memorymail://")
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+FORCED = {
+    "ENV_FILE": "",  # never read a .env file
+    "DEBUG": "False",
+    "SECRET_KEY": "test-secret-key-" + "x7Qp2Lm9" * 8,
+    "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+    "CSRF_TRUSTED_ORIGINS": "",
+    "CONN_MAX_AGE": "600",
+    "CACHE_URL": "locmemcache://",
+    "CHECKOUT_RATE_LIMIT_PER_IP": "30",
+    "CHECKOUT_RATE_LIMIT_PER_SESSION": "10",
+    "CHECKOUT_RATE_LIMIT_WINDOW": "600",
+    "NUM_PROXIES": "0",
+    "TIME_ZONE": "UTC",
+    "STATIC_ROOT": str(BASE_DIR / "staticfiles"),
+    "ADMIN_URL": "admin/",
+    "EMAIL_URL": "memorymail://",
+    "DEFAULT_FROM_EMAIL": "Stripe Press <orders@stripe-press.test>",
+    "STRIPE_SECRET_KEY": "sk_test_stripe_press_suite",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_stripe_press_suite",
+    "STRIPE_WEBHOOK_SECRET": "whsec_stripe_press_suite",
+    "STRIPE_API_BASE": "",  # tests point at the emulator through the `stripe_emulator` fixture
+    "STRIPE_MAX_NETWORK_RETRIES": "0",
+    "STRIPE_TIMEOUT_SECONDS": "5",
+    "ORDER_ABANDON_AFTER_HOURS": "24",
+    # Production security defaults, but plain HTTP for the test client and live server.
+    "SECURE_SSL_REDIRECT": "False",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "True",
+    "SECURE_HSTS_PRELOAD": "True",
+    "SESSION_COOKIE_SECURE": "False",
+    "CSRF_COOKIE_SECURE": "False",
+    "CSP_REPORT_ONLY": "False",
+    "BEHIND_TLS_PROXY": "False",
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "plain",
+}
+# Read from the environment on purpose: which database the suite runs on.
+FROM_OUTSIDE = frozenset(["DATABASE_URL"])
+
+os.environ.update(FORCED)
 
 from config.settings import *  # noqa: E402,F403
 

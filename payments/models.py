@@ -34,6 +34,8 @@ class WebhookEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        # Like refunds' `refund_order`: staff who may process a failed event again from its page.
+        permissions = [("replay_webhookevent", "Can replay failed webhook events")]
         indexes = [models.Index(fields=["outcome", "received_at"], name="webhook_outcome_received")]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ Views parse and answer; the work is in `payments/services/`.
 
 import json
 import logging
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -25,6 +26,7 @@ from payments.services.webhooks import WebhookRejected, stripe_event_process, st
 from payments.stripe_client import missing_stripe_settings
 from shop.catalog.models import Book
 from shop.catalog.selectors import book_get_active
+from shop.orders.selectors_session import order_bought_in_session
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,11 @@ def session_remember_order(request: HttpRequest, order_id: int) -> None:
         request.session[SESSION_ORDER_IDS] = (ids + [order_id])[-20:]
 
 
+def success_url(payment_intent_id: str) -> str:
+    return f"{reverse('payments:success')}?{urlencode({'payment_intent': payment_intent_id})}"
+
+
+@never_cache  # no-store: Back after paying asks the server again, never a cached, payable page
 @stripe_js_allowed
 @ensure_csrf_cookie
 @require_GET
@@ -66,8 +73,12 @@ def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
         "createIntentUrl": reverse("payments:create_intent"),
         "returnUrl": request.build_absolute_uri(reverse("payments:success")),
     }
+    # Paid already in this session (Back from the success page): say so before selling it again.
+    bought = order_bought_in_session(order_ids=session_order_ids(request), book=book)
     context = {
         "book": book,
+        "bought_order": bought,
+        "bought_url": success_url(bought.payment_intent_id) if bought else "",
         "payments_ready": not missing,
         "checkout_config": config,
         "stripe_js_url": STRIPE_JS_URL,

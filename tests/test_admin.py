@@ -1,11 +1,18 @@
 """The Django admin as staff use it: pages load, search and filters find orders, money is safe."""
 
+import re
+from pathlib import Path
+
 import pytest
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from payments.models import WebhookEvent
+from payments.models import Refund, WebhookEvent
+from payments.tests.events import payment_intent_event
 from shop.catalog.models import Book
 from shop.catalog.tests.factories import BookFactory
 from shop.orders.models import Order, OrderStatus
@@ -261,7 +268,7 @@ def _changelist_edit(admin_client, books, rows):
     }
     for i, (book, (price, active)) in enumerate(zip(books, rows, strict=True)):
         data[f"form-{i}-id"] = str(book.pk)
-        data[f"form-{i}-price_amount"] = str(price)
+        data[f"form-{i}-price_amount"] = price
         if active:
             data[f"form-{i}-is_active"] = "on"
     return admin_client.post(reverse("admin:catalog_book_changelist"), data)
@@ -272,7 +279,7 @@ def test_book_price_and_active_are_editable_in_the_list(admin_client):
     first = BookFactory(title="A Book", price_amount=2300, is_active=True)
     second = BookFactory(title="B Book", price_amount=2500, is_active=True)
 
-    response = _changelist_edit(admin_client, [first, second], [(2700, True), (2500, False)])
+    response = _changelist_edit(admin_client, [first, second], [("27.00", True), ("25", False)])
 
     assert response.status_code == 302
     first.refresh_from_db()
@@ -284,7 +291,7 @@ def test_book_price_and_active_are_editable_in_the_list(admin_client):
 def test_book_list_edit_refuses_a_price_below_the_minimum(admin_client):
     book = BookFactory(title="A Book", price_amount=2300)
 
-    response = _changelist_edit(admin_client, [book], [(10, True)])
+    response = _changelist_edit(admin_client, [book], [("0.10", True)])
 
     assert response.status_code == 200  # the list comes back with the error
     assert response.context["cl"].formset.errors[0]["price_amount"]
@@ -331,3 +338,258 @@ def test_non_staff_users_cannot_enter(client, django_user_model):
 def test_book_changelist_is_ordered_by_title():
     # Guard for the list-edit tests above: they count on the default ordering by title.
     assert Book._meta.ordering == ["title"]
+
+
+# --- book prices in the currency's units (issue 9, item 18) ----------------------------------
+
+
+def test_book_list_shows_prices_in_dollars(admin_client):
+    BookFactory(title="A Book", price_amount=2300)
+    response = admin_client.get(reverse("admin:catalog_book_changelist"))
+    form = response.context["cl"].formset.forms[0]
+    assert 'value="23.00"' in str(form["price_amount"])
+    assert "minor units" not in response.content.decode()
+
+
+def test_book_list_refuses_cents_typed_as_decimals(admin_client):
+    book = BookFactory(title="A Book", price_amount=2300)
+    response = _changelist_edit(admin_client, [book], [("23.005", True)])
+    assert response.status_code == 200
+    assert response.context["cl"].formset.errors[0]["price_amount"]
+    book.refresh_from_db()
+    assert book.price_amount == 2300
+
+
+def _book_change_data(book, **fields) -> dict:
+    data = {
+        "title": book.title,
+        "author": book.author,
+        "slug": book.slug,
+        "description": book.description,
+        "cover": "",
+        "currency": book.currency,
+        "is_active": "on",
+    }
+    return {**data, **fields}
+
+
+def test_book_change_page_takes_dollars(admin_client):
+    book = BookFactory(price_amount=2300)
+    url = reverse("admin:catalog_book_change", args=[book.pk])
+    assert 'value="23.00"' in admin_client.get(url).content.decode()
+
+    response = admin_client.post(url, _book_change_data(book, price_amount="24.50"))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    book.refresh_from_db()
+    assert book.price_amount == 2450
+
+
+def test_book_change_page_respects_zero_decimal_currencies(admin_client):
+    book = BookFactory(price_amount=2300)
+    url = reverse("admin:catalog_book_change", args=[book.pk])
+
+    refused = admin_client.post(url, _book_change_data(book, price_amount="3000.50", currency="jpy"))
+    assert refused.status_code == 200
+    assert "JPY prices have no decimals" in refused.content.decode()
+
+    response = admin_client.post(url, _book_change_data(book, price_amount="3000", currency="jpy"))
+    assert response.status_code == 302
+    book.refresh_from_db()
+    assert (book.price_amount, book.currency) == (3000, "jpy")
+    assert 'value="3000"' in admin_client.get(url).content.decode()
+
+
+# --- order search by book (item 18) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["doing science", "hamming"], ids=["title", "author"])
+def test_order_search_matches_book_title_and_author(admin_client, query):
+    hamming = BookFactory(title="The Art of Doing Science and Engineering", author="Richard Hamming")
+    other = BookFactory(title="Working in Public", author="Nadia Eghbal")
+    wanted = order_create(book=hamming, email="a@example.com")
+    order_create(book=hamming, email="b@example.com")  # two orders of the same book: both found once
+    order_create(book=other, email="c@example.com")
+
+    response = admin_client.get(reverse("admin:orders_order_changelist"), {"q": query})
+
+    found = changelist_pks(response)
+    assert wanted.pk in found and len(found) == 2
+    assert len(response.context["cl"].result_list) == 2  # no duplicate rows
+
+
+# --- order page details (item 18) -----------------------------------------------------------
+
+
+def test_status_history_and_events_show_times_with_seconds(admin_client):
+    order = OrderFactory(payment_intent_id="pi_3Seconds")
+    order_mark_paid(order=order, amount_received=order.total_amount, cause="evt_seconds")
+    webhook_event(order)
+    change = order.status_changes.get()
+    expected = timezone.localtime(change.created_at).strftime("%Y-%m-%d %H:%M:%S")
+
+    page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+
+    assert expected in page
+
+
+def test_refunds_table_on_the_order_page_labels_the_amount(admin_client):
+    order = OrderFactory(status=OrderStatus.PAID, payment_intent_id="pi_3Refunded", amount_received=2300)
+    Refund.objects.create(
+        order=order, amount=500, currency="usd", status="succeeded", stripe_refund_id="re_1"
+    )
+
+    page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+
+    assert "Amount display" not in page
+    assert re.search(r'<th scope="col" class="column-amount_display">\s*Amount\s*</th>', page)
+    assert "$5.00" in page
+
+
+def test_payment_fieldset_is_found_by_name_whatever_the_order():
+    from payments.admin import PaymentOrderAdmin, fieldsets_with_fields
+
+    payment = dict(PaymentOrderAdmin.fieldsets)["Payment"]["fields"]
+    assert payment[:2] == ["payment_intent_id", "stripe_link"]
+    base = [("Payment", {"fields": ["payment_intent_id"]}), (None, {"fields": ["number"]})]
+    moved = fieldsets_with_fields(base, name="Payment", after="payment_intent_id", fields=["stripe_link"])
+    assert moved == [
+        ("Payment", {"fields": ["payment_intent_id", "stripe_link"]}),
+        (None, {"fields": ["number"]}),
+    ]
+    with pytest.raises(ImproperlyConfigured):
+        fieldsets_with_fields(base[1:], name="Payment", after="payment_intent_id", fields=["stripe_link"])
+
+
+def test_every_order_field_is_still_on_the_order_page():
+    from payments.admin import PaymentOrderAdmin
+    from shop.orders.admin import OrderAdmin
+
+    def names(fieldsets) -> list[str]:
+        return [name for _, options in fieldsets for name in options["fields"]]
+
+    assert set(names(OrderAdmin.fieldsets)) <= set(names(PaymentOrderAdmin.fieldsets))
+    assert len(names(PaymentOrderAdmin.fieldsets)) == len(set(names(PaymentOrderAdmin.fieldsets)))
+
+
+# --- webhook events: read-only record, failed-event page, replay (items 16, 17) -----------------
+
+
+def test_webhook_events_cannot_be_deleted(admin_client):
+    event = webhook_event(OrderFactory())
+    url = reverse("admin:payments_webhookevent_delete", args=[event.pk])
+    assert admin_client.get(url).status_code == 403
+    assert admin_client.post(url, {"post": "yes"}).status_code == 403
+
+    changelist = admin_client.get(reverse("admin:payments_webhookevent_changelist"))
+    assert "delete_selected" not in changelist.content.decode()
+    admin_client.post(
+        reverse("admin:payments_webhookevent_changelist"),
+        {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"},
+    )
+    change = admin_client.get(reverse("admin:payments_webhookevent_change", args=[event.pk])).content.decode()
+    assert "deletelink" not in change
+    assert WebhookEvent.objects.filter(pk=event.pk).exists()
+
+
+def failed_event(order: Order) -> WebhookEvent:
+    """A payment_intent.succeeded whose processing failed: its link to the order was rolled back."""
+    payload = payment_intent_event("payment_intent.succeeded", order)
+    return webhook_event(
+        None,
+        stripe_event_id=payload["id"],
+        payload=payload,
+        payment_intent_id=order.payment_intent_id,
+        outcome=WebhookEvent.Outcome.FAILED,
+        attempts=1,
+        error="Traceback (most recent call last):\n  File " + "x" * 400 + "\nOperationalError: boom",
+    )
+
+
+def test_failed_event_page_wraps_the_traceback_and_links_the_order_by_payment_intent(admin_client):
+    order = OrderFactory(payment_intent_id="pi_3FailedEvent")
+    event = failed_event(order)
+
+    page = admin_client.get(reverse("admin:payments_webhookevent_change", args=[event.pk])).content.decode()
+
+    assert '<pre class="webhook-error">Traceback' in page
+    order_url = reverse("admin:orders_order_change", args=[order.pk])
+    assert f'<a href="{order_url}">{order.number}</a>' in page
+    css = (Path(__file__).resolve().parents[1] / "static/css/admin.css").read_text()
+    assert re.search(r"\.webhook-error[^{]*\{[^}]*white-space: pre-wrap", css)
+
+
+def staff_user(django_user_model, *permissions: str):
+    user = django_user_model.objects.create_user("staffer", password="a-long-password-123", is_staff=True)
+    for codename in ["view_webhookevent", "view_order", *permissions]:
+        user.user_permissions.add(Permission.objects.get(codename=codename))
+    return user
+
+
+def test_replay_button_only_for_staff_allowed_to_replay(client, django_user_model):
+    event = failed_event(OrderFactory(payment_intent_id="pi_3ReplayButton"))
+    url = reverse("admin:payments_webhookevent_change", args=[event.pk])
+    replay_url = reverse("admin:payments_webhookevent_replay", args=[event.pk])
+    user = staff_user(django_user_model)
+    client.force_login(user)
+
+    assert replay_url not in client.get(url).content.decode()
+    assert client.post(replay_url).status_code == 403
+    event.refresh_from_db()
+    assert (event.outcome, event.attempts) == (WebhookEvent.Outcome.FAILED, 1)
+
+    user.user_permissions.add(Permission.objects.get(codename="replay_webhookevent"))
+    client.force_login(django_user_model.objects.get(pk=user.pk))  # fresh permission cache
+    assert replay_url in client.get(url).content.decode()
+
+
+def test_replay_processes_the_failed_event_and_pays_the_order(admin_client):
+    order = OrderFactory(payment_intent_id="pi_3ReplayPays", total_amount=2300)
+    event = failed_event(order)
+    replay_url = reverse("admin:payments_webhookevent_replay", args=[event.pk])
+
+    assert admin_client.get(replay_url).status_code == 405  # a button, never a link
+    response = admin_client.post(replay_url, follow=True)
+
+    assert response.status_code == 200
+    event.refresh_from_db()
+    order.refresh_from_db()
+    assert (event.outcome, event.order_id, event.attempts) == ("processed", order.pk, 2)
+    assert order.status == OrderStatus.PAID
+    assert f"Event {event.stripe_event_id}: replayed: processed." in response.content.decode()
+    # Done: no second replay (the button is gone and a stale POST changes nothing).
+    assert replay_url not in response.content.decode()
+    again = admin_client.post(replay_url, follow=True)
+    assert "did not fail: there is nothing to replay" in again.content.decode()
+    event.refresh_from_db()
+    assert event.attempts == 2
+
+
+def test_order_page_saves_as_a_browser_submits_it(admin_client):
+    """Read-only inline tables still carry what the formsets need (management form, row ids)."""
+    order = OrderFactory(payment_intent_id="pi_3SaveAsBrowser")
+    order_mark_paid(order=order, amount_received=order.total_amount, cause="evt_save")
+    webhook_event(order)
+    Refund.objects.create(
+        order=order, amount=100, currency="usd", status="succeeded", stripe_refund_id="re_save"
+    )
+    url = reverse("admin:orders_order_change", args=[order.pk])
+    page = admin_client.get(url).content.decode()
+    form = page[page.index('id="order_form"') :]
+    form = form[: form.index("</form>")]
+    data = {}
+    for tag in re.findall(r"<input[^>]*>", form):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        kind = re.search(r'type="([^"]+)"', tag)
+        if name and (not kind or kind.group(1) not in ("checkbox", "submit")):
+            data[name.group(1)] = value.group(1) if value else ""
+    assert data["status_changes-INITIAL_FORMS"] == "1" and "status_changes-0-id" in data
+    assert data["webhook_events-INITIAL_FORMS"] == "1" and "webhook_events-0-id" in data
+    data.update({"needs_review": "on", "review_reason": "Customer called", "_save": "Save"})
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    order.refresh_from_db()
+    assert (order.needs_review, order.review_reason) == (True, "Customer called")

@@ -1,11 +1,13 @@
 from django.contrib import admin
 
 from shop.catalog.admin_filters import StockListFilter
+from shop.catalog.forms import BookAdminForm
 from shop.catalog.models import Book
 
 
 @admin.register(Book)
 class BookAdmin(admin.ModelAdmin):
+    form = BookAdminForm
     list_display = [
         "title",
         "author",
@@ -23,10 +25,14 @@ class BookAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["title", "author", "slug", "description", "cover"]}),
-        ("Price", {"fields": ["price_amount", "currency"], "description": "Amounts are in cents."}),
+        ("Price", {"fields": ["price_amount", "currency"]}),
         ("Availability", {"fields": ["is_active", "stock", "created_at", "updated_at"]}),
     ]
 
-    @admin.display(description="price")
+    def get_changelist_form(self, request, **kwargs):
+        # The list's price column is edited in dollars too.
+        return super().get_changelist_form(request, form=BookAdminForm, **kwargs)
+
+    @admin.display(description="shown as")
     def price_display(self, book: Book) -> str:
         return book.price_display

@@ -28,9 +28,10 @@ class Book(models.Model):
     slug = models.SlugField(max_length=200, unique=True)
     description = models.TextField(blank=True)
     price_amount = models.PositiveIntegerField(
-        "price (minor units)",
+        "price",
         validators=[MinValueValidator(50)],
-        help_text="In cents (minor units): 2300 means $23.00. Stripe's minimum is 50.",
+        help_text="In minor units (cents): 2300 means $23.00; the admin shows and takes 23.00. "
+        "Stripe's minimum is 50.",
     )
     currency = models.CharField(max_length=3, default="usd", validators=[currency_validator])
     cover = models.CharField(

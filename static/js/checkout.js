@@ -137,7 +137,21 @@
     payButton.disabled = true;
     return;
   }
-  payButton.disabled = false;
+  // Paid for this book already in this session (the shopper came Back from the
+  // success page): Pay stays off until they ask for another copy.
+  const boughtNotice = document.getElementById("already-bought");
+  const buyAnother = document.getElementById("buy-another");
+  let anotherCopyConfirmed = !boughtNotice;
+  payButton.disabled = !anotherCopyConfirmed;
+  if (buyAnother) {
+    buyAnother.addEventListener("click", () => {
+      anotherCopyConfirmed = true;
+      payButton.disabled = false;
+      buyAnother.disabled = true;
+      buyAnother.textContent = "Buying another copy";
+      emailInput.focus();
+    });
+  }
 
   emailInput.addEventListener("input", () => {
     if (emailInput.hasAttribute("aria-invalid") && emailInput.checkValidity()) {
@@ -150,7 +164,7 @@
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (busy) {
+    if (busy || !anotherCopyConfirmed) {
       return; // a double click or a second Enter: one payment attempt at a time
     }
     if (!emailIsValid()) {
@@ -183,10 +197,12 @@
     }
   });
 
-  // Coming back with the Back button restores the page from cache, possibly mid-payment.
+  // Restored from the back/forward cache (the page is sent no-store, but a browser
+  // may keep it anyway): it may show a payable form for a book just bought, so
+  // ask the server for the page again.
   window.addEventListener("pageshow", (event) => {
-    if (event.persisted && busy) {
-      setBusy(false);
+    if (event.persisted) {
+      window.location.reload();
     }
   });
 })();

@@ -1,0 +1,56 @@
+"""The admin's book form: prices are typed as staff think of them ("23.00"), stored in minor units (2300)."""
+
+from decimal import Decimal
+
+from django import forms
+
+from shop.catalog.models import Book
+from shop.money import currency_decimal_places, format_money, minor_units_from_decimal, minor_units_to_decimal
+
+# Stripe's smallest charge, in minor units (also a database constraint on Book).
+MINIMUM_PRICE = 50
+
+
+class BookAdminForm(forms.ModelForm):
+    price_amount = forms.DecimalField(
+        label="price",
+        min_value=Decimal(0),
+        max_digits=12,
+        decimal_places=2,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 8}),
+        help_text="In the book's currency, e.g. 23.00 for $23.00 (whole units for JPY and other "
+        "zero-decimal currencies). Stripe's minimum is 0.50 USD.",
+    )
+
+    class Meta:
+        model = Book
+        fields = ["title", "author", "slug", "description", "cover", "price_amount", "currency", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and "price_amount" in self.fields:
+            self.initial["price_amount"] = minor_units_to_decimal(
+                self.instance.price_amount, self.instance.currency
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        price = cleaned.get("price_amount")
+        # The change page may change the currency too; the book list edits the price alone.
+        currency = cleaned.get("currency") or self.instance.currency or "usd"
+        if price is None or "currency" in self.errors:
+            return cleaned
+        try:
+            minor = minor_units_from_decimal(price, currency)
+        except ValueError:
+            places = currency_decimal_places(currency)
+            self.add_error(
+                "price_amount",
+                f"{currency.upper()} prices have {f'{places} decimals' if places else 'no decimals'}.",
+            )
+            return cleaned
+        if minor < MINIMUM_PRICE:
+            self.add_error("price_amount", f"Stripe's minimum is {format_money(MINIMUM_PRICE, currency)}.")
+            return cleaned
+        cleaned["price_amount"] = minor
+        return cleaned
