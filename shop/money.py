@@ -1,4 +1,12 @@
-"""The one money formatter: integer minor units + ISO currency -> display text."""
+"""Money rules: integer minor units + ISO currency -> display text, and Decimal <-> minor units.
+
+Stripe takes amounts in the currency's smallest unit (cents; whole yen for
+zero-decimal currencies). Staff type amounts in money ("5.00"): the
+conversions here are exact, with Decimal, never floats.
+"""
+
+import re
+from decimal import Decimal
 
 # Currencies Stripe treats as zero-decimal (amounts are whole units).
 ZERO_DECIMAL_CURRENCIES = frozenset(
@@ -39,3 +47,32 @@ def format_money(amount: int, currency: str) -> str:
     if symbol:
         return f"{sign}{symbol}{number}"
     return f"{sign}{number} {code.upper()}"
+
+
+AMOUNT_PATTERN = re.compile(r"^\d{1,9}(\.\d+)?$")
+
+
+def currency_decimals(currency: str) -> int:
+    return 0 if currency.lower() in ZERO_DECIMAL_CURRENCIES else 2
+
+
+def amount_to_minor_units(*, text: str, currency: str) -> int:
+    """ "5.00" USD -> 500; "500" JPY -> 500. ValueError with a message staff can read."""
+    text = (text or "").strip()
+    decimals = currency_decimals(currency)
+    example = "5.00" if decimals else "500"
+    if not AMOUNT_PATTERN.match(text):
+        raise ValueError(f"Enter an amount like {example} (digits, and a dot for decimals).")
+    minor = Decimal(text).scaleb(decimals)
+    if minor != minor.to_integral_value():
+        places = f"{decimals} decimal places" if decimals else "no decimals"
+        raise ValueError(f"{currency.upper()} amounts have {places}, e.g. {example}.")
+    if minor <= 0:
+        raise ValueError("Enter an amount greater than zero.")
+    return int(minor)
+
+
+def minor_units_to_text(*, amount: int, currency: str) -> str:
+    """500, "usd" -> "5.00": an amount as a form shows it (no symbol, no separators)."""
+    decimals = currency_decimals(currency)
+    return str(Decimal(amount).scaleb(-decimals).quantize(Decimal(1).scaleb(-decimals)))

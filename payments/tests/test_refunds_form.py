@@ -2,7 +2,8 @@
 
 import pytest
 
-from payments.forms_refund import RefundForm, amount_to_minor_units, minor_units_to_text
+from payments.forms import RefundForm
+from shop.money import amount_to_minor_units, minor_units_to_text
 
 
 @pytest.mark.parametrize(
