@@ -9,6 +9,7 @@ import logging
 from functools import partial
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from shop.catalog.models import Book
@@ -68,8 +69,13 @@ def order_create(*, book: Book, email: str, checkout_key: str = "", quantity: in
     return order
 
 
-def _order_apply(locked: Order, *, to_status: str, cause: str, **fields) -> Order:
-    """Apply a move to an order the caller has locked (see `order_transition`)."""
+def _order_apply(locked: Order, *, to_status: str, cause: str, **fields) -> bool:
+    """Apply a move to an order the caller has locked (see `order_transition`).
+
+    Returns False, changing nothing, when the move is not allowed: the caller
+    raises OrderTransitionNotAllowed once out of its atomic block (raising
+    through `atomic(savepoint=False)` would doom the caller's transaction).
+    """
     from_status = locked.status
     if to_status != from_status and not order_can_transition(from_status=from_status, to_status=to_status):
         logger.info(
@@ -81,7 +87,7 @@ def _order_apply(locked: Order, *, to_status: str, cause: str, **fields) -> Orde
                 "cause": cause,
             },
         )
-        raise OrderTransitionNotAllowed(order=locked, to_status=to_status)
+        return False
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.status = to_status
@@ -99,7 +105,7 @@ def _order_apply(locked: Order, *, to_status: str, cause: str, **fields) -> Orde
                 "cause": cause,
             },
         )
-    return locked
+    return True
 
 
 def order_transition(*, order: Order, to_status: str, cause: str, **fields) -> Order:
@@ -110,7 +116,11 @@ def order_transition(*, order: Order, to_status: str, cause: str, **fields) -> O
     status saves `fields` without an audit row.
     """
     with transaction.atomic(savepoint=False):
-        return _order_apply(_order_lock(order), to_status=to_status, cause=cause, **fields)
+        current = _order_lock(order)
+        moved = _order_apply(current, to_status=to_status, cause=cause, **fields)
+    if not moved:
+        raise OrderTransitionNotAllowed(order=current, to_status=to_status)
+    return current
 
 
 def order_mark_processing(*, order: Order, cause: str) -> Order:
@@ -125,7 +135,7 @@ def order_mark_paid(*, order: Order, amount_received: int, cause: str) -> Order:
                 # Its confirmation failed earlier (mail server down): try again.
                 transaction.on_commit(partial(order_confirmation_send, order_id=current.pk), robust=True)
             return current  # already paid: nothing to redo
-        paid = _order_apply(  # raises OrderTransitionNotAllowed for a canceled order
+        moved = _order_apply(
             current,
             to_status=OrderStatus.PAID,
             cause=cause,
@@ -133,9 +143,12 @@ def order_mark_paid(*, order: Order, amount_received: int, cause: str) -> Order:
             paid_at=timezone.now(),
             failure_message="",
         )
-        # Only on the real transition, and only once the payment is committed.
-        transaction.on_commit(partial(order_confirmation_send, order_id=paid.pk), robust=True)
-        return paid
+        if moved:
+            # Only on the real transition, and only once the payment is committed.
+            transaction.on_commit(partial(order_confirmation_send, order_id=current.pk), robust=True)
+    if not moved:  # canceled
+        raise OrderTransitionNotAllowed(order=current, to_status=OrderStatus.PAID)
+    return current
 
 
 def order_mark_failed(*, order: Order, message: str, cause: str) -> Order:
@@ -160,7 +173,10 @@ def order_record_refunded_total(*, order: Order, amount_refunded: int, cause: st
         to_status = (
             OrderStatus.REFUNDED if total >= current.amount_charged else OrderStatus.PARTIALLY_REFUNDED
         )
-        return _order_apply(current, to_status=to_status, cause=cause, amount_refunded=total)
+        moved = _order_apply(current, to_status=to_status, cause=cause, amount_refunded=total)
+    if not moved:  # never paid here (canceled, pending…): Stripe's refund is not recorded on it
+        raise OrderTransitionNotAllowed(order=current, to_status=to_status)
+    return current
 
 
 def order_flag_for_review(*, order: Order, reason: str, cause: str) -> Order:
@@ -177,20 +193,23 @@ def order_flag_for_review(*, order: Order, reason: str, cause: str) -> Order:
 
 
 def order_attach_payment_intent(*, order: Order, payment_intent_id: str) -> Order:
-    """Link the order to its PaymentIntent; returns the locked, current order.
+    """Link the order to its PaymentIntent, once; returns the order.
 
-    An order is paid through one PaymentIntent: linking a second one raises
-    ValueError (and changes nothing).
+    One conditional UPDATE (it takes the row lock, and waits for whoever
+    holds it): it links the id only while the order has none, so two
+    requests can never link two different intents. Linking a second,
+    different one raises ValueError and changes nothing.
     """
-    with transaction.atomic(savepoint=False):
-        current = _order_lock(order)
-        if current.payment_intent_id == payment_intent_id:
-            return current
-        if current.payment_intent_id:
-            raise ValueError(f"Order {current.number} is already paid through {current.payment_intent_id}.")
-        current.payment_intent_id = payment_intent_id
-        current.save(update_fields=["payment_intent_id", "updated_at"])
-    return current
+    unlinked = Q(payment_intent_id__isnull=True) | Q(payment_intent_id="")
+    linked = Order.objects.filter(unlinked, pk=order.pk).update(
+        payment_intent_id=payment_intent_id, updated_at=timezone.now()
+    )
+    if not linked:
+        current = Order.objects.only("payment_intent_id").get(pk=order.pk).payment_intent_id
+        if current != payment_intent_id:
+            raise ValueError(f"Order {order.number} is already paid through {current}.")
+    order.payment_intent_id = payment_intent_id
+    return order
 
 
 def order_update_email(*, order: Order, email: str, cause: str) -> Order:
