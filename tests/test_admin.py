@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from payments.models import WebhookEvent
+from payments.tests.factories import WebhookEventFactory
 from shop.catalog.models import Book
 from shop.catalog.tests.factories import BookFactory
 from shop.orders.models import Order, OrderStatus
@@ -13,19 +14,6 @@ from shop.orders.services import order_create, order_mark_paid
 from shop.orders.tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def webhook_event(order: Order | None = None, **fields) -> WebhookEvent:
-    n = WebhookEvent.objects.count() + 1
-    values = {
-        "stripe_event_id": f"evt_test{n:06d}",
-        "type": "payment_intent.succeeded",
-        "payload": {"id": f"evt_test{n:06d}", "type": "payment_intent.succeeded"},
-        "payment_intent_id": order.payment_intent_id if order else "",
-        "order": order,
-        "outcome": WebhookEvent.Outcome.PROCESSED,
-    }
-    return WebhookEvent.objects.create(**{**values, **fields})
 
 
 def changelist_pks(response) -> set[int]:
@@ -40,7 +28,7 @@ def changelist_pks(response) -> set[int]:
 )
 def test_admin_pages_load(admin_client, url_name):
     order = OrderFactory()
-    webhook_event(order)
+    WebhookEventFactory(order=order)
     response = admin_client.get(reverse(url_name))
     assert response.status_code == 200
 
@@ -74,7 +62,7 @@ def test_order_change_page_shows_items_history_events_and_stripe_link(admin_clie
     Order.objects.filter(pk=order.pk).update(payment_intent_id="pi_3History")
     order.refresh_from_db()
     order_mark_paid(order=order, amount_received=2800, cause="evt_history_paid")
-    webhook_event(order, stripe_event_id="evt_history_paid")
+    WebhookEventFactory(order=order, stripe_event_id="evt_history_paid")
 
     response = admin_client.get(reverse("admin:orders_order_change", args=[order.pk]))
 
@@ -88,7 +76,7 @@ def test_order_change_page_shows_items_history_events_and_stripe_link(admin_clie
 
 
 def test_webhook_event_changelist_and_change_page(admin_client):
-    event = webhook_event(OrderFactory(), stripe_event_id="evt_admin_page")
+    event = WebhookEventFactory(order=OrderFactory(), stripe_event_id="evt_admin_page")
     response = admin_client.get(reverse("admin:payments_webhookevent_changelist"))
     assert response.status_code == 200
     assert "evt_admin_page" in response.content.decode()
@@ -99,7 +87,7 @@ def test_webhook_event_changelist_and_change_page(admin_client):
 
 
 def test_webhook_event_without_order_loads(admin_client):
-    event = webhook_event(None, type="customer.created", outcome=WebhookEvent.Outcome.IGNORED)
+    event = WebhookEventFactory(order=None, type="customer.created", outcome=WebhookEvent.Outcome.IGNORED)
     response = admin_client.get(reverse("admin:payments_webhookevent_change", args=[event.pk]))
     assert response.status_code == 200
 
@@ -155,11 +143,11 @@ def test_order_changelist_query_count_does_not_grow(admin_client):
         return len(ctx.captured_queries)
 
     for order in OrderFactory.create_batch(5):
-        webhook_event(order)
+        WebhookEventFactory(order=order)
     few = count_queries()
 
     for order in OrderFactory.create_batch(35, status=OrderStatus.PAID):
-        webhook_event(order)
+        WebhookEventFactory(order=order)
     many = count_queries()
 
     assert Order.objects.count() == 40
@@ -169,11 +157,11 @@ def test_order_changelist_query_count_does_not_grow(admin_client):
 def test_webhook_event_changelist_query_count_does_not_grow(admin_client):
     url = reverse("admin:payments_webhookevent_changelist")
     for order in OrderFactory.create_batch(3):
-        webhook_event(order)
+        WebhookEventFactory(order=order)
     with CaptureQueriesContext(connection) as few:
         admin_client.get(url)
     for order in OrderFactory.create_batch(30):
-        webhook_event(order)
+        WebhookEventFactory(order=order)
     with CaptureQueriesContext(connection) as many:
         admin_client.get(url)
     assert len(many.captured_queries) == len(few.captured_queries)
@@ -238,7 +226,7 @@ def _empty_inline_management_forms() -> dict:
 
 
 def test_webhook_events_are_read_only(admin_client):
-    event = webhook_event(OrderFactory())
+    event = WebhookEventFactory(order=OrderFactory())
     assert admin_client.get(reverse("admin:payments_webhookevent_add")).status_code == 403
     response = admin_client.post(
         reverse("admin:payments_webhookevent_change", args=[event.pk]), {"outcome": "failed"}

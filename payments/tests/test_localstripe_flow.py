@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from payments.models import WebhookEvent
+from payments.tests.emulator import payment_intent_pay
 from shop.orders.models import Order, OrderStatus
 
 
@@ -36,13 +37,11 @@ def start_payment(client, book) -> dict:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_card_payment_is_marked_paid_by_the_emulators_webhook(
-    client, book, emulator_webhooks, pay_on_emulator
-):
+def test_card_payment_is_marked_paid_by_the_emulators_webhook(client, book, emulator_webhooks):
     started = start_payment(client, book)
     order = Order.objects.get(number=started["orderNumber"])
 
-    pay_on_emulator(order.payment_intent_id)
+    payment_intent_pay(order.payment_intent_id)
 
     order = wait_for_status(order, OrderStatus.PAID)
     assert order.amount_received == 2300
@@ -51,17 +50,17 @@ def test_card_payment_is_marked_paid_by_the_emulators_webhook(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_decline_then_retry_on_the_same_order_and_intent(client, book, emulator_webhooks, pay_on_emulator):
+def test_decline_then_retry_on_the_same_order_and_intent(client, book, emulator_webhooks):
     started = start_payment(client, book)
     order = Order.objects.get(number=started["orderNumber"])
 
-    pay_on_emulator(order.payment_intent_id, "pm_card_chargeCustomerFail")
+    payment_intent_pay(order.payment_intent_id, "pm_card_chargeCustomerFail")
     order = wait_for_status(order, OrderStatus.FAILED)
     assert order.failure_message == "Your card was declined."
 
     retried = start_payment(client, book)
     assert retried == started  # same order, same PaymentIntent
-    pay_on_emulator(order.payment_intent_id, "pm_card_visa")
+    payment_intent_pay(order.payment_intent_id, "pm_card_visa")
 
     order = wait_for_status(order, OrderStatus.PAID)
     assert Order.objects.count() == 1

@@ -5,13 +5,13 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from payments.models import Refund
-from payments.tests.fakes import TIMEOUT
-from payments.tests.refund_helpers import (
+from payments.tests.emulator import (
     emulator_refunds,
     paid_order_on_emulator,
     payment_intent_on_emulator,
     staff_user,
 )
+from payments.tests.fakes import TIMEOUT
 from shop.orders.models import OrderStatus
 from shop.orders.tests.factories import OrderFactory
 

@@ -8,14 +8,14 @@ import pytest
 
 from payments.models import Refund
 from payments.services.refunds import refund_create
-from payments.tests.events import charge_refunded_event
-from payments.tests.refund_helpers import (
+from payments.tests.emulator import (
     emulator_refund_create,
     emulator_refunds,
     paid_order_on_emulator,
     refund_event,
     staff_user,
 )
+from payments.tests.events import charge_refunded_event
 from shop.orders.models import OrderStatus
 from tests.postgres import postgres_only, run_at_once, webhook_delivery
 

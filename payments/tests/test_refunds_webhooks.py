@@ -4,14 +4,15 @@ import pytest
 
 from payments.models import Refund, WebhookEvent
 from payments.services.refunds import refund_create, refund_remaining
-from payments.tests.events import charge_refunded_event
-from payments.tests.refund_helpers import (
+from payments.tests.emulator import (
     emulator_refund_create,
     paid_order_on_emulator,
     refund_event,
     refund_object,
     staff_user,
 )
+from payments.tests.events import charge_refunded_event
+from payments.tests.factories import RefundFactory
 from shop.orders.models import OrderStatus
 from shop.orders.tests.factories import OrderFactory
 
@@ -51,8 +52,8 @@ def test_webhooks_after_an_api_refund_do_not_count_it_again(post_webhook):
 
 def test_webhooks_arriving_before_the_api_answer_is_recorded_do_not_double_count(post_webhook, paid_order):
     # Stripe's webhook for our request lands while the API answer is still on its way.
-    pending = Refund.objects.create(
-        order=paid_order, amount=800, currency="usd", reason="Late", idempotency_key="order-x-refund-0-800"
+    pending = RefundFactory(
+        order=paid_order, amount=800, reason="Late", idempotency_key="order-x-refund-0-800"
     )
     stripe_refund = refund_object(
         paid_order, refund_id="re_early", amount=800, metadata={"refund_key": "order-x-refund-0-800"}

@@ -10,8 +10,9 @@ from django.utils import timezone
 from payments.models import Refund, WebhookEvent
 from payments.services import webhooks
 from payments.stripe_client import stripe_client
+from payments.tests.emulator import emulator_refunds, payment_intent_on_emulator
 from payments.tests.events import payment_intent_event
-from payments.tests.refund_helpers import emulator_refunds, payment_intent_on_emulator
+from payments.tests.factories import RefundFactory
 from shop.orders.models import Order, OrderStatus
 from shop.orders.tests.factories import OrderFactory
 
@@ -223,7 +224,7 @@ def test_a_payment_intent_stripe_does_not_know_is_reported_and_the_run_goes_on(m
 def test_an_unconfirmed_refund_found_on_stripe_is_recorded(mailoutbox):
     order = order_with_intent(payment_method="pm_card_visa", status=OrderStatus.PAID, amount_received=2300)
     key = "order-test-refund-0-700"
-    refund = Refund.objects.create(order=order, amount=700, currency="usd", idempotency_key=key)
+    refund = RefundFactory(order=order, amount=700, idempotency_key=key)
     Refund.objects.filter(pk=refund.pk).update(created_at=timezone.now() - timedelta(minutes=30))
     stripe_client().v1.refunds.create(
         params={"payment_intent": order.payment_intent_id, "amount": 700, "metadata": {"refund_key": key}}
@@ -240,7 +241,7 @@ def test_an_unconfirmed_refund_found_on_stripe_is_recorded(mailoutbox):
 
 def test_an_unconfirmed_refund_stripe_never_received_is_marked_failed(mailoutbox):
     order = order_with_intent(payment_method="pm_card_visa", status=OrderStatus.PAID, amount_received=2300)
-    refund = Refund.objects.create(order=order, amount=700, currency="usd", idempotency_key="never-sent")
+    refund = RefundFactory(order=order, amount=700, idempotency_key="never-sent")
     Refund.objects.filter(pk=refund.pk).update(created_at=timezone.now() - timedelta(minutes=30))
 
     sync()

@@ -68,7 +68,7 @@ def test_amount_received_falls_back_to_amount_when_absent(post_webhook, order):
     ids=["bad-signature", "missing-header", "tampered-body"],
 )
 def test_unverifiable_deliveries_are_400_and_change_nothing(client, settings, order, mangle, expected):
-    from conftest import stripe_signature_header
+    from payments.tests.signing import stripe_signature_header
 
     payload = json.dumps(payment_intent_event("payment_intent.succeeded", order))
     payload, header = mangle(payload, stripe_signature_header(payload, settings.STRIPE_WEBHOOK_SECRET))
