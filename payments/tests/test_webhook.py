@@ -349,3 +349,22 @@ def test_orders_are_not_touched_by_unrelated_events(post_webhook, order):
         stripe_event("charge.succeeded", {"id": "ch_1", "object": "charge", "payment_intent": "pi_x"})
     )
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
+
+
+def test_the_event_is_stored_on_arrival_as_received_before_it_is_applied(post_webhook, order, monkeypatch):
+    event = payment_intent_event("payment_intent.succeeded", order)
+    real_handler = webhooks.EVENT_HANDLERS[event["type"]]
+    seen = {}
+
+    def look_at_the_stored_row(evt, obj):
+        row = WebhookEvent.objects.get(stripe_event_id=evt["id"])
+        seen.update(outcome=row.outcome, received_at=row.received_at, attempts=row.attempts)
+        return real_handler(evt, obj)
+
+    monkeypatch.setitem(webhooks.EVENT_HANDLERS, event["type"], look_at_the_stored_row)
+    post_webhook(event)
+
+    assert (seen["outcome"], seen["attempts"]) == (Outcome.RECEIVED, 0)
+    record = WebhookEvent.objects.get()
+    assert (record.outcome, record.attempts) == (Outcome.PROCESSED, 1)
+    assert record.received_at == seen["received_at"] < record.processed_at
