@@ -25,8 +25,7 @@ from shop.orders.services import (
 from shop.orders.tests.factories import OrderFactory
 from tests.postgres import postgres_only, run_at_once
 
-S = OrderStatus
-STATUSES = list(S.values)
+STATUSES = list(OrderStatus.values)
 
 # Every move between two different statuses, written out by hand: the rules
 # as the shop means them, so a change to ALLOWED_TRANSITIONS must change this too.
@@ -97,13 +96,19 @@ def test_the_expected_table_covers_every_pair_once():
     assert (len(ALLOWED), len(FORBIDDEN)) == (13, 29)
 
 
-@pytest.mark.parametrize("from_status", [S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED, S.CANCELED], ids=str)
-@pytest.mark.parametrize("to_status", [S.PENDING, S.PROCESSING, S.FAILED], ids=str)
+@pytest.mark.parametrize(
+    "from_status",
+    [OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED, OrderStatus.CANCELED],
+    ids=str,
+)
+@pytest.mark.parametrize(
+    "to_status", [OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.FAILED], ids=str
+)
 def test_no_way_back_from_paid_or_final_states(from_status, to_status):
     assert not order_can_transition(from_status=from_status, to_status=to_status)
 
 
-@pytest.mark.parametrize("from_status", [S.REFUNDED, S.CANCELED], ids=str)
+@pytest.mark.parametrize("from_status", [OrderStatus.REFUNDED, OrderStatus.CANCELED], ids=str)
 def test_refunded_and_canceled_are_final(from_status):
     assert not any(order_can_transition(from_status=from_status, to_status=to) for to in STATUSES)
 
@@ -118,15 +123,15 @@ def test_order_can_transition_matches_the_expected_table(from_status, to_status,
 def test_expected_moves_are_allowed():
     # The shop's flows, spelled out: if one of these disappears the checkout breaks.
     for from_status, to_status in [
-        (S.PENDING, S.PROCESSING),
-        (S.PENDING, S.PAID),
-        (S.PENDING, S.FAILED),
-        (S.FAILED, S.PAID),
-        (S.FAILED, S.PROCESSING),
-        (S.PROCESSING, S.PAID),
-        (S.PAID, S.PARTIALLY_REFUNDED),
-        (S.PAID, S.REFUNDED),
-        (S.PARTIALLY_REFUNDED, S.REFUNDED),
+        (OrderStatus.PENDING, OrderStatus.PROCESSING),
+        (OrderStatus.PENDING, OrderStatus.PAID),
+        (OrderStatus.PENDING, OrderStatus.FAILED),
+        (OrderStatus.FAILED, OrderStatus.PAID),
+        (OrderStatus.FAILED, OrderStatus.PROCESSING),
+        (OrderStatus.PROCESSING, OrderStatus.PAID),
+        (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED),
+        (OrderStatus.PAID, OrderStatus.REFUNDED),
+        (OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED),
     ]:
         assert order_can_transition(from_status=from_status, to_status=to_status), (from_status, to_status)
 
@@ -141,7 +146,7 @@ def test_order_create_snapshots_book_and_writes_first_audit_row():
     order = order_create(book=book, email="reader@example.com", checkout_key="sess:abc", quantity=2)
 
     order.refresh_from_db()
-    assert order.status == S.PENDING
+    assert order.status == OrderStatus.PENDING
     assert order.email == "reader@example.com"
     assert order.currency == "usd"
     assert order.total_amount == 5600
@@ -157,7 +162,7 @@ def test_order_create_snapshots_book_and_writes_first_audit_row():
         2800,
         2,
     )
-    assert audit_rows(order) == [("", S.PENDING, "checkout")]
+    assert audit_rows(order) == [("", OrderStatus.PENDING, "checkout")]
 
 
 @pytest.mark.django_db
@@ -226,23 +231,23 @@ def test_staying_in_the_same_status_writes_no_audit_row(status):
 
 @pytest.mark.django_db
 def test_transition_uses_the_database_row_not_a_stale_instance():
-    order = OrderFactory(status=S.PENDING)
+    order = OrderFactory(status=OrderStatus.PENDING)
     stale = Order.objects.get(pk=order.pk)
     order_mark_paid(order=order, amount_received=2300, cause="evt_paid")
 
     with pytest.raises(OrderTransitionNotAllowed) as refused:
         order_mark_failed(order=stale, message="Card declined", cause="evt_late_failure")
 
-    assert (refused.value.from_status, refused.value.order.status) == (S.PAID, S.PAID)
+    assert (refused.value.from_status, refused.value.order.status) == (OrderStatus.PAID, OrderStatus.PAID)
     order.refresh_from_db()
-    assert order.status == S.PAID
+    assert order.status == OrderStatus.PAID
     assert order.failure_message == ""
-    assert [row[1] for row in audit_rows(order)] == [S.PAID]
+    assert [row[1] for row in audit_rows(order)] == [OrderStatus.PAID]
 
 
 @pytest.mark.django_db
 def test_cause_is_truncated_to_the_column():
-    order = OrderFactory(status=S.PENDING)
+    order = OrderFactory(status=OrderStatus.PENDING)
     order_mark_processing(order=order, cause="x" * 400)
     assert audit_rows(order)[0][2] == "x" * 255
 
@@ -251,14 +256,16 @@ def test_cause_is_truncated_to_the_column():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("paid_status", [S.PAID, S.PARTIALLY_REFUNDED, S.REFUNDED], ids=str)
+@pytest.mark.parametrize(
+    "paid_status", [OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED], ids=str
+)
 def test_paid_order_never_goes_back(paid_status):
     order = OrderFactory(status=paid_status, amount_received=2300)
 
     late_moves = [
         lambda: order_mark_processing(order=order, cause="evt_late_processing"),
         lambda: order_mark_failed(order=order, message="Your card was declined.", cause="evt_late_failure"),
-        lambda: order_transition(order=order, to_status=S.PENDING, cause="evt_weird"),
+        lambda: order_transition(order=order, to_status=OrderStatus.PENDING, cause="evt_weird"),
         lambda: order_mark_canceled(order=order, cause="evt_late_cancel"),
     ]
     for move in late_moves:
@@ -275,91 +282,93 @@ def test_paid_order_never_goes_back(paid_status):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("from_status", [S.PENDING, S.PROCESSING, S.FAILED], ids=str)
+@pytest.mark.parametrize(
+    "from_status", [OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.FAILED], ids=str
+)
 def test_order_mark_paid_sets_paid_at_and_amount(from_status):
     order = OrderFactory(status=from_status, failure_message="Earlier attempt declined")
 
     order_mark_paid(order=order, amount_received=2300, cause="evt_succeeded")
 
     order.refresh_from_db()
-    assert order.status == S.PAID
+    assert order.status == OrderStatus.PAID
     assert order.amount_received == 2300
     assert order.paid_at is not None
     assert order.failure_message == ""
-    assert audit_rows(order) == [(from_status, S.PAID, "evt_succeeded")]
+    assert audit_rows(order) == [(from_status, OrderStatus.PAID, "evt_succeeded")]
 
 
 @pytest.mark.django_db
 def test_order_mark_paid_twice_is_a_no_op():
-    order = OrderFactory(status=S.PENDING)
+    order = OrderFactory(status=OrderStatus.PENDING)
     order_mark_paid(order=order, amount_received=2300, cause="evt_first")
     order.refresh_from_db()
     first_paid_at = order.paid_at
 
     again = order_mark_paid(order=order, amount_received=9999, cause="evt_duplicate")
 
-    assert again.status == S.PAID
+    assert again.status == OrderStatus.PAID
     order.refresh_from_db()
     assert order.paid_at == first_paid_at
     assert order.amount_received == 2300
-    assert audit_rows(order) == [(S.PENDING, S.PAID, "evt_first")]
+    assert audit_rows(order) == [(OrderStatus.PENDING, OrderStatus.PAID, "evt_first")]
 
 
 @pytest.mark.django_db
 def test_order_mark_paid_on_a_canceled_order_changes_nothing():
-    order = OrderFactory(status=S.CANCELED)
+    order = OrderFactory(status=OrderStatus.CANCELED)
     with pytest.raises(OrderTransitionNotAllowed):
         order_mark_paid(order=order, amount_received=2300, cause="evt_late_success")
     order.refresh_from_db()
-    assert (order.status, order.paid_at, order.amount_received) == (S.CANCELED, None, 0)
+    assert (order.status, order.paid_at, order.amount_received) == (OrderStatus.CANCELED, None, 0)
     assert audit_rows(order) == []
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("from_status", [S.PENDING, S.PROCESSING], ids=str)
+@pytest.mark.parametrize("from_status", [OrderStatus.PENDING, OrderStatus.PROCESSING], ids=str)
 def test_order_mark_failed_keeps_the_message(from_status):
     order = OrderFactory(status=from_status)
 
     order_mark_failed(order=order, message="Your card has insufficient funds.", cause="evt_failed")
 
     order.refresh_from_db()
-    assert order.status == S.FAILED
+    assert order.status == OrderStatus.FAILED
     assert order.failure_message == "Your card has insufficient funds."
-    assert audit_rows(order) == [(from_status, S.FAILED, "evt_failed")]
+    assert audit_rows(order) == [(from_status, OrderStatus.FAILED, "evt_failed")]
 
 
 @pytest.mark.django_db
 def test_order_failed_twice_updates_the_message_without_a_second_audit_row():
-    order = OrderFactory(status=S.PENDING)
+    order = OrderFactory(status=OrderStatus.PENDING)
     order_mark_failed(order=order, message="Declined", cause="evt_1")
     order_mark_failed(order=order, message="Expired card", cause="evt_2")
     order.refresh_from_db()
     assert order.failure_message == "Expired card"
-    assert audit_rows(order) == [(S.PENDING, S.FAILED, "evt_1")]
+    assert audit_rows(order) == [(OrderStatus.PENDING, OrderStatus.FAILED, "evt_1")]
 
 
 @pytest.mark.django_db
 def test_failed_order_can_be_retried_and_paid():
-    order = OrderFactory(status=S.PENDING)
+    order = OrderFactory(status=OrderStatus.PENDING)
     order_mark_failed(order=order, message="Declined", cause="evt_1")
     order_mark_processing(order=order, cause="evt_2")
     order_mark_paid(order=order, amount_received=2300, cause="evt_3")
     order.refresh_from_db()
-    assert order.status == S.PAID
+    assert order.status == OrderStatus.PAID
     assert [(a, b) for a, b, _ in audit_rows(order)] == [
-        (S.PENDING, S.FAILED),
-        (S.FAILED, S.PROCESSING),
-        (S.PROCESSING, S.PAID),
+        (OrderStatus.PENDING, OrderStatus.FAILED),
+        (OrderStatus.FAILED, OrderStatus.PROCESSING),
+        (OrderStatus.PROCESSING, OrderStatus.PAID),
     ]
 
 
 @pytest.mark.django_db
 def test_order_mark_canceled():
-    order = OrderFactory(status=S.PENDING)
+    order = OrderFactory(status=OrderStatus.PENDING)
     order_mark_canceled(order=order, cause="staff:alice")
     order.refresh_from_db()
-    assert order.status == S.CANCELED
-    assert audit_rows(order) == [(S.PENDING, S.CANCELED, "staff:alice")]
+    assert order.status == OrderStatus.CANCELED
+    assert audit_rows(order) == [(OrderStatus.PENDING, OrderStatus.CANCELED, "staff:alice")]
 
 
 # --- refunds ----------------------------------------------------------------------
@@ -367,25 +376,27 @@ def test_order_mark_canceled():
 
 @pytest.fixture
 def paid_order(db):
-    order = OrderFactory(status=S.PENDING, total_amount=2300)
+    order = OrderFactory(status=OrderStatus.PENDING, total_amount=2300)
     return order_mark_paid(order=order, amount_received=2300, cause="evt_paid")
 
 
 def refund_rows(order):
-    return [row for row in audit_rows(order) if row[1] in (S.PARTIALLY_REFUNDED, S.REFUNDED)]
+    return [
+        row for row in audit_rows(order) if row[1] in (OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
+    ]
 
 
 def test_partial_then_full_refund(paid_order):
     order_record_refunded_total(order=paid_order, amount_refunded=800, cause="re_1")
     paid_order.refresh_from_db()
-    assert (paid_order.status, paid_order.amount_refunded) == (S.PARTIALLY_REFUNDED, 800)
+    assert (paid_order.status, paid_order.amount_refunded) == (OrderStatus.PARTIALLY_REFUNDED, 800)
 
     order_record_refunded_total(order=paid_order, amount_refunded=2300, cause="re_2")
     paid_order.refresh_from_db()
-    assert (paid_order.status, paid_order.amount_refunded) == (S.REFUNDED, 2300)
+    assert (paid_order.status, paid_order.amount_refunded) == (OrderStatus.REFUNDED, 2300)
     assert refund_rows(paid_order) == [
-        (S.PAID, S.PARTIALLY_REFUNDED, "re_1"),
-        (S.PARTIALLY_REFUNDED, S.REFUNDED, "re_2"),
+        (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, "re_1"),
+        (OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED, "re_2"),
     ]
 
 
@@ -393,8 +404,8 @@ def test_two_partial_refunds_add_up_without_a_second_audit_row(paid_order):
     order_record_refunded_total(order=paid_order, amount_refunded=500, cause="re_1")
     order_record_refunded_total(order=paid_order, amount_refunded=1200, cause="re_2")
     paid_order.refresh_from_db()
-    assert (paid_order.status, paid_order.amount_refunded) == (S.PARTIALLY_REFUNDED, 1200)
-    assert refund_rows(paid_order) == [(S.PAID, S.PARTIALLY_REFUNDED, "re_1")]
+    assert (paid_order.status, paid_order.amount_refunded) == (OrderStatus.PARTIALLY_REFUNDED, 1200)
+    assert refund_rows(paid_order) == [(OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED, "re_1")]
 
 
 def test_same_refund_report_twice_counts_once(paid_order):
@@ -409,29 +420,31 @@ def test_refunded_total_never_decreases(paid_order):
     order_record_refunded_total(order=paid_order, amount_refunded=1500, cause="re_new")
     order_record_refunded_total(order=paid_order, amount_refunded=700, cause="re_old_late")
     paid_order.refresh_from_db()
-    assert (paid_order.status, paid_order.amount_refunded) == (S.PARTIALLY_REFUNDED, 1500)
+    assert (paid_order.status, paid_order.amount_refunded) == (OrderStatus.PARTIALLY_REFUNDED, 1500)
 
     order_record_refunded_total(order=paid_order, amount_refunded=2300, cause="re_full")
     order_record_refunded_total(order=paid_order, amount_refunded=1500, cause="re_old_late_again")
     paid_order.refresh_from_db()
-    assert (paid_order.status, paid_order.amount_refunded) == (S.REFUNDED, 2300)
+    assert (paid_order.status, paid_order.amount_refunded) == (OrderStatus.REFUNDED, 2300)
 
 
 def test_refunded_total_is_capped_at_the_order_total(paid_order):
     order_record_refunded_total(order=paid_order, amount_refunded=999_999, cause="re_too_much")
     paid_order.refresh_from_db()
-    assert (paid_order.status, paid_order.amount_refunded) == (S.REFUNDED, 2300)
+    assert (paid_order.status, paid_order.amount_refunded) == (OrderStatus.REFUNDED, 2300)
 
 
 def test_zero_refund_changes_nothing(paid_order):
     order_record_refunded_total(order=paid_order, amount_refunded=0, cause="re_zero")
     paid_order.refresh_from_db()
-    assert (paid_order.status, paid_order.amount_refunded) == (S.PAID, 0)
+    assert (paid_order.status, paid_order.amount_refunded) == (OrderStatus.PAID, 0)
     assert refund_rows(paid_order) == []
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("status", [S.PENDING, S.PROCESSING, S.FAILED, S.CANCELED], ids=str)
+@pytest.mark.parametrize(
+    "status", [OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.FAILED, OrderStatus.CANCELED], ids=str
+)
 def test_refund_on_an_unpaid_order_changes_nothing(status):
     order = OrderFactory(status=status)
     with pytest.raises(OrderTransitionNotAllowed):
@@ -454,7 +467,7 @@ def test_flag_for_review_is_idempotent_for_the_same_reason():
     order.refresh_from_db()
     assert order.needs_review is True
     assert order.review_reason == "Stripe charged 2500, order total is 2300"
-    assert order.status == S.PENDING
+    assert order.status == OrderStatus.PENDING
     assert audit_rows(order) == []
 
 
@@ -482,14 +495,16 @@ def test_attach_payment_intent():
 
 @pytest.mark.django_db
 def test_update_email_writes_an_audit_row_only_when_it_changes():
-    order = OrderFactory(status=S.PENDING, email="old@example.com")
+    order = OrderFactory(status=OrderStatus.PENDING, email="old@example.com")
 
     order_update_email(order=order, email="new@example.com", cause="checkout")
     order_update_email(order=order, email="new@example.com", cause="checkout")
 
     order.refresh_from_db()
-    assert (order.email, order.status) == ("new@example.com", S.PENDING)
-    assert audit_rows(order) == [(S.PENDING, S.PENDING, "checkout: email changed from old@example.com")]
+    assert (order.email, order.status) == ("new@example.com", OrderStatus.PENDING)
+    assert audit_rows(order) == [
+        (OrderStatus.PENDING, OrderStatus.PENDING, "checkout: email changed from old@example.com")
+    ]
 
 
 # --- row locks (PostgreSQL) ----------------------------------------------------------------
@@ -498,7 +513,7 @@ def test_update_email_writes_an_audit_row_only_when_it_changes():
 def assert_audit_chain_matches(order: Order) -> None:
     """Audit rows form one unbroken chain of allowed moves ending at the order's status."""
     rows = audit_rows(order)
-    assert rows[0][:2] == ("", S.PENDING)
+    assert rows[0][:2] == ("", OrderStatus.PENDING)
     for (_, previous_to, _), (from_status, to_status, _) in itertools.pairwise(rows):
         assert from_status == previous_to, rows
         assert order_can_transition(from_status=from_status, to_status=to_status), rows
@@ -532,8 +547,11 @@ def test_transition_waits_for_the_row_lock(transactional_db):
     assert isinstance(failed, OrderTransitionNotAllowed), failed  # it saw the payment
     assert waited["seconds"] >= 0.3, "the second transition did not wait for the row lock"
     order.refresh_from_db()
-    assert (order.status, order.failure_message, order.amount_received) == (S.PAID, "", 2300)
-    assert audit_rows(order) == [("", S.PENDING, "checkout"), (S.PENDING, S.PAID, "evt_paid")]
+    assert (order.status, order.failure_message, order.amount_received) == (OrderStatus.PAID, "", 2300)
+    assert audit_rows(order) == [
+        ("", OrderStatus.PENDING, "checkout"),
+        (OrderStatus.PENDING, OrderStatus.PAID, "evt_paid"),
+    ]
 
 
 @postgres_only
@@ -556,7 +574,7 @@ def test_concurrent_transitions_keep_order_and_audit_consistent(transactional_db
     assert not unexpected, unexpected
     for order in orders:
         order.refresh_from_db()
-        assert order.status in (S.PAID, S.CANCELED)  # both are final for these moves
+        assert order.status in (OrderStatus.PAID, OrderStatus.CANCELED)  # both are final for these moves
         assert_audit_chain_matches(order)
-        if order.status == S.PAID:
+        if order.status == OrderStatus.PAID:
             assert order.paid_at is not None and order.amount_received == 2300
