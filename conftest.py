@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from payments.tests.fakes import stripe_outage  # noqa: F401  (fixture for every test package)
+from payments.tests.signing import stripe_signature_header
 from tools.emulator import emulator_start
 
 TEST_OUTPUT = Path(__file__).resolve().parent / "test-output"
@@ -61,13 +62,6 @@ def pytest_sessionfinish(session, exitstatus):
     if skipped and session.exitstatus == 0:
         reporter.write_line(f"FAIL_ON_SKIP: {skipped} test(s) were skipped; failing the run.", red=True)
         session.exitstatus = 1
-
-
-def stripe_signature_header(payload: str, secret: str, timestamp: int | None = None) -> str:
-    """A `Stripe-Signature` header computed with a real HMAC, as Stripe does."""
-    import stripe
-
-    return stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Refunds in the admin: the order page's Refund button and form, a bulk action, read-only lists.
+"""Refunds in the admin: the order page's Refund button and form, read-only lists.
 
 Staff need the `payments.refund_order` permission ("Can refund orders");
 superusers have it. The work is done by `payments.services.refunds`.
@@ -7,7 +7,6 @@ superusers have it. The work is done by `payments.services.refunds`.
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -15,21 +14,21 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from payments.exceptions import PaymentError, RefundUnconfirmed
-from payments.forms_refund import RefundForm, minor_units_to_text
-from payments.models import Refund
-from payments.services.refunds import (
-    REFUNDABLE_ORDER_STATUSES,
-    refund_amounts,
-    refund_create,
-    refund_remaining,
-    refund_send,
+from payments.forms import RefundForm
+from payments.models import Refund, RefundStatus
+from payments.selectors import (
+    order_is_refundable,
+    refund_get_for_order,
+    refund_list_for_order,
+    refund_totals,
+    refunds_count,
 )
-from shop.money import format_money
+from payments.services.refunds import refund_create, refund_send
+from shop.money import format_money, minor_units_to_text
 from shop.orders.admin import ReadOnlyInline
 from shop.orders.models import Order
 
 REFUND_PERMISSION = "payments.refund_order"
-BULK_REASON = "Full refund from the order list (admin action)."
 
 
 def _can_see_refunds(request: HttpRequest) -> bool:
@@ -90,9 +89,7 @@ class RefundAdmin(admin.ModelAdmin):
 
 
 class OrderRefundMixin:
-    """Mixed into the order admin: Refund button, refund page and the bulk action."""
-
-    actions = ["refund_in_full"]
+    """Mixed into the order admin: the Refund button and the refund page."""
 
     def has_refund_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.has_perm(REFUND_PERMISSION)
@@ -108,21 +105,9 @@ class OrderRefundMixin:
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
         extra_context = extra_context or {}
         order = self.get_object(request, unquote(object_id))
-        if order is not None and self.has_refund_permission(request) and _refundable(order):
+        if order is not None and self.has_refund_permission(request) and order_is_refundable(order=order):
             extra_context["refund_url"] = reverse("admin:orders_order_refund", args=[order.pk])
         return super().change_view(request, object_id, form_url, extra_context)
-
-    @admin.action(description="Refund selected paid orders in full", permissions=["refund"])
-    def refund_in_full(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        for order in queryset.order_by("created_at"):
-            try:
-                refund = refund_create(
-                    order=order, amount=refund_remaining(order=order), reason=BULK_REASON, user=request.user
-                )
-            except PaymentError as exc:
-                messages.error(request, exc.message)
-            else:
-                messages.success(request, _refund_success_message(refund))
 
     def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         order = self.get_object(request, unquote(object_id))
@@ -153,7 +138,7 @@ class OrderRefundMixin:
                 else:
                     messages.success(request, _refund_success_message(refund))
                     return redirect(change_url)
-        elif not _refundable(order):
+        elif not order_is_refundable(order=order):
             messages.error(
                 request,
                 f"Order {order.number} is {order.get_status_display().lower()}: there is nothing to refund.",
@@ -162,7 +147,7 @@ class OrderRefundMixin:
         else:
             form = _refund_form_for(order)
         order.refresh_from_db()
-        confirmed, held = refund_amounts(order=order)
+        totals = refund_totals(order=order)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Refund order {order.number}",
@@ -171,16 +156,16 @@ class OrderRefundMixin:
             "order": order,
             "form": form,
             "change_url": change_url,
-            "charged": format_money(order.amount_received or order.total_amount, order.currency),
-            "refunded": format_money(order.amount_refunded, order.currency),
-            "unconfirmed": format_money(held - confirmed, order.currency) if held > confirmed else "",
-            "remaining": format_money(refund_remaining(order=order), order.currency),
-            "refunds": order.refunds.select_related("created_by").order_by("created_at", "id"),
+            "charged": format_money(totals.charged, order.currency),
+            "refunded": format_money(totals.refunded, order.currency),
+            "unconfirmed": format_money(totals.unconfirmed, order.currency) if totals.unconfirmed else "",
+            "remaining": format_money(totals.remaining, order.currency),
+            "refunds": refund_list_for_order(order=order),
         }
         return TemplateResponse(request, "admin/orders/order/refund.html", context)
 
     def _refund_resend(self, request: HttpRequest, order: Order, change_url: str) -> HttpResponse:
-        refund = order.refunds.filter(pk=request.POST.get("resend") or 0).first()
+        refund = refund_get_for_order(order=order, refund_id=request.POST.get("resend") or "")
         if refund is None:
             messages.error(request, "That refund does not belong to this order.")
         else:
@@ -193,29 +178,29 @@ class OrderRefundMixin:
         return redirect(reverse("admin:orders_order_refund", args=[order.pk]))
 
 
-def _refundable(order: Order) -> bool:
-    return order.status in REFUNDABLE_ORDER_STATUSES and bool(order.payment_intent_id)
-
-
 def _refund_form_for(order: Order) -> RefundForm:
-    remaining = refund_remaining(order=order)
+    remaining = refund_totals(order=order).remaining
     return RefundForm(
         currency=order.currency,
         initial={
             "amount": minor_units_to_text(amount=remaining, currency=order.currency),
-            "refund_count": order.refunds.count(),
+            "refund_count": refunds_count(order=order),
         },
     )
 
 
 def _refund_form_rebound(form: RefundForm, order: Order) -> RefundForm:
     data = form.data.copy()
-    data["refund_count"] = str(order.refunds.count())
+    data["refund_count"] = str(refunds_count(order=order))
     return RefundForm(data, currency=order.currency)
 
 
 def _refund_success_message(refund: Refund) -> str:
-    state = "refunded" if refund.status == "succeeded" else f"refund {refund.get_status_display().lower()}"
+    state = (
+        "refunded"
+        if refund.status == RefundStatus.SUCCEEDED
+        else f"refund {refund.get_status_display().lower()}"
+    )
     return (
         f"Order {refund.order.number}: {state} {refund.amount_display} "
         f"(Stripe refund {refund.stripe_refund_id})."

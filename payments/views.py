@@ -8,7 +8,7 @@ import logging
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.csrf import csrf_failure as default_csrf_failure
@@ -21,12 +21,11 @@ from payments.exceptions import CheckoutUnavailable, PaymentError, PaymentReject
 from payments.forms import CreateIntentForm
 from payments.ratelimit import RATE_LIMIT_MESSAGE, checkout_rate_limit
 from payments.services.confirmation import ConfirmationNotFound, confirmation_load, confirmation_order
-from payments.services.intents import checkout_start
+from payments.services.intents import PaymentOutcome, checkout_start
 from payments.services.webhooks import WebhookRejected, stripe_event_process, stripe_event_verify
 from payments.stripe_client import missing_stripe_settings
-from shop.catalog.models import Book
 from shop.catalog.selectors import book_get_active
-from shop.orders.selectors_session import order_bought_in_session
+from shop.orders.selectors import order_bought_in_session
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +103,9 @@ def create_intent(request: HttpRequest) -> JsonResponse:
     form = CreateIntentForm({"book": data.get("book"), "email": data.get("email")})
     if not form.is_valid():
         return json_error(form.first_error(), 400)
-    book = Book.objects.filter(slug=form.cleaned_data["book"], is_active=True).first()
-    if book is None:
+    try:
+        book = book_get_active(slug=form.cleaned_data["book"])
+    except Http404:
         return json_error("This book is not available.", 404)
     if not request.session.session_key:
         request.session.save()
@@ -150,6 +150,7 @@ def payment_success(request: HttpRequest) -> HttpResponse:
         "payments/success.html",
         {
             "confirmation": confirmation,
+            "outcomes": PaymentOutcome,
             "order": confirmation.order,
             "retry_book": book.book if book else None,
         },

@@ -1,5 +1,11 @@
-"""Money rules: the one formatter (minor units + ISO currency -> text) and decimal <-> minor units."""
+"""Money rules: integer minor units + ISO currency -> display text, and Decimal <-> minor units.
 
+Stripe takes amounts in the currency's smallest unit (cents; whole yen for
+zero-decimal currencies). Staff type amounts in money ("5.00"): the
+conversions here are exact, with Decimal, never floats.
+"""
+
+import re
 from decimal import Decimal
 
 # Currencies Stripe treats as zero-decimal (amounts are whole units).
@@ -43,25 +49,30 @@ def format_money(amount: int, currency: str) -> str:
     return f"{sign}{number} {code.upper()}"
 
 
-def currency_decimal_places(currency: str) -> int:
-    """Digits after the decimal point in `currency`'s usual notation: 2 for USD, 0 for JPY."""
+AMOUNT_PATTERN = re.compile(r"^\d{1,9}(\.\d+)?$")
+
+
+def currency_decimals(currency: str) -> int:
     return 0 if currency.lower() in ZERO_DECIMAL_CURRENCIES else 2
 
 
-def minor_units_from_decimal(amount: Decimal, currency: str) -> int:
-    """Decimal("23.00"), "usd" -> 2300; Decimal("500"), "jpy" -> 500.
-
-    ValueError when `amount` has more decimals than the currency allows.
-    """
-    minor = amount.scaleb(currency_decimal_places(currency))
+def amount_to_minor_units(*, text: str, currency: str) -> int:
+    """ "5.00" USD -> 500; "500" JPY -> 500. ValueError with a message staff can read."""
+    text = (text or "").strip()
+    decimals = currency_decimals(currency)
+    example = "5.00" if decimals else "500"
+    if not AMOUNT_PATTERN.match(text):
+        raise ValueError(f"Enter an amount like {example} (digits, and a dot for decimals).")
+    minor = Decimal(text).scaleb(decimals)
     if minor != minor.to_integral_value():
-        raise ValueError(
-            f"{currency.upper()} amounts have at most {currency_decimal_places(currency)} decimals."
-        )
+        places = f"{decimals} decimal places" if decimals else "no decimals"
+        raise ValueError(f"{currency.upper()} amounts have {places}, e.g. {example}.")
+    if minor <= 0:
+        raise ValueError("Enter an amount greater than zero.")
     return int(minor)
 
 
-def minor_units_to_decimal(amount: int, currency: str) -> Decimal:
-    """2300, "usd" -> Decimal("23.00"); 500, "jpy" -> Decimal("500")."""
-    places = currency_decimal_places(currency)
-    return Decimal(amount).scaleb(-places).quantize(Decimal(1).scaleb(-places))
+def minor_units_to_text(*, amount: int, currency: str) -> str:
+    """500, "usd" -> "5.00": an amount as a form shows it (no symbol, no separators)."""
+    decimals = currency_decimals(currency)
+    return str(Decimal(amount).scaleb(-decimals).quantize(Decimal(1).scaleb(-decimals)))

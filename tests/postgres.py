@@ -60,7 +60,7 @@ def webhook_delivery(event: dict):
         from django.conf import settings
         from django.test import Client
 
-        from conftest import stripe_signature_header
+        from payments.tests.signing import stripe_signature_header
 
         payload = json.dumps(event)
         response = Client().post(

@@ -11,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from payments.models import Refund, WebhookEvent
+from payments.models import RefundStatus, WebhookEvent
 from payments.tests.events import payment_intent_event
+from payments.tests.factories import RefundFactory, WebhookEventFactory
 from shop.catalog.models import Book
 from shop.catalog.tests.factories import BookFactory
 from shop.orders.models import Order, OrderStatus
@@ -20,19 +21,6 @@ from shop.orders.services import order_create, order_mark_paid
 from shop.orders.tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def webhook_event(order: Order | None = None, **fields) -> WebhookEvent:
-    n = WebhookEvent.objects.count() + 1
-    values = {
-        "stripe_event_id": f"evt_test{n:06d}",
-        "type": "payment_intent.succeeded",
-        "payload": {"id": f"evt_test{n:06d}", "type": "payment_intent.succeeded"},
-        "payment_intent_id": order.payment_intent_id if order else "",
-        "order": order,
-        "outcome": WebhookEvent.Outcome.PROCESSED,
-    }
-    return WebhookEvent.objects.create(**{**values, **fields})
 
 
 def changelist_pks(response) -> set[int]:
@@ -47,7 +35,7 @@ def changelist_pks(response) -> set[int]:
 )
 def test_admin_pages_load(admin_client, url_name):
     order = OrderFactory()
-    webhook_event(order)
+    WebhookEventFactory(order=order)
     response = admin_client.get(reverse(url_name))
     assert response.status_code == 200
 
@@ -81,7 +69,7 @@ def test_order_change_page_shows_items_history_events_and_stripe_link(admin_clie
     Order.objects.filter(pk=order.pk).update(payment_intent_id="pi_3History")
     order.refresh_from_db()
     order_mark_paid(order=order, amount_received=2800, cause="evt_history_paid")
-    webhook_event(order, stripe_event_id="evt_history_paid")
+    WebhookEventFactory(order=order, stripe_event_id="evt_history_paid")
 
     response = admin_client.get(reverse("admin:orders_order_change", args=[order.pk]))
 
@@ -95,7 +83,7 @@ def test_order_change_page_shows_items_history_events_and_stripe_link(admin_clie
 
 
 def test_webhook_event_changelist_and_change_page(admin_client):
-    event = webhook_event(OrderFactory(), stripe_event_id="evt_admin_page")
+    event = WebhookEventFactory(order=OrderFactory(), stripe_event_id="evt_admin_page")
     response = admin_client.get(reverse("admin:payments_webhookevent_changelist"))
     assert response.status_code == 200
     assert "evt_admin_page" in response.content.decode()
@@ -106,7 +94,7 @@ def test_webhook_event_changelist_and_change_page(admin_client):
 
 
 def test_webhook_event_without_order_loads(admin_client):
-    event = webhook_event(None, type="customer.created", outcome=WebhookEvent.Outcome.IGNORED)
+    event = WebhookEventFactory(order=None, type="customer.created", outcome=WebhookEvent.Outcome.IGNORED)
     response = admin_client.get(reverse("admin:payments_webhookevent_change", args=[event.pk]))
     assert response.status_code == 200
 
@@ -162,11 +150,11 @@ def test_order_changelist_query_count_does_not_grow(admin_client):
         return len(ctx.captured_queries)
 
     for order in OrderFactory.create_batch(5):
-        webhook_event(order)
+        WebhookEventFactory(order=order)
     few = count_queries()
 
     for order in OrderFactory.create_batch(35, status=OrderStatus.PAID):
-        webhook_event(order)
+        WebhookEventFactory(order=order)
     many = count_queries()
 
     assert Order.objects.count() == 40
@@ -176,11 +164,11 @@ def test_order_changelist_query_count_does_not_grow(admin_client):
 def test_webhook_event_changelist_query_count_does_not_grow(admin_client):
     url = reverse("admin:payments_webhookevent_changelist")
     for order in OrderFactory.create_batch(3):
-        webhook_event(order)
+        WebhookEventFactory(order=order)
     with CaptureQueriesContext(connection) as few:
         admin_client.get(url)
     for order in OrderFactory.create_batch(30):
-        webhook_event(order)
+        WebhookEventFactory(order=order)
     with CaptureQueriesContext(connection) as many:
         admin_client.get(url)
     assert len(many.captured_queries) == len(few.captured_queries)
@@ -245,7 +233,7 @@ def _empty_inline_management_forms() -> dict:
 
 
 def test_webhook_events_are_read_only(admin_client):
-    event = webhook_event(OrderFactory())
+    event = WebhookEventFactory(order=OrderFactory())
     assert admin_client.get(reverse("admin:payments_webhookevent_add")).status_code == 403
     response = admin_client.post(
         reverse("admin:payments_webhookevent_change", args=[event.pk]), {"outcome": "failed"}
@@ -424,7 +412,7 @@ def test_order_search_matches_book_title_and_author(admin_client, query):
 def test_status_history_and_events_show_times_with_seconds(admin_client):
     order = OrderFactory(payment_intent_id="pi_3Seconds")
     order_mark_paid(order=order, amount_received=order.total_amount, cause="evt_seconds")
-    webhook_event(order)
+    WebhookEventFactory(order=order)
     change = order.status_changes.get()
     expected = timezone.localtime(change.created_at).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -435,9 +423,7 @@ def test_status_history_and_events_show_times_with_seconds(admin_client):
 
 def test_refunds_table_on_the_order_page_labels_the_amount(admin_client):
     order = OrderFactory(status=OrderStatus.PAID, payment_intent_id="pi_3Refunded", amount_received=2300)
-    Refund.objects.create(
-        order=order, amount=500, currency="usd", status="succeeded", stripe_refund_id="re_1"
-    )
+    RefundFactory(order=order, amount=500, status=RefundStatus.SUCCEEDED, stripe_refund_id="re_1")
 
     page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
 
@@ -476,7 +462,7 @@ def test_every_order_field_is_still_on_the_order_page():
 
 
 def test_webhook_events_cannot_be_deleted(admin_client):
-    event = webhook_event(OrderFactory())
+    event = WebhookEventFactory()
     url = reverse("admin:payments_webhookevent_delete", args=[event.pk])
     assert admin_client.get(url).status_code == 403
     assert admin_client.post(url, {"post": "yes"}).status_code == 403
@@ -495,8 +481,8 @@ def test_webhook_events_cannot_be_deleted(admin_client):
 def failed_event(order: Order) -> WebhookEvent:
     """A payment_intent.succeeded whose processing failed: its link to the order was rolled back."""
     payload = payment_intent_event("payment_intent.succeeded", order)
-    return webhook_event(
-        None,
+    return WebhookEventFactory(
+        order=None,
         stripe_event_id=payload["id"],
         payload=payload,
         payment_intent_id=order.payment_intent_id,
@@ -569,10 +555,8 @@ def test_order_page_saves_as_a_browser_submits_it(admin_client):
     """Read-only inline tables still carry what the formsets need (management form, row ids)."""
     order = OrderFactory(payment_intent_id="pi_3SaveAsBrowser")
     order_mark_paid(order=order, amount_received=order.total_amount, cause="evt_save")
-    webhook_event(order)
-    Refund.objects.create(
-        order=order, amount=100, currency="usd", status="succeeded", stripe_refund_id="re_save"
-    )
+    WebhookEventFactory(order=order)
+    RefundFactory(order=order, amount=100, status=RefundStatus.SUCCEEDED, stripe_refund_id="re_save")
     url = reverse("admin:orders_order_change", args=[order.pk])
     page = admin_client.get(url).content.decode()
     form = page[page.index('id="order_form"') :]

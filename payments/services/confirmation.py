@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from django.utils.crypto import constant_time_compare
 
 from payments.services.intents import (
+    PaymentOutcome,
     order_apply_payment_intent,
     payment_intent_amount_charged,
     payment_intent_outcome,
     payment_intent_retrieve,
 )
-from shop.orders.models import Order
+from shop.orders.models import Order, OrderStatus
 from shop.orders.selectors import order_get_by_payment_intent
 
 PAYMENT_INTENT_ID = re.compile(r"^pi_[A-Za-z0-9_]{1,250}$")
@@ -24,7 +25,7 @@ class ConfirmationNotFound(Exception):
 @dataclass
 class Confirmation:
     order: Order
-    outcome: str  # succeeded | processing | failed | canceled | open
+    outcome: PaymentOutcome
     amount_charged: int
     payment_intent_id: str
 
@@ -50,10 +51,10 @@ def confirmation_load(*, order: Order, client_secret: str, owned_order_ids: list
     owns = order.pk in owned_order_ids
     if not owns and not constant_time_compare(client_secret, intent.get("client_secret") or ""):
         raise ConfirmationNotFound()
-    order = order_apply_payment_intent(order=order, intent=intent, cause="success page")
+    order = order_apply_payment_intent(order=order, intent=intent, cause="success page").order
     outcome = payment_intent_outcome(intent)
-    if order.needs_review and outcome == "succeeded" and order.status != "paid":
-        outcome = "processing"  # flagged for staff: never tell the shopper it is done
+    if order.needs_review and outcome == PaymentOutcome.SUCCEEDED and order.status != OrderStatus.PAID:
+        outcome = PaymentOutcome.PROCESSING  # flagged for staff: never tell the shopper it is done
     return Confirmation(
         order=order,
         outcome=outcome,

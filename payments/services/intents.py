@@ -1,16 +1,19 @@
 """PaymentIntents: create one per order, read them back, apply their outcome."""
 
+import contextlib
 import logging
+from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 
 from payments.exceptions import CheckoutUnavailable, StripeObjectMissing
 from payments.stripe_client import stripe_call
 from shop.catalog.models import Book
 from shop.money import format_money
 from shop.orders.models import Order, OrderStatus
-from shop.orders.selectors import order_get_open_checkout
+from shop.orders.selectors import order_get_for_update, order_get_open_checkout
 from shop.orders.services import (
+    OrderTransitionNotAllowed,
     order_attach_payment_intent,
     order_create,
     order_flag_for_review,
@@ -18,12 +21,40 @@ from shop.orders.services import (
     order_mark_failed,
     order_mark_paid,
     order_mark_processing,
+    order_update_email,
 )
 
 logger = logging.getLogger(__name__)
 
+
+class PaymentIntentStatus(models.TextChoices):
+    """A PaymentIntent's `status` as Stripe reports it."""
+
+    REQUIRES_PAYMENT_METHOD = "requires_payment_method", "Requires payment method"
+    REQUIRES_CONFIRMATION = "requires_confirmation", "Requires confirmation"
+    REQUIRES_ACTION = "requires_action", "Requires action"
+    PROCESSING = "processing", "Processing"
+    REQUIRES_CAPTURE = "requires_capture", "Requires capture"
+    CANCELED = "canceled", "Canceled"
+    SUCCEEDED = "succeeded", "Succeeded"
+
+
+class PaymentOutcome(models.TextChoices):
+    """What a PaymentIntent means for its order (see `payment_intent_outcome`)."""
+
+    SUCCEEDED = "succeeded", "Succeeded"
+    PROCESSING = "processing", "Processing"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+    OPEN = "open", "Open"  # the shopper is still paying
+
+
 # PaymentIntent statuses in which the shopper can still confirm it.
-CONFIRMABLE_STATUSES = {"requires_payment_method", "requires_confirmation", "requires_action"}
+CONFIRMABLE_STATUSES = (
+    PaymentIntentStatus.REQUIRES_PAYMENT_METHOD,
+    PaymentIntentStatus.REQUIRES_CONFIRMATION,
+    PaymentIntentStatus.REQUIRES_ACTION,
+)
 DEFAULT_FAILURE_MESSAGE = "Your payment was not completed. Please try again or use another payment method."
 
 
@@ -53,13 +84,10 @@ def _checkout_open_order(*, book: Book, email: str, session_key: str) -> Order:
     key = checkout_key_for(session_key=session_key, book=book)
     order = order_get_open_checkout(checkout_key=key)
     if order is not None and order.total_amount == book.price_amount and order.currency == book.currency:
-        if order.email != email:
-            Order.objects.filter(pk=order.pk).update(email=email)
-            order.email = email
-        return order
+        return order_update_email(order=order, email=email, cause="checkout")
     if order is not None and order.is_payable:
         # The price changed since this order was opened: close it, start afresh.
-        order_mark_canceled(order=order, cause="price changed before payment")
+        _order_cancel_if_allowed(order=order, cause="price changed before payment")
     try:
         return order_create(book=book, email=email, checkout_key=key)
     except IntegrityError:
@@ -79,7 +107,7 @@ def _payment_intent_for_order(order: Order) -> str | None:
     intent on Stripe. Returns None when the order can no longer be paid.
     """
     with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked = order_get_for_update(order_id=order.pk)
         if not locked.payment_intent_id:
             intent = stripe_call(
                 "payment_intent.create",
@@ -93,24 +121,32 @@ def _payment_intent_for_order(order: Order) -> str | None:
                 ),
             )
             order_attach_payment_intent(order=locked, payment_intent_id=intent["id"])
-            logger.info("payment_intent_created order=%s payment_intent=%s", locked.number, intent["id"])
+            logger.info(
+                "payment_intent_created", extra={"order": locked.number, "payment_intent": intent["id"]}
+            )
             return intent["client_secret"]
         try:
             intent = payment_intent_retrieve(payment_intent_id=locked.payment_intent_id)
         except StripeObjectMissing:
             # Stripe no longer knows it (keys switched to another account, emulator
             # restarted): this order can never be paid; open a fresh one.
-            order_mark_canceled(order=locked, cause="payment intent not found on Stripe")
+            _order_cancel_if_allowed(order=locked, cause="payment intent not found on Stripe")
             return None
         if intent["status"] in CONFIRMABLE_STATUSES:
             return intent["client_secret"]
     # Stripe knows more than we do (paid, processing or canceled): catch up.
-    order = order_apply_payment_intent(order=order, intent=intent, cause="checkout retry")
+    order = order_apply_payment_intent(order=order, intent=intent, cause="checkout retry").order
     if order.status in (OrderStatus.PAID, OrderStatus.PROCESSING):
         raise CheckoutUnavailable("This order has already been paid. Check your email for the confirmation.")
     if order.is_payable:  # e.g. canceled on Stripe but not here yet
-        order_mark_canceled(order=order, cause="payment intent not confirmable")
+        _order_cancel_if_allowed(order=order, cause="payment intent not confirmable")
     return None
+
+
+def _order_cancel_if_allowed(*, order: Order, cause: str) -> None:
+    """Close an order the checkout gives up on, unless it moved on meanwhile (paid, say)."""
+    with contextlib.suppress(OrderTransitionNotAllowed):  # logged by the orders app
+        order_mark_canceled(order=order, cause=cause)
 
 
 def payment_intent_retrieve(*, payment_intent_id: str) -> dict:
@@ -119,14 +155,18 @@ def payment_intent_retrieve(*, payment_intent_id: str) -> dict:
     )
 
 
-def payment_intent_outcome(intent: dict) -> str:
+def payment_intent_outcome(intent: dict) -> PaymentOutcome:
     """What a PaymentIntent means for its order: succeeded, processing, failed, canceled or open."""
     status = intent.get("status")
-    if status in ("succeeded", "processing", "canceled"):
-        return status
-    if status == "requires_payment_method" and intent.get("last_payment_error"):
-        return "failed"
-    return "open"
+    if status == PaymentIntentStatus.SUCCEEDED:
+        return PaymentOutcome.SUCCEEDED
+    if status == PaymentIntentStatus.PROCESSING:
+        return PaymentOutcome.PROCESSING
+    if status == PaymentIntentStatus.CANCELED:
+        return PaymentOutcome.CANCELED
+    if status == PaymentIntentStatus.REQUIRES_PAYMENT_METHOD and intent.get("last_payment_error"):
+        return PaymentOutcome.FAILED
+    return PaymentOutcome.OPEN
 
 
 def payment_intent_amount_charged(intent: dict) -> int:
@@ -134,9 +174,19 @@ def payment_intent_amount_charged(intent: dict) -> int:
     return intent.get("amount_received") or intent["amount"]
 
 
+@dataclass(frozen=True)
+class PaymentIntentApplied:
+    """What applying a PaymentIntent did to its order."""
+
+    order: Order  # as it is now
+    changed: bool  # its status moved
+    flagged: bool  # it was flagged for staff (amount, currency, or paid after cancel)
+    refused: bool  # the move was not allowed (late or duplicated news): nothing changed
+
+
 def order_apply_payment_intent(
-    *, order: Order, intent: dict, cause: str, outcome: str | None = None
-) -> Order:
+    *, order: Order, intent: dict, cause: str, outcome: PaymentOutcome | None = None
+) -> PaymentIntentApplied:
     """Apply what Stripe says about the order's PaymentIntent (webhook, success page, sync).
 
     `outcome` overrides the one read from the intent's status (a webhook's
@@ -144,33 +194,45 @@ def order_apply_payment_intent(
     amount or currency differs from the order flags it and never marks it paid.
     """
     outcome = outcome or payment_intent_outcome(intent)
-    if outcome == "succeeded":
-        amount, currency = intent.get("amount"), (intent.get("currency") or "").lower()
-        if amount != order.total_amount or currency != order.currency:
-            charged = format_money(amount, currency) if isinstance(amount, int) else repr(amount)
-            return order_flag_for_review(
-                order=order,
-                reason=f"Stripe reported {charged} on {intent.get('id')}; "
-                f"the order total is {order.total_display}.",
-                cause=cause,
-            )
-        if order.status == OrderStatus.CANCELED:
-            return order_flag_for_review(
-                order=order,
-                reason=f"Stripe took payment on {intent.get('id')} after the order was canceled: "
-                "fulfil it or refund it.",
-                cause=cause,
-            )
+    if outcome == PaymentOutcome.SUCCEEDED:
+        problem = _payment_problem(order=order, intent=intent)
+        if problem:
+            already = order.needs_review and problem in order.review_reason
+            order = order_flag_for_review(order=order, reason=problem, cause=cause)
+            return PaymentIntentApplied(order=order, changed=False, flagged=not already, refused=False)
+    status = order.status
+    try:
+        order = _order_move(order=order, intent=intent, outcome=outcome, cause=cause)
+    except OrderTransitionNotAllowed as refused:
+        return PaymentIntentApplied(order=refused.order, changed=False, flagged=False, refused=True)
+    return PaymentIntentApplied(order=order, changed=order.status != status, flagged=False, refused=False)
+
+
+def _payment_problem(*, order: Order, intent: dict) -> str:
+    """Why a succeeded PaymentIntent must not mark `order` paid ("" when it may)."""
+    amount, currency = intent.get("amount"), (intent.get("currency") or "").lower()
+    if amount != order.total_amount or currency != order.currency:
+        charged = format_money(amount, currency) if isinstance(amount, int) else repr(amount)
+        return f"Stripe reported {charged} on {intent.get('id')}; the order total is {order.total_display}."
+    if order.status == OrderStatus.CANCELED:
+        return (
+            f"Stripe took payment on {intent.get('id')} after the order was canceled: fulfil it or refund it."
+        )
+    return ""
+
+
+def _order_move(*, order: Order, intent: dict, outcome: PaymentOutcome, cause: str) -> Order:
+    if outcome == PaymentOutcome.SUCCEEDED:
         return order_mark_paid(
             order=order, amount_received=payment_intent_amount_charged(intent), cause=cause
         )
-    if outcome == "processing":
+    if outcome == PaymentOutcome.PROCESSING:
         return order_mark_processing(order=order, cause=cause)
-    if outcome == "failed":
+    if outcome == PaymentOutcome.FAILED:
         error = intent.get("last_payment_error") or {}
         return order_mark_failed(
             order=order, message=error.get("message") or DEFAULT_FAILURE_MESSAGE, cause=cause
         )
-    if outcome == "canceled":
+    if outcome == PaymentOutcome.CANCELED:
         return order_mark_canceled(order=order, cause=cause)
     return order  # the shopper is still paying: nothing to record

@@ -13,22 +13,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from payments.exceptions import PaymentError, PaymentProviderUnavailable, PaymentRejected, StripeNotConfigured
-from payments.models import Refund, RefundStatus, WebhookEvent
+from payments.models import Refund, WebhookEvent
+from payments.selectors import refunds_unsettled, webhook_events_failed
 from payments.services.intents import (
+    PaymentIntentStatus,
+    PaymentOutcome,
     order_apply_payment_intent,
     payment_intent_outcome,
     payment_intent_retrieve,
 )
 from payments.services.refunds import refund_refresh
-from payments.services.webhooks import stripe_event_process
+from payments.services.webhooks import DUPLICATE, stripe_event_process
 from payments.stripe_client import stripe_call
 from shop.orders.emails import order_confirmations_resend
 from shop.orders.models import Order, OrderStatus
-from shop.orders.services import order_mark_canceled
+from shop.orders.selectors import order_get_by_number, orders_unsettled
+from shop.orders.services import OrderTransitionNotAllowed, order_mark_canceled
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +41,14 @@ SYNCED_STATUSES = (OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.FAIL
 # Unpaid orders that are canceled once abandoned (a processing payment is left to finish).
 ABANDONABLE_STATUSES = (OrderStatus.PENDING, OrderStatus.FAILED)
 # PaymentIntent statuses Stripe lets us cancel.
-CANCELABLE_INTENT_STATUSES = {
-    "requires_payment_method",
-    "requires_confirmation",
-    "requires_action",
-    "requires_capture",
-}
+CANCELABLE_INTENT_STATUSES = (
+    PaymentIntentStatus.REQUIRES_PAYMENT_METHOD,
+    PaymentIntentStatus.REQUIRES_CONFIRMATION,
+    PaymentIntentStatus.REQUIRES_ACTION,
+    PaymentIntentStatus.REQUIRES_CAPTURE,
+)
+# PaymentIntent outcomes of an abandoned order that sync_payments cancels.
+ABANDONED_OUTCOMES = (PaymentOutcome.OPEN, PaymentOutcome.FAILED)
 
 
 @dataclass
@@ -63,29 +68,27 @@ class SyncSummary:
         return f"checked {self.checked}, changed {self.changed}, failed {self.failed}"
 
 
-def orders_to_sync(*, older_than: timedelta, order_number: str | None = None) -> QuerySet[Order]:
+def orders_to_sync(*, older_than: timedelta, order_number: str | None = None) -> list[Order]:
     """Unsettled orders created more than `older_than` ago (or just the one named, as it is)."""
     if order_number:
-        return Order.objects.filter(number=order_number)
-    cutoff = timezone.now() - older_than
-    return Order.objects.filter(status__in=SYNCED_STATUSES, created_at__lt=cutoff).order_by("created_at")
+        order = order_get_by_number(number=order_number)
+        return [order] if order else []
+    return list(orders_unsettled(statuses=SYNCED_STATUSES, created_before=timezone.now() - older_than))
 
 
-def refunds_to_sync(*, older_than: timedelta, order_number: str | None = None) -> QuerySet[Refund]:
+def refunds_to_sync(*, older_than: timedelta, order_number: str | None = None) -> list[Refund]:
     """Refunds still pending here: Stripe never answered, or has not settled them yet."""
-    refunds = Refund.objects.filter(status__in=(RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION))
     if order_number:
-        return refunds.filter(order__number=order_number).select_related("order")
-    cutoff = timezone.now() - older_than
-    return refunds.filter(created_at__lt=cutoff).select_related("order").order_by("created_at")
+        order = order_get_by_number(number=order_number)
+        return list(refunds_unsettled(order=order)) if order else []
+    return list(refunds_unsettled(created_before=timezone.now() - older_than))
 
 
-def webhook_events_failed(*, order_number: str | None = None) -> QuerySet[WebhookEvent]:
-    events = WebhookEvent.objects.filter(outcome=WebhookEvent.Outcome.FAILED).order_by("received_at")
+def events_to_replay(*, order_number: str | None = None) -> list[WebhookEvent]:
     if order_number:
-        intent_ids = Order.objects.filter(number=order_number).values("payment_intent_id")
-        return events.filter(payment_intent_id__in=intent_ids)
-    return events
+        order = order_get_by_number(number=order_number)
+        return list(webhook_events_failed(order=order)) if order else []
+    return list(webhook_events_failed())
 
 
 def order_sync(*, order: Order, abandon_before: datetime | None = None, dry_run: bool = False) -> SyncStep:
@@ -96,32 +99,49 @@ def order_sync(*, order: Order, abandon_before: datetime | None = None, dry_run:
         and order.status in ABANDONABLE_STATUSES
         and order.created_at < abandon_before
     )
-    before = (order.status, order.needs_review)
+    status = order.status
     if not order.payment_intent_id:
         if not abandoned:
             return SyncStep(False, f"unchanged ({order.status}, no PaymentIntent yet)")
         if dry_run:
             return SyncStep(True, f"would cancel ({order.status}, abandoned, no PaymentIntent)")
-        order = order_mark_canceled(order=order, cause=f"{CAUSE}: abandoned")
-        return _order_step(before, order, "abandoned, no PaymentIntent")
+        try:
+            order = order_mark_canceled(order=order, cause=f"{CAUSE}: abandoned")
+        except OrderTransitionNotAllowed as refused:  # paid or canceled meanwhile
+            return _order_step(status, refused.order, changed=False, flagged=False, detail="no PaymentIntent")
+        return _order_step(status, order, changed=True, flagged=False, detail="abandoned, no PaymentIntent")
     intent = payment_intent_retrieve(payment_intent_id=order.payment_intent_id)
     outcome = payment_intent_outcome(intent)
     if dry_run:
-        verb = "would cancel" if abandoned and outcome in ("open", "failed") else "Stripe says"
+        verb = "would cancel" if abandoned and outcome in ABANDONED_OUTCOMES else "Stripe says"
         return SyncStep(False, f"{verb} ({order.status}; PaymentIntent {intent['status']})")
-    order = order_apply_payment_intent(order=order, intent=intent, cause=CAUSE)
-    if abandoned and order.status in ABANDONABLE_STATUSES and outcome in ("open", "failed"):
+    applied = order_apply_payment_intent(order=order, intent=intent, cause=CAUSE)
+    order = applied.order
+    if abandoned and order.status in ABANDONABLE_STATUSES and outcome in ABANDONED_OUTCOMES:
         intent = payment_intent_cancel_abandoned(payment_intent_id=order.payment_intent_id)
-        order = order_apply_payment_intent(order=order, intent=intent, cause=f"{CAUSE}: abandoned")
-        return _order_step(before, order, f"abandoned; PaymentIntent {intent['status']}")
-    return _order_step(before, order, f"PaymentIntent {intent['status']}")
+        canceled = order_apply_payment_intent(order=order, intent=intent, cause=f"{CAUSE}: abandoned")
+        return _order_step(
+            status,
+            canceled.order,
+            changed=applied.changed or canceled.changed,
+            flagged=applied.flagged or canceled.flagged,
+            detail=f"abandoned; PaymentIntent {intent['status']}",
+        )
+    return _order_step(
+        status,
+        order,
+        changed=applied.changed,
+        flagged=applied.flagged,
+        detail=f"PaymentIntent {intent['status']}",
+    )
 
 
-def _order_step(before: tuple[str, bool], order: Order, detail: str) -> SyncStep:
-    if (order.status, order.needs_review) == before:
+def _order_step(status: str, order: Order, *, changed: bool, flagged: bool, detail: str) -> SyncStep:
+    """The report line for an order that was `status` when the step began."""
+    if not (changed or flagged):
         return SyncStep(False, f"unchanged ({order.status}; {detail})")
-    flagged = ", flagged for review" if order.needs_review and not before[1] else ""
-    return SyncStep(True, f"{before[0]} -> {order.status}{flagged} ({detail})")
+    note = ", flagged for review" if flagged else ""
+    return SyncStep(True, f"{status} -> {order.status}{note} ({detail})")
 
 
 def payment_intent_cancel_abandoned(*, payment_intent_id: str) -> dict:
@@ -156,7 +176,7 @@ def webhook_event_replay(*, event: WebhookEvent, dry_run: bool = False) -> SyncS
     if dry_run:
         return SyncStep(False, "would replay")
     outcome = stripe_event_process(event=event.payload)
-    return SyncStep(outcome != "duplicate", f"replayed: {outcome}")
+    return SyncStep(outcome != DUPLICATE, f"replayed: {outcome}")
 
 
 def payments_sync(
@@ -178,7 +198,7 @@ def payments_sync(
     if replay_failed_events:
         steps += [
             (f"event {e.stripe_event_id} ({e.type})", partial(webhook_event_replay, event=e, dry_run=dry_run))
-            for e in webhook_events_failed(order_number=order_number)
+            for e in events_to_replay(order_number=order_number)
         ]
     steps += [
         (
@@ -209,7 +229,7 @@ def payments_sync(
             break
         except Exception as exc:  # one bad record must not stop the others
             summary.failed += 1
-            logger.exception("sync_payments_failed item=%s", label)
+            logger.exception("sync_payments_failed", extra={"item": label})
             report(
                 f"{label}: FAILED ({exc.message if isinstance(exc, PaymentError) else type(exc).__name__})"
             )
@@ -220,5 +240,13 @@ def payments_sync(
         resent = order_confirmations_resend()
         if resent:
             report(f"confirmation emails sent that had failed before: {resent}")
-    logger.info("sync_payments_done %s aborted=%s", summary.line(), bool(summary.aborted))
+    logger.info(
+        "sync_payments_done",
+        extra={
+            "checked": summary.checked,
+            "changed": summary.changed,
+            "failed": summary.failed,
+            "aborted": bool(summary.aborted),
+        },
+    )
     return summary

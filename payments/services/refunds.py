@@ -29,7 +29,6 @@ row while Stripe answers and updates the order after letting it go.
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
 from django.utils import timezone
 
 from payments.exceptions import (
@@ -40,18 +39,33 @@ from payments.exceptions import (
     RefundUnconfirmed,
 )
 from payments.models import Refund, RefundStatus
+from payments.selectors import (
+    COUNTED_STATUSES,
+    REFUNDABLE_ORDER_STATUSES,
+    refund_amounts,
+    refund_remaining,
+    refunds_count,
+)
 from payments.stripe_client import stripe_call
 from shop.money import format_money
-from shop.orders.models import Order, OrderStatus
-from shop.orders.services import order_flag_for_review, order_record_refunded_total
+from shop.orders.models import Order
+from shop.orders.selectors import order_get_for_update
+from shop.orders.services import (
+    OrderTransitionNotAllowed,
+    order_flag_for_review,
+    order_record_refunded_total,
+)
 
 logger = logging.getLogger(__name__)
 
-# Refund statuses Stripe counts in a charge's amount_refunded.
-COUNTED_STATUSES = (RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION, RefundStatus.SUCCEEDED)
 # Statuses only move forward (late or duplicated webhooks never move them back).
-STATUS_RANK = {"pending": 0, "requires_action": 0, "succeeded": 1, "failed": 2, "canceled": 2}
-REFUNDABLE_ORDER_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
+STATUS_RANK = {
+    RefundStatus.PENDING: 0,
+    RefundStatus.REQUIRES_ACTION: 0,
+    RefundStatus.SUCCEEDED: 1,
+    RefundStatus.FAILED: 2,
+    RefundStatus.CANCELED: 2,
+}
 OUTSIDE_REASON = "Refunded outside the shop (Stripe dashboard or API)."
 UNCONFIRMED_NOTE = "Stripe did not answer; not confirmed yet."
 NEVER_SENT_NOTE = "Stripe has no such refund: the request never reached it. Nothing was refunded."
@@ -60,22 +74,6 @@ NEVER_SENT_NOTE = "Stripe has no such refund: the request never reached it. Noth
 def refund_key(*, order: Order, refund_count: int, amount: int) -> str:
     """The idempotency key of "refund `amount` after the order's first `refund_count` refunds"."""
     return f"order-{order.number}-{order.pk}-refund-{refund_count}-{amount}"
-
-
-def refund_amounts(*, order: Order) -> tuple[int, int]:
-    """(confirmed, held): refunds Stripe has agreed to, and those plus requests not answered yet."""
-    sums = order.refunds.aggregate(
-        confirmed=Sum("amount", filter=Q(status__in=COUNTED_STATUSES, stripe_refund_id__isnull=False)),
-        held=Sum("amount", filter=Q(status__in=COUNTED_STATUSES)),
-    )
-    return sums["confirmed"] or 0, sums["held"] or 0
-
-
-def refund_remaining(*, order: Order) -> int:
-    """What may still be refunded on `order`, in minor units."""
-    charged = order.amount_received or order.total_amount
-    _, held = refund_amounts(order=order)
-    return max(charged - max(order.amount_refunded, held), 0)
 
 
 def refund_create(*, order: Order, amount: int, reason: str, user, refund_count: int | None = None) -> Refund:
@@ -92,8 +90,8 @@ def refund_create(*, order: Order, amount: int, reason: str, user, refund_count:
 
 def _refund_reserve(*, order: Order, amount: int, reason: str, user, refund_count: int | None) -> Refund:
     with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
-        current_count = locked.refunds.count()
+        locked = order_get_for_update(order_id=order.pk)
+        current_count = refunds_count(order=locked)
         count = current_count if refund_count is None else refund_count
         key = refund_key(order=locked, refund_count=count, amount=amount)
         existing = Refund.objects.filter(idempotency_key=key).first()
@@ -180,12 +178,14 @@ def refund_send(*, refund: Refund) -> Refund:
         else:
             _refund_row_apply(locked, answer)
             logger.info(
-                "refund_created order=%s payment_intent=%s refund=%s amount=%s status=%s",
-                order.number,
-                order.payment_intent_id,
-                locked.stripe_refund_id,
-                locked.amount,
-                locked.status,
+                "refund_created",
+                extra={
+                    "order": order.number,
+                    "payment_intent": order.payment_intent_id,
+                    "refund": locked.stripe_refund_id,
+                    "amount": locked.amount,
+                    "status": locked.status,
+                },
             )
     if error is not None:
         raise error
@@ -224,7 +224,7 @@ def refund_record_from_stripe(
     is the charge's cumulative figure when the report is a charge.
     """
     with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked = order_get_for_update(order_id=order.pk)
         for data in refunds:
             if (data.get("currency") or locked.currency).lower() != locked.currency:
                 order_flag_for_review(
@@ -259,7 +259,9 @@ def _refund_row_record(*, order: Order, data: dict, cause: str) -> Refund:
             reason=metadata.get("reason") or data.get("reason") or OUTSIDE_REASON,
             failure_reason=data.get("failure_reason") or "",
         )
-        logger.info("refund_recorded order=%s refund=%s cause=%s", order.number, row.stripe_refund_id, cause)
+        logger.info(
+            "refund_recorded", extra={"order": order.number, "refund": row.stripe_refund_id, "cause": cause}
+        )
         return row
     was_counted = row.is_confirmed and row.status in COUNTED_STATUSES
     _refund_row_apply(row, data)
@@ -277,12 +279,17 @@ def _refund_row_record(*, order: Order, data: dict, cause: str) -> Refund:
 def refund_order_totals_record(*, order: Order, cause: str, charge_amount_refunded: int = 0) -> Order:
     """Set the order's amount refunded from the cumulative figures we know (see the docstring)."""
     with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked = order_get_for_update(order_id=order.pk)
         confirmed, _ = refund_amounts(order=locked)
         total = max(confirmed, charge_amount_refunded)
         if total <= locked.amount_refunded:
             return locked
-        return order_record_refunded_total(order=locked, amount_refunded=total, cause=cause)
+        try:
+            return order_record_refunded_total(order=locked, amount_refunded=total, cause=cause)
+        except OrderTransitionNotAllowed as refused:
+            # A refund on an order that was never paid here (canceled, say): it is on
+            # record as a Refund row; the order's status is left as it is.
+            return refused.order
 
 
 def refund_refresh(*, refund: Refund) -> bool:

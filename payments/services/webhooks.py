@@ -11,17 +11,21 @@ import json
 import logging
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 
 import stripe
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from payments.models import WebhookEvent
-from payments.services.intents import order_apply_payment_intent
+from payments.selectors import webhook_events_handled_before
+from payments.services.intents import PaymentOutcome, order_apply_payment_intent
 from payments.services.refunds import refund_record_from_stripe
 from shop.orders.models import Order
+from shop.orders.selectors import order_get_by_metadata, order_get_by_payment_intent
 from shop.orders.services import order_attach_payment_intent, order_flag_for_review
 
 logger = logging.getLogger(__name__)
@@ -33,16 +37,22 @@ class WebhookRejected(Exception):
     """Not a genuine Stripe event (bad signature, stale, malformed): answer 400."""
 
 
+@dataclass(frozen=True)
 class HandlerResult:
-    def __init__(self, outcome: str, order: Order | None = None, note: str = ""):
-        self.outcome, self.order, self.note = outcome, order, note
+    """What an event handler did: the event's outcome, the order it touched, a note for staff."""
+
+    outcome: str
+    order: Order | None = None
+    note: str = ""
 
 
 def stripe_event_verify(*, payload: bytes, signature: str) -> dict:
     """The event in `payload` if Stripe signed it for our endpoint, else WebhookRejected."""
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
-        logger.error("webhook_rejected reason=missing_setting setting=STRIPE_WEBHOOK_SECRET")
+        logger.error(
+            "webhook_rejected", extra={"reason": "missing_setting", "setting": "STRIPE_WEBHOOK_SECRET"}
+        )
         raise WebhookRejected("Webhook secret not configured.")
     if not signature:
         raise WebhookRejected("Missing Stripe-Signature header.")
@@ -72,84 +82,92 @@ def _looks_like_event(event) -> bool:
     )
 
 
-class _Duplicate(Exception):
-    pass
-
-
 HANDLED_OUTCOMES = (Outcome.PROCESSED, Outcome.IGNORED)
+DUPLICATE = "duplicate"  # what stripe_event_process returns for an event already handled
 
 
 def stripe_event_process(*, event: dict) -> str:
-    """Store and apply a verified event. Returns its outcome, or "duplicate".
+    """Store a verified event, apply it once, record the outcome. Returns it, or DUPLICATE.
 
-    A new event is applied first and stored last, in one transaction: if a
-    concurrent delivery of the same event committed meanwhile, the unique
-    event id makes this insert fail and everything this attempt did rolls
-    back. Raises (after recording the error) when applying fails, so the
-    caller can answer 5xx and Stripe retries.
+    1. Insert-or-get the event's row (a new one is RECEIVED, received now).
+       Already processed or ignored: a duplicate, acknowledged; one query.
+    2. In one transaction: lock the row, so a concurrent delivery of the same
+       event waits here and then finds it handled; apply the event to its
+       order; record the outcome.
+    3. If applying fails, the transaction rolls back (the order is untouched),
+       the failure and its traceback are recorded on the row, and the error
+       is raised again so the view answers 5xx and Stripe redelivers; the
+       redelivery applies it again, as the row is not handled.
     """
     try:
-        stored_outcome = (
-            WebhookEvent.objects.filter(stripe_event_id=event["id"]).values_list("outcome", flat=True).first()
-        )
+        event_pk, stored_outcome = _event_receive(event)
         if stored_outcome in HANDLED_OUTCOMES:
             return _duplicate(event)
-        if stored_outcome is None:
-            try:
-                with transaction.atomic():
-                    return _event_apply(event, record=None)
-            except _Duplicate:
-                pass
-        # Stored after a failed attempt, or just now by a concurrent delivery:
-        # the row lock waits for that one to finish.
         with transaction.atomic():
-            record = WebhookEvent.objects.select_for_update().get(stripe_event_id=event["id"])
-            if record.outcome in HANDLED_OUTCOMES:
+            record = WebhookEvent.objects.select_for_update().get(pk=event_pk)
+            if record.outcome in HANDLED_OUTCOMES:  # applied by a concurrent delivery meanwhile
                 return _duplicate(event)
-            return _event_apply(event, record=record)
+            result = _event_apply(event)
+            _event_record(record, result)
     except Exception as exc:
         _event_record_failure(event, exc)
         raise
+    return result.outcome
+
+
+def _event_receive(event: dict) -> tuple[int, str]:
+    """Insert the event's row, or get the stored one: (its id, its outcome).
+
+    One statement, INSERT ... ON CONFLICT DO UPDATE ... RETURNING (PostgreSQL
+    and SQLite): the no-op update is what makes an existing row come back,
+    and it waits for a delivery of the same event that holds the row locked.
+    It commits on its own, so every genuine delivery is on record even if
+    the worker dies while applying it.
+    """
+    row = WebhookEvent(**_event_fields(event), outcome=Outcome.RECEIVED)
+    fields = [field for field in WebhookEvent._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    key = quote(WebhookEvent._meta.get_field("stripe_event_id").column)
+    sql = (
+        f"INSERT INTO {quote(WebhookEvent._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {key} = excluded.{key} "
+        f"RETURNING {quote(WebhookEvent._meta.pk.column)}, {quote('outcome')}"
+    )
+    params = [field.get_db_prep_save(field.pre_save(row, add=True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        event_pk, outcome = cursor.fetchone()
+    return event_pk, outcome
 
 
 def _duplicate(event: dict) -> str:
-    logger.info("webhook_duplicate event=%s type=%s", event["id"], event["type"])
-    return "duplicate"
+    logger.info("webhook_duplicate", extra={"event_id": event["id"], "event_type": event["type"]})
+    return DUPLICATE
 
 
-def _event_apply(event: dict, *, record: WebhookEvent | None) -> str:
-    """Run the event's handler, then store the event (new) or its new outcome (retry)."""
+def _event_apply(event: dict) -> HandlerResult:
     handler = EVENT_HANDLERS.get(event["type"])
     if handler is None:
-        result = HandlerResult(Outcome.IGNORED, note=f"Event type {event['type']} is not used by this shop.")
-    else:
-        result = handler(event, event["data"]["object"])
-    outcome = {
-        "outcome": result.outcome,
-        "order": result.order,
-        "note": result.note,
-        "error": "",
-        "processed_at": timezone.now(),
-    }
-    if record is None:
-        try:
-            record = WebhookEvent.objects.create(**_event_fields(event), attempts=1, **outcome)
-        except IntegrityError as exc:
-            raise _Duplicate() from exc
-    else:
-        for name, value in outcome.items():
-            setattr(record, name, value)
-        record.attempts += 1
-        record.save(update_fields=[*outcome, "attempts"])
+        return HandlerResult(Outcome.IGNORED, note=f"Event type {event['type']} is not used by this shop.")
+    return handler(event, event["data"]["object"])
+
+
+def _event_record(record: WebhookEvent, result: HandlerResult) -> None:
+    record.outcome, record.order, record.note = result.outcome, result.order, result.note
+    record.error, record.processed_at = "", timezone.now()
+    record.attempts += 1
+    record.save(update_fields=["outcome", "order", "note", "error", "processed_at", "attempts"])
     logger.info(
-        "webhook_processed event=%s type=%s payment_intent=%s order=%s outcome=%s",
-        record.stripe_event_id,
-        record.type,
-        record.payment_intent_id or "-",
-        result.order.number if result.order else "-",
-        result.outcome,
+        "webhook_processed",
+        extra={
+            "event_id": record.stripe_event_id,
+            "event_type": record.type,
+            "payment_intent": record.payment_intent_id or None,
+            "order": result.order.number if result.order else None,
+            "outcome": result.outcome,
+        },
     )
-    return result.outcome
 
 
 def _event_fields(event: dict) -> dict:
@@ -163,21 +181,22 @@ def _event_fields(event: dict) -> dict:
 
 
 def _event_record_failure(event: dict, exc: Exception) -> None:
-    """Record a failed attempt outside the rolled-back transaction."""
+    """Record a failed attempt, outside the rolled-back transaction."""
     error = "".join(traceback.format_exception(exc))[-10000:]
     logger.error(
-        "webhook_failed event=%s type=%s error=%s", event.get("id"), event.get("type"), type(exc).__name__
+        "webhook_failed",
+        extra={"event_id": event.get("id"), "event_type": event.get("type"), "error": type(exc).__name__},
     )
     try:
         updated = WebhookEvent.objects.filter(stripe_event_id=event["id"]).update(
             outcome=Outcome.FAILED, error=error, attempts=F("attempts") + 1
         )
-        if not updated:
+        if not updated:  # the database failed before the row was stored
             WebhookEvent.objects.create(
                 **_event_fields(event), outcome=Outcome.FAILED, error=error, attempts=1
             )
     except DatabaseError:
-        logger.exception("webhook_failure_not_recorded event=%s", event.get("id"))
+        logger.exception("webhook_failure_not_recorded", extra={"event_id": event.get("id")})
 
 
 def _payment_intent_id_of(event: dict) -> str:
@@ -190,52 +209,69 @@ def _payment_intent_id_of(event: dict) -> str:
     return intent if isinstance(intent, str) else ""
 
 
-def order_find_for_payment_intent(intent: dict) -> Order | None:
-    """Our order for this PaymentIntent: by its id, else by the order id in its metadata."""
-    order = Order.objects.filter(payment_intent_id=intent["id"]).first()
-    if order is not None:
+def webhook_events_prune(*, older_than: timedelta, dry_run: bool = False) -> int:
+    """Delete processed and ignored events received more than `older_than` ago; how many.
+
+    Failed (and never finished) events are kept: staff read them and
+    `sync_payments --replay-failed-events` replays them.
+    """
+    old = webhook_events_handled_before(received_before=timezone.now() - older_than)
+    if dry_run:
+        return old.count()
+    deleted, _ = old.delete()
+    logger.info("webhook_events_pruned", extra={"deleted": deleted, "older_than_days": older_than.days})
+    return deleted
+
+
+def _order_for_event(event: dict, metadata: dict) -> Order | None:
+    """Our order for the event's PaymentIntent: by its id, else by the order our metadata names.
+
+    The metadata (order id and number, set when we create PaymentIntents and
+    refunds) finds an order whose PaymentIntent id was never saved (a crash
+    or timeout after Stripe created it): the id is linked now. An order
+    already linked to another PaymentIntent is not this event's.
+    """
+    intent_id = _payment_intent_id_of(event)
+    if intent_id:
+        order = order_get_by_payment_intent(payment_intent_id=intent_id)
+        if order is not None:
+            return order
+    order = order_get_by_metadata(metadata=metadata or {})
+    if order is None or not intent_id:
         return order
-    order_id = str((intent.get("metadata") or {}).get("order_id") or "")
-    number = (intent.get("metadata") or {}).get("order_number")
-    if not order_id.isdigit():
+    if order.payment_intent_id:
         return None
-    order = Order.objects.filter(pk=int(order_id), number=number).first()
-    if order is None or order.payment_intent_id not in (None, "", intent["id"]):
-        return None
-    # The intent was created but its id never saved (crash or timeout): link it now.
-    return order_attach_payment_intent(order=order, payment_intent_id=intent["id"])
+    return order_attach_payment_intent(order=order, payment_intent_id=intent_id)
 
 
 EVENT_OUTCOMES = {
-    "payment_intent.succeeded": "succeeded",
-    "payment_intent.processing": "processing",
-    "payment_intent.payment_failed": "failed",
-    "payment_intent.canceled": "canceled",
+    "payment_intent.succeeded": PaymentOutcome.SUCCEEDED,
+    "payment_intent.processing": PaymentOutcome.PROCESSING,
+    "payment_intent.payment_failed": PaymentOutcome.FAILED,
+    "payment_intent.canceled": PaymentOutcome.CANCELED,
 }
 
 
 def _on_payment_intent_event(event: dict, intent: dict) -> HandlerResult:
-    order = order_find_for_payment_intent(intent)
+    order = _order_for_event(event, intent.get("metadata"))
     if order is None:
         return HandlerResult(Outcome.IGNORED, note="No order of ours has this PaymentIntent.")
-    before = (order.status, order.needs_review)
-    order = order_apply_payment_intent(
+    applied = order_apply_payment_intent(
         order=order,
         intent=intent,
         cause=f"stripe event {event['id']} ({event['type']})",
         outcome=EVENT_OUTCOMES[event["type"]],
     )
     note = ""
-    if order.needs_review and not before[1]:
+    if applied.flagged:
         note = "Amount or currency differs from the order: flagged for review, not marked paid."
-    elif order.status == before[0]:
-        note = f"No change: the order is {order.status}."
-    return HandlerResult(Outcome.PROCESSED, order=order, note=note)
+    elif not applied.changed:
+        note = f"No change: the order is {applied.order.status}."
+    return HandlerResult(Outcome.PROCESSED, order=applied.order, note=note)
 
 
 def _on_charge_refunded(event: dict, charge: dict) -> HandlerResult:
-    intent_id = _payment_intent_id_of(event)
-    order = Order.objects.filter(payment_intent_id=intent_id).first() if intent_id else None
+    order = _order_for_event(event, charge.get("metadata"))
     if order is None:
         return HandlerResult(Outcome.IGNORED, note="No order of ours has this charge's PaymentIntent.")
     if (charge.get("currency") or "").lower() != order.currency:
@@ -260,24 +296,13 @@ def _on_charge_refunded(event: dict, charge: dict) -> HandlerResult:
 
 def _on_refund_event(event: dict, refund: dict) -> HandlerResult:
     """refund.created / refund.updated / refund.failed / charge.refund.updated."""
-    order = _order_for_refund(event, refund)
+    order = _order_for_event(event, refund.get("metadata"))
     if order is None:
         return HandlerResult(Outcome.IGNORED, note="No order of ours has this refund's PaymentIntent.")
     order = refund_record_from_stripe(
         order=order, refunds=[refund], cause=f"stripe event {event['id']} ({event['type']})"
     )
     return HandlerResult(Outcome.PROCESSED, order=order)
-
-
-def _order_for_refund(event: dict, refund: dict) -> Order | None:
-    intent_id = _payment_intent_id_of(event)
-    if intent_id:
-        return Order.objects.filter(payment_intent_id=intent_id).first()
-    metadata = refund.get("metadata") or {}
-    order_id = str(metadata.get("order_id") or "")
-    if not order_id.isdigit():
-        return None
-    return Order.objects.filter(pk=int(order_id), number=metadata.get("order_number")).first()
 
 
 EVENT_HANDLERS: dict[str, Callable[[dict, dict], HandlerResult]] = {

@@ -10,27 +10,10 @@ def book(db):
 
 @pytest.fixture
 def emulator_client(stripe_emulator):
-    """A Stripe client on the emulator, for arranging what a shopper's browser would do."""
+    """A Stripe client on the emulator, for reading what Stripe holds (not through our code)."""
     from payments.stripe_client import stripe_client
 
     return stripe_client()
-
-
-@pytest.fixture
-def pay_on_emulator(emulator_client):
-    """Confirm a PaymentIntent on the emulator with a test payment method, like Stripe.js would."""
-    import stripe
-
-    def pay(payment_intent_id: str, payment_method: str = "pm_card_visa") -> dict:
-        emulator_client.v1.payment_intents.update(
-            payment_intent_id, params={"payment_method": payment_method}
-        )
-        try:
-            return emulator_client.v1.payment_intents.confirm(payment_intent_id).to_dict()
-        except stripe.CardError:
-            return emulator_client.v1.payment_intents.retrieve(payment_intent_id).to_dict()
-
-    return pay
 
 
 TRANSACTION_CONTROL = (

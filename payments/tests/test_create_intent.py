@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from payments.tests.emulator import payment_intent_pay
 from payments.tests.fakes import CONNECTION_REFUSED, TIMEOUT
 from shop.catalog.tests.factories import BookFactory
 from shop.orders.models import Order, OrderStatus
@@ -77,10 +78,10 @@ def test_other_book_or_other_session_gets_its_own_order(client, book, stripe_emu
     assert len(set(Order.objects.values_list("payment_intent_id", flat=True))) == 3
 
 
-def test_after_a_decline_the_retry_reuses_the_failed_order(client, book, pay_on_emulator):
+def test_after_a_decline_the_retry_reuses_the_failed_order(client, book, stripe_emulator):
     _, first = post_json(client, {"book": book.slug, "email": "ada@example.com"})
     order = Order.objects.get()
-    pay_on_emulator(order.payment_intent_id, "pm_card_chargeCustomerFail")
+    payment_intent_pay(order.payment_intent_id, "pm_card_chargeCustomerFail")
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.FAILED)  # as the webhook would
 
     status, second = post_json(client, {"book": book.slug, "email": "ada@example.com"})
@@ -90,9 +91,9 @@ def test_after_a_decline_the_retry_reuses_the_failed_order(client, book, pay_on_
     assert Order.objects.count() == 1
 
 
-def test_once_paid_the_order_is_not_reused(client, book, pay_on_emulator):
+def test_once_paid_the_order_is_not_reused(client, book, stripe_emulator):
     _, first = post_json(client, {"book": book.slug, "email": "ada@example.com"})
-    pay_on_emulator(Order.objects.get().payment_intent_id)
+    payment_intent_pay(Order.objects.get().payment_intent_id)
     Order.objects.update(status=OrderStatus.PAID)
 
     status, second = post_json(client, {"book": book.slug, "email": "ada@example.com"})
@@ -102,10 +103,10 @@ def test_once_paid_the_order_is_not_reused(client, book, pay_on_emulator):
     assert Order.objects.count() == 2
 
 
-def test_paid_on_stripe_before_we_heard_refuses_to_charge_twice(client, book, pay_on_emulator):
+def test_paid_on_stripe_before_we_heard_refuses_to_charge_twice(client, book, stripe_emulator):
     post_json(client, {"book": book.slug, "email": "ada@example.com"})
     order = Order.objects.get()
-    pay_on_emulator(order.payment_intent_id)  # webhook not processed yet
+    payment_intent_pay(order.payment_intent_id)  # webhook not processed yet
 
     status, data = post_json(client, {"book": book.slug, "email": "ada@example.com"})
 

@@ -5,7 +5,7 @@ import pytest
 from payments.exceptions import RefundFailed, RefundNotAllowed
 from payments.models import Refund
 from payments.services.refunds import refund_create, refund_key, refund_remaining
-from payments.tests.refund_helpers import (
+from payments.tests.emulator import (
     emulator_refunds,
     paid_order_on_emulator,
     payment_intent_on_emulator,

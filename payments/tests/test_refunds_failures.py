@@ -5,8 +5,8 @@ import pytest
 from payments.exceptions import RefundUnconfirmed
 from payments.models import Refund
 from payments.services.refunds import refund_create, refund_remaining
+from payments.tests.emulator import emulator_refunds, paid_order_on_emulator, staff_user
 from payments.tests.fakes import CONNECTION_REFUSED, TIMEOUT
-from payments.tests.refund_helpers import emulator_refunds, paid_order_on_emulator, staff_user
 from shop.orders.models import OrderStatus
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_emulator")]

@@ -4,14 +4,15 @@ import pytest
 
 from payments.models import Refund, WebhookEvent
 from payments.services.refunds import refund_create, refund_remaining
-from payments.tests.events import charge_refunded_event
-from payments.tests.refund_helpers import (
+from payments.tests.emulator import (
     emulator_refund_create,
     paid_order_on_emulator,
     refund_event,
     refund_object,
     staff_user,
 )
+from payments.tests.events import charge_refunded_event
+from payments.tests.factories import RefundFactory
 from shop.orders.models import OrderStatus
 from shop.orders.tests.factories import OrderFactory
 
@@ -51,8 +52,8 @@ def test_webhooks_after_an_api_refund_do_not_count_it_again(post_webhook):
 
 def test_webhooks_arriving_before_the_api_answer_is_recorded_do_not_double_count(post_webhook, paid_order):
     # Stripe's webhook for our request lands while the API answer is still on its way.
-    pending = Refund.objects.create(
-        order=paid_order, amount=800, currency="usd", reason="Late", idempotency_key="order-x-refund-0-800"
+    pending = RefundFactory(
+        order=paid_order, amount=800, reason="Late", idempotency_key="order-x-refund-0-800"
     )
     stripe_refund = refund_object(
         paid_order, refund_id="re_early", amount=800, metadata={"refund_key": "order-x-refund-0-800"}
@@ -172,3 +173,44 @@ def test_a_refund_in_another_currency_is_flagged_not_counted(post_webhook, paid_
     assert not Refund.objects.exists()
     paid_order.refresh_from_db()
     assert (paid_order.amount_refunded, paid_order.needs_review) == (0, True)
+
+
+def test_a_charge_refunded_in_another_currency_is_flagged_not_counted(post_webhook, paid_order):
+    response = post_webhook(charge_refunded_event(paid_order, amount_refunded=500, currency="eur"))
+
+    assert processed(response)
+    assert WebhookEvent.objects.get().note == "Refund currency differs: flagged."
+    paid_order.refresh_from_db()
+    assert (paid_order.status, paid_order.amount_refunded, paid_order.needs_review) == (
+        OrderStatus.PAID,
+        0,
+        True,
+    )
+    assert "Refund in eur" in paid_order.review_reason
+    assert not Refund.objects.exists()
+
+
+def test_a_refund_without_its_payment_intent_is_found_by_our_metadata(post_webhook, paid_order):
+    metadata = {"order_id": str(paid_order.pk), "order_number": paid_order.number}
+    refund = refund_object(
+        paid_order, refund_id="re_meta", amount=500, payment_intent=None, metadata=metadata
+    )
+
+    assert processed(post_webhook(refund_event("refund.created", refund)))
+
+    row = Refund.objects.get()
+    assert (row.order, row.stripe_refund_id, row.amount) == (paid_order, "re_meta", 500)
+    paid_order.refresh_from_db()
+    assert (paid_order.status, paid_order.amount_refunded) == (OrderStatus.PARTIALLY_REFUNDED, 500)
+
+
+def test_refund_metadata_must_name_the_order_by_id_and_number(post_webhook, paid_order):
+    metadata = {"order_id": str(paid_order.pk), "order_number": "SP-NOTTHIS1"}
+    refund = refund_object(
+        paid_order, refund_id="re_guess", amount=500, payment_intent=None, metadata=metadata
+    )
+
+    response = post_webhook(refund_event("refund.created", refund))
+
+    assert response.json()["outcome"] == "ignored"
+    assert not Refund.objects.exists()

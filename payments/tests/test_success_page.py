@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from payments.tests.emulator import payment_intent_pay
 from payments.tests.fakes import TIMEOUT
 from shop.orders.models import Order, OrderStatus
 
@@ -34,9 +35,9 @@ def success_params(order, client_secret=None) -> dict:
     return params
 
 
-def test_paid_order_shows_number_intent_and_amount_before_the_webhook(checkout, pay_on_emulator):
+def test_paid_order_shows_number_intent_and_amount_before_the_webhook(checkout):
     order, client_secret = checkout
-    pay_on_emulator(order.payment_intent_id)
+    payment_intent_pay(order.payment_intent_id)
 
     response = Client().get(SUCCESS_URL, success_params(order, client_secret))  # a fresh browser: secret only
 
@@ -51,9 +52,9 @@ def test_paid_order_shows_number_intent_and_amount_before_the_webhook(checkout, 
     assert order.status_changes.filter(to_status="paid", cause="success page").exists()
 
 
-def test_the_owner_session_needs_no_secret(client, checkout, pay_on_emulator):
+def test_the_owner_session_needs_no_secret(client, checkout):
     order, _ = checkout
-    pay_on_emulator(order.payment_intent_id)
+    payment_intent_pay(order.payment_intent_id)
 
     response = client.get(SUCCESS_URL, success_params(order))
 
@@ -84,9 +85,9 @@ def test_query_values_cannot_fake_success(checkout):
     ],
     ids=["no-secret", "wrong-secret", "other-secret", "unknown-intent", "malformed-id", "no-params"],
 )
-def test_strangers_get_a_404_without_details(checkout, pay_on_emulator, params):
+def test_strangers_get_a_404_without_details(checkout, params):
     order, client_secret = checkout
-    pay_on_emulator(order.payment_intent_id)
+    payment_intent_pay(order.payment_intent_id)
 
     response = Client().get(SUCCESS_URL, params(order, client_secret))
 
@@ -96,9 +97,9 @@ def test_strangers_get_a_404_without_details(checkout, pay_on_emulator, params):
     assert order.email not in page
 
 
-def test_a_decline_shows_the_reason_and_a_way_to_try_again(checkout, pay_on_emulator, book):
+def test_a_decline_shows_the_reason_and_a_way_to_try_again(checkout, book):
     order, client_secret = checkout
-    pay_on_emulator(order.payment_intent_id, "pm_card_chargeCustomerFail")
+    payment_intent_pay(order.payment_intent_id, "pm_card_chargeCustomerFail")
 
     response = Client().get(SUCCESS_URL, success_params(order, client_secret))
 
@@ -125,10 +126,10 @@ def test_an_async_payment_shows_processing(checkout, emulator_client, stripe_out
     assert order.status == OrderStatus.PROCESSING
 
 
-def test_amount_mismatch_is_never_shown_as_paid(checkout, pay_on_emulator):
+def test_amount_mismatch_is_never_shown_as_paid(checkout):
     order, client_secret = checkout
     Order.objects.filter(pk=order.pk).update(total_amount=2500)  # our record disagrees with Stripe's
-    pay_on_emulator(order.payment_intent_id)
+    payment_intent_pay(order.payment_intent_id)
 
     response = Client().get(SUCCESS_URL, success_params(order, client_secret))
 
@@ -139,9 +140,9 @@ def test_amount_mismatch_is_never_shown_as_paid(checkout, pay_on_emulator):
 
 
 @pytest.mark.parametrize("failure", [TIMEOUT, 500, 429])
-def test_stripe_outage_shows_a_503_and_changes_nothing(checkout, pay_on_emulator, stripe_outage, failure):
+def test_stripe_outage_shows_a_503_and_changes_nothing(checkout, stripe_outage, failure):
     order, client_secret = checkout
-    pay_on_emulator(order.payment_intent_id)
+    payment_intent_pay(order.payment_intent_id)
     stripe_outage(failure)
 
     response = Client().get(SUCCESS_URL, success_params(order, client_secret))
@@ -153,9 +154,9 @@ def test_stripe_outage_shows_a_503_and_changes_nothing(checkout, pay_on_emulator
     assert order.status == OrderStatus.PENDING
 
 
-def test_refresh_after_paid_is_stable(client, checkout, pay_on_emulator):
+def test_refresh_after_paid_is_stable(client, checkout):
     order, client_secret = checkout
-    pay_on_emulator(order.payment_intent_id)
+    payment_intent_pay(order.payment_intent_id)
 
     for _ in range(3):
         response = client.get(SUCCESS_URL, success_params(order, client_secret))

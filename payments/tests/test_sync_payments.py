@@ -10,8 +10,9 @@ from django.utils import timezone
 from payments.models import Refund, WebhookEvent
 from payments.services import webhooks
 from payments.stripe_client import stripe_client
+from payments.tests.emulator import emulator_refunds, payment_intent_on_emulator
 from payments.tests.events import payment_intent_event
-from payments.tests.refund_helpers import emulator_refunds, payment_intent_on_emulator
+from payments.tests.factories import RefundFactory, WebhookEventFactory
 from shop.orders.models import Order, OrderStatus
 from shop.orders.tests.factories import OrderFactory
 
@@ -223,7 +224,7 @@ def test_a_payment_intent_stripe_does_not_know_is_reported_and_the_run_goes_on(m
 def test_an_unconfirmed_refund_found_on_stripe_is_recorded(mailoutbox):
     order = order_with_intent(payment_method="pm_card_visa", status=OrderStatus.PAID, amount_received=2300)
     key = "order-test-refund-0-700"
-    refund = Refund.objects.create(order=order, amount=700, currency="usd", idempotency_key=key)
+    refund = RefundFactory(order=order, amount=700, idempotency_key=key)
     Refund.objects.filter(pk=refund.pk).update(created_at=timezone.now() - timedelta(minutes=30))
     stripe_client().v1.refunds.create(
         params={"payment_intent": order.payment_intent_id, "amount": 700, "metadata": {"refund_key": key}}
@@ -240,7 +241,7 @@ def test_an_unconfirmed_refund_found_on_stripe_is_recorded(mailoutbox):
 
 def test_an_unconfirmed_refund_stripe_never_received_is_marked_failed(mailoutbox):
     order = order_with_intent(payment_method="pm_card_visa", status=OrderStatus.PAID, amount_received=2300)
-    refund = Refund.objects.create(order=order, amount=700, currency="usd", idempotency_key="never-sent")
+    refund = RefundFactory(order=order, amount=700, idempotency_key="never-sent")
     Refund.objects.filter(pk=refund.pk).update(created_at=timezone.now() - timedelta(minutes=30))
 
     sync()
@@ -263,3 +264,43 @@ def test_confirmation_emails_that_failed_before_are_sent(mailoutbox):
     paid.refresh_from_db()
     assert paid.confirmation_sent_at is not None
     assert "failed before" not in sync()  # sent once
+
+
+def events_received_days_ago(days: int, *outcomes: str) -> list[WebhookEvent]:
+    events = [WebhookEventFactory(outcome=outcome) for outcome in outcomes]
+    WebhookEvent.objects.filter(pk__in=[e.pk for e in events]).update(
+        received_at=timezone.now() - timedelta(days=days)
+    )
+    return events
+
+
+def test_prune_events_deletes_old_processed_and_ignored_events_and_keeps_failed_ones():
+    Outcome = WebhookEvent.Outcome
+    old_processed, old_ignored, old_failed, old_received = events_received_days_ago(
+        91, Outcome.PROCESSED, Outcome.IGNORED, Outcome.FAILED, Outcome.RECEIVED
+    )
+    (recent,) = events_received_days_ago(89, Outcome.PROCESSED)
+
+    output = sync("--prune-events")
+
+    assert set(WebhookEvent.objects.values_list("pk", flat=True)) == {
+        old_failed.pk,
+        old_received.pk,
+        recent.pk,
+    }
+    assert "older than 90 days, processed or ignored: deleted 2" in output
+
+
+def test_prune_events_takes_the_age_in_days_and_a_dry_run_deletes_nothing():
+    events_received_days_ago(10, WebhookEvent.Outcome.PROCESSED)
+
+    assert "deleted 0" in sync("--prune-events", "30")
+    assert "would delete 1" in sync("--prune-events", "7", "--dry-run")
+    assert WebhookEvent.objects.count() == 1
+    assert "deleted 1" in sync("--prune-events", "7")
+    assert not WebhookEvent.objects.exists()
+
+
+def test_prune_events_needs_at_least_a_day():
+    with pytest.raises(CommandError, match="at least 1 day"):
+        sync("--prune-events", "0")

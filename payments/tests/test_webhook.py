@@ -68,7 +68,7 @@ def test_amount_received_falls_back_to_amount_when_absent(post_webhook, order):
     ids=["bad-signature", "missing-header", "tampered-body"],
 )
 def test_unverifiable_deliveries_are_400_and_change_nothing(client, settings, order, mangle, expected):
-    from conftest import stripe_signature_header
+    from payments.tests.signing import stripe_signature_header
 
     payload = json.dumps(payment_intent_event("payment_intent.succeeded", order))
     payload, header = mangle(payload, stripe_signature_header(payload, settings.STRIPE_WEBHOOK_SECRET))
@@ -319,8 +319,10 @@ def test_database_unavailable_answers_5xx_and_the_redelivery_is_processed(post_w
 
 
 def test_new_event_query_budget(post_webhook, order, assert_max_queries):
+    # Store (1), lock the event (1), find and lock the order (2), update it and
+    # write its audit row (2), record the outcome (1).
     OrderFactory.create_batch(20)
-    with assert_max_queries(6):
+    with assert_max_queries(7):
         post_webhook(payment_intent_event("payment_intent.succeeded", order))
 
 
@@ -338,7 +340,7 @@ def test_duplicate_query_budget_does_not_grow(post_webhook, order, assert_max_qu
 
 
 def test_ignored_event_query_budget(post_webhook, assert_max_queries):
-    with assert_max_queries(4):
+    with assert_max_queries(3):
         post_webhook(stripe_event("customer.created", {"id": "cus_1", "object": "customer"}))
 
 
@@ -347,3 +349,22 @@ def test_orders_are_not_touched_by_unrelated_events(post_webhook, order):
         stripe_event("charge.succeeded", {"id": "ch_1", "object": "charge", "payment_intent": "pi_x"})
     )
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
+
+
+def test_the_event_is_stored_on_arrival_as_received_before_it_is_applied(post_webhook, order, monkeypatch):
+    event = payment_intent_event("payment_intent.succeeded", order)
+    real_handler = webhooks.EVENT_HANDLERS[event["type"]]
+    seen = {}
+
+    def look_at_the_stored_row(evt, obj):
+        row = WebhookEvent.objects.get(stripe_event_id=evt["id"])
+        seen.update(outcome=row.outcome, received_at=row.received_at, attempts=row.attempts)
+        return real_handler(evt, obj)
+
+    monkeypatch.setitem(webhooks.EVENT_HANDLERS, event["type"], look_at_the_stored_row)
+    post_webhook(event)
+
+    assert (seen["outcome"], seen["attempts"]) == (Outcome.RECEIVED, 0)
+    record = WebhookEvent.objects.get()
+    assert (record.outcome, record.attempts) == (Outcome.PROCESSED, 1)
+    assert record.received_at == seen["received_at"] < record.processed_at

@@ -100,7 +100,13 @@ def test_a_worker_killed_mid_webhook_leaves_no_half_applied_state(transactional_
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
     assert not order.status_changes.exists()
-    assert not WebhookEvent.objects.exists()
+    # The delivery is on record (stored on arrival), its outcome never written.
+    record = WebhookEvent.objects.get()
+    assert (record.stripe_event_id, record.outcome, record.attempts) == (
+        event["id"],
+        WebhookEvent.Outcome.RECEIVED,
+        0,
+    )
 
     response = post_webhook(event)  # Stripe's redelivery
 
@@ -120,11 +126,14 @@ def test_webhook_query_budgets_with_djangos_own_counter(
     processing = payment_intent_event("payment_intent.processing", order)
     succeeded = payment_intent_event("payment_intent.succeeded", order)
 
-    with django_assert_max_num_queries(8):
+    # The event stored on arrival (1, committed on its own), then BEGIN, lock
+    # the event, find and lock the order, update it, its audit row, the
+    # event's outcome, COMMIT (8).
+    with django_assert_max_num_queries(9):
         assert post_webhook(processing).json()["outcome"] == "processed"
-    with django_assert_max_num_queries(1):
+    with django_assert_num_queries(1):
         assert post_webhook(processing).json()["outcome"] == "duplicate"
-    # Paid: the same 8, then after COMMIT the confirmation email claims the
+    # Paid: the same 9, then after COMMIT the confirmation email claims the
     # order and reads it with its items (3).
-    with django_assert_max_num_queries(8 + 3):
+    with django_assert_max_num_queries(9 + 3):
         assert post_webhook(succeeded).json()["outcome"] == "processed"

@@ -1,22 +1,18 @@
 """The admin's book form: prices are typed as staff think of them ("23.00"), stored in minor units (2300)."""
 
-from decimal import Decimal
-
 from django import forms
 
 from shop.catalog.models import Book
-from shop.money import currency_decimal_places, format_money, minor_units_from_decimal, minor_units_to_decimal
+from shop.money import amount_to_minor_units, format_money, minor_units_to_text
 
 # Stripe's smallest charge, in minor units (also a database constraint on Book).
 MINIMUM_PRICE = 50
 
 
 class BookAdminForm(forms.ModelForm):
-    price_amount = forms.DecimalField(
+    price_amount = forms.CharField(
         label="price",
-        min_value=Decimal(0),
-        max_digits=12,
-        decimal_places=2,
+        max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 8}),
         help_text="In the book's currency, e.g. 23.00 for $23.00 (whole units for JPY and other "
         "zero-decimal currencies). Stripe's minimum is 0.50 USD.",
@@ -29,8 +25,8 @@ class BookAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None and "price_amount" in self.fields:
-            self.initial["price_amount"] = minor_units_to_decimal(
-                self.instance.price_amount, self.instance.currency
+            self.initial["price_amount"] = minor_units_to_text(
+                amount=self.instance.price_amount, currency=self.instance.currency
             )
 
     def clean(self):
@@ -41,13 +37,9 @@ class BookAdminForm(forms.ModelForm):
         if price is None or "currency" in self.errors:
             return cleaned
         try:
-            minor = minor_units_from_decimal(price, currency)
-        except ValueError:
-            places = currency_decimal_places(currency)
-            self.add_error(
-                "price_amount",
-                f"{currency.upper()} prices have {f'{places} decimals' if places else 'no decimals'}.",
-            )
+            minor = amount_to_minor_units(text=price, currency=currency)
+        except ValueError as exc:
+            self.add_error("price_amount", str(exc))
             return cleaned
         if minor < MINIMUM_PRICE:
             self.add_error("price_amount", f"Stripe's minimum is {format_money(MINIMUM_PRICE, currency)}.")

@@ -42,7 +42,7 @@ def order_confirmation_message(*, order: Order) -> EmailMultiAlternatives:
     context = {
         "order": order,
         "items": items,
-        "amount_charged": order.amount_received or order.total_amount,
+        "amount_charged": order.amount_charged,
     }
     subject = f"Your Stripe Press order {order.number}"
     text = render_to_string("emails/order_confirmation.txt", context)
@@ -78,10 +78,13 @@ def order_confirmation_send(*, order_id: int) -> bool:
     except Exception as exc:  # SMTP errors, DNS, timeouts, template bugs: the order stays paid
         Order.objects.filter(pk=order_id, confirmation_sent_at=claimed_at).update(confirmation_sent_at=None)
         logger.error(
-            "order_confirmation_failed order=%s error=%s detail=%s", order.number, type(exc).__name__, exc
+            "order_confirmation_failed",
+            extra={"order": order.number, "error": type(exc).__name__, "detail": str(exc)},
         )
         return False
-    logger.info("order_confirmation_sent order=%s payment_intent=%s", order.number, order.payment_intent_id)
+    logger.info(
+        "order_confirmation_sent", extra={"order": order.number, "payment_intent": order.payment_intent_id}
+    )
     return True
 
 

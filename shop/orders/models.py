@@ -26,6 +26,9 @@ class OrderStatus(models.TextChoices):
 
 # Statuses in which the shopper may still (re)try paying for the order.
 PAYABLE_STATUSES = (OrderStatus.PENDING, OrderStatus.FAILED)
+# An open checkout: payable, or being paid. At most one per checkout key
+# (the unique constraint below); the checkout reuses it.
+OPEN_CHECKOUT_STATUSES = [*PAYABLE_STATUSES, OrderStatus.PROCESSING]
 
 
 class Order(models.Model):
@@ -66,7 +69,7 @@ class Order(models.Model):
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
             models.UniqueConstraint(
                 fields=["checkout_key"],
-                condition=~Q(checkout_key="") & Q(status__in=[*PAYABLE_STATUSES, OrderStatus.PROCESSING]),
+                condition=~Q(checkout_key="") & Q(status__in=OPEN_CHECKOUT_STATUSES),
                 name="order_one_open_checkout_per_key",
             ),
         ]
@@ -83,8 +86,9 @@ class Order(models.Model):
         return self.status in PAYABLE_STATUSES
 
     @property
-    def refundable_amount(self) -> int:
-        return max((self.amount_received or self.total_amount) - self.amount_refunded, 0)
+    def amount_charged(self) -> int:
+        """What the shopper paid: Stripe's amount received, or the total until Stripe said."""
+        return self.amount_received or self.total_amount
 
 
 class OrderItem(models.Model):

@@ -1,8 +1,39 @@
-from shop.orders.models import Order
+"""Order reads, for the orders app and for payments (which never queries Order itself)."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from shop.catalog.models import Book
+from shop.orders.models import OPEN_CHECKOUT_STATUSES, Order, OrderStatus
+
+# The shopper has this book: paid, even if part of it was refunded since.
+BOUGHT_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
+
+
+def order_get_by_number(*, number: str) -> Order | None:
+    return Order.objects.filter(number=number).first()
 
 
 def order_get_by_payment_intent(*, payment_intent_id: str) -> Order | None:
     return Order.objects.filter(payment_intent_id=payment_intent_id).first()
+
+
+def order_get_by_metadata(*, metadata: dict) -> Order | None:
+    """The order named by the `order_id` and `order_number` we put in Stripe metadata.
+
+    Both must match, so a guessed or stale id alone never finds an order.
+    """
+    order_id = str(metadata.get("order_id") or "")
+    if not order_id.isdigit():
+        return None
+    return Order.objects.filter(pk=int(order_id), number=metadata.get("order_number")).first()
+
+
+def order_get_for_update(*, order_id: int) -> Order:
+    """The order, read again with its row locked. The caller holds a transaction."""
+    return Order.objects.select_for_update().get(pk=order_id)
 
 
 def order_get_open_checkout(*, checkout_key: str) -> Order | None:
@@ -10,6 +41,20 @@ def order_get_open_checkout(*, checkout_key: str) -> Order | None:
     return (
         Order.objects.filter(checkout_key=checkout_key)
         .exclude(checkout_key="")
-        .filter(status__in=["pending", "failed", "processing"])
+        .filter(status__in=OPEN_CHECKOUT_STATUSES)
+        .first()
+    )
+
+
+def orders_unsettled(*, statuses: list[str], created_before: datetime) -> QuerySet[Order]:
+    """Orders in `statuses` created before `created_before`, oldest first (reconciliation)."""
+    return Order.objects.filter(status__in=statuses, created_at__lt=created_before).order_by("created_at")
+
+
+def order_bought_in_session(*, order_ids: Iterable[int], book: Book) -> Order | None:
+    """The latest of these orders (the ones a shopper session remembers) that paid for `book`."""
+    return (
+        Order.objects.filter(pk__in=list(order_ids), status__in=BOUGHT_STATUSES, items__book=book)
+        .order_by("-paid_at", "-pk")
         .first()
     )

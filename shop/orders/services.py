@@ -9,24 +9,40 @@ import logging
 from functools import partial
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from shop.catalog.models import Book
 from shop.orders.emails import order_confirmation_send
 from shop.orders.models import Order, OrderItem, OrderStatus, OrderStatusChange
+from shop.orders.selectors import order_get_for_update
 
 logger = logging.getLogger(__name__)
 
-S = OrderStatus
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.PENDING: frozenset({S.PROCESSING, S.PAID, S.FAILED, S.CANCELED}),
-    S.PROCESSING: frozenset({S.PAID, S.FAILED, S.CANCELED}),
-    S.FAILED: frozenset({S.PROCESSING, S.PAID, S.CANCELED}),
-    S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
-    S.PARTIALLY_REFUNDED: frozenset({S.REFUNDED}),
-    S.REFUNDED: frozenset(),
-    S.CANCELED: frozenset(),
+    OrderStatus.PENDING: frozenset(
+        {OrderStatus.PROCESSING, OrderStatus.PAID, OrderStatus.FAILED, OrderStatus.CANCELED}
+    ),
+    OrderStatus.PROCESSING: frozenset({OrderStatus.PAID, OrderStatus.FAILED, OrderStatus.CANCELED}),
+    OrderStatus.FAILED: frozenset({OrderStatus.PROCESSING, OrderStatus.PAID, OrderStatus.CANCELED}),
+    OrderStatus.PAID: frozenset({OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}),
+    OrderStatus.PARTIALLY_REFUNDED: frozenset({OrderStatus.REFUNDED}),
+    OrderStatus.REFUNDED: frozenset(),
+    OrderStatus.CANCELED: frozenset(),
 }
+
+
+class OrderTransitionNotAllowed(Exception):
+    """The order may not move from its current status to the one asked for.
+
+    Nothing was changed. `order` is the order as it is now (locked by the
+    caller's transaction), so a caller that expects late or duplicated news
+    (a webhook arriving after the payment) can carry on with it.
+    """
+
+    def __init__(self, *, order: Order, to_status: str):
+        self.order, self.from_status, self.to_status = order, order.status, to_status
+        super().__init__(f"Order {order.number} cannot move from {order.status} to {to_status}.")
 
 
 def order_can_transition(*, from_status: str, to_status: str) -> bool:
@@ -34,8 +50,7 @@ def order_can_transition(*, from_status: str, to_status: str) -> bool:
 
 
 def _order_lock(order: Order) -> Order:
-    """Re-read the order with a row lock; the caller holds a transaction."""
-    return Order.objects.select_for_update().get(pk=order.pk)
+    return order_get_for_update(order_id=order.pk)
 
 
 @transaction.atomic
@@ -54,18 +69,25 @@ def order_create(*, book: Book, email: str, checkout_key: str = "", quantity: in
     return order
 
 
-def _order_apply(locked: Order, *, to_status: str, cause: str, **fields) -> Order:
-    """Apply a move to an order the caller has locked (see `order_transition`)."""
+def _order_apply(locked: Order, *, to_status: str, cause: str, **fields) -> bool:
+    """Apply a move to an order the caller has locked (see `order_transition`).
+
+    Returns False, changing nothing, when the move is not allowed: the caller
+    raises OrderTransitionNotAllowed once out of its atomic block (raising
+    through `atomic(savepoint=False)` would doom the caller's transaction).
+    """
     from_status = locked.status
     if to_status != from_status and not order_can_transition(from_status=from_status, to_status=to_status):
         logger.info(
-            "order_transition_refused order=%s from=%s to=%s cause=%s",
-            locked.number,
-            from_status,
-            to_status,
-            cause,
+            "order_transition_refused",
+            extra={
+                "order": locked.number,
+                "from_status": from_status,
+                "to_status": to_status,
+                "cause": cause,
+            },
         )
-        return locked
+        return False
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.status = to_status
@@ -75,54 +97,66 @@ def _order_apply(locked: Order, *, to_status: str, cause: str, **fields) -> Orde
             order=locked, from_status=from_status, to_status=to_status, cause=cause[:255]
         )
         logger.info(
-            "order_transition order=%s from=%s to=%s cause=%s", locked.number, from_status, to_status, cause
+            "order_transition",
+            extra={
+                "order": locked.number,
+                "from_status": from_status,
+                "to_status": to_status,
+                "cause": cause,
+            },
         )
-    return locked
+    return True
 
 
 def order_transition(*, order: Order, to_status: str, cause: str, **fields) -> Order:
-    """Move `order` to `to_status` if allowed, saving `fields` with it.
+    """Move `order` to `to_status`, saving `fields` with it; returns the locked, current order.
 
-    Returns the locked, current order. A move that is not allowed (a
-    regression, or out of a final state) changes nothing and is logged.
-    Staying in the same status saves `fields` without an audit row.
+    A move that is not allowed (a regression, or out of a final state)
+    changes nothing and raises OrderTransitionNotAllowed. Staying in the same
+    status saves `fields` without an audit row.
     """
     with transaction.atomic(savepoint=False):
-        return _order_apply(_order_lock(order), to_status=to_status, cause=cause, **fields)
+        current = _order_lock(order)
+        moved = _order_apply(current, to_status=to_status, cause=cause, **fields)
+    if not moved:
+        raise OrderTransitionNotAllowed(order=current, to_status=to_status)
+    return current
 
 
 def order_mark_processing(*, order: Order, cause: str) -> Order:
-    return order_transition(order=order, to_status=S.PROCESSING, cause=cause)
+    return order_transition(order=order, to_status=OrderStatus.PROCESSING, cause=cause)
 
 
 def order_mark_paid(*, order: Order, amount_received: int, cause: str) -> Order:
     with transaction.atomic(savepoint=False):
         current = _order_lock(order)
-        if current.status == S.PAID or current.paid_at is not None:
-            if current.status == S.PAID and current.confirmation_sent_at is None:
+        if current.status == OrderStatus.PAID or current.paid_at is not None:
+            if current.status == OrderStatus.PAID and current.confirmation_sent_at is None:
                 # Its confirmation failed earlier (mail server down): try again.
                 transaction.on_commit(partial(order_confirmation_send, order_id=current.pk), robust=True)
             return current  # already paid: nothing to redo
-        paid = _order_apply(
+        moved = _order_apply(
             current,
-            to_status=S.PAID,
+            to_status=OrderStatus.PAID,
             cause=cause,
             amount_received=amount_received,
             paid_at=timezone.now(),
             failure_message="",
         )
-        if paid.status == S.PAID:
+        if moved:
             # Only on the real transition, and only once the payment is committed.
-            transaction.on_commit(partial(order_confirmation_send, order_id=paid.pk), robust=True)
-        return paid
+            transaction.on_commit(partial(order_confirmation_send, order_id=current.pk), robust=True)
+    if not moved:  # canceled
+        raise OrderTransitionNotAllowed(order=current, to_status=OrderStatus.PAID)
+    return current
 
 
 def order_mark_failed(*, order: Order, message: str, cause: str) -> Order:
-    return order_transition(order=order, to_status=S.FAILED, cause=cause, failure_message=message)
+    return order_transition(order=order, to_status=OrderStatus.FAILED, cause=cause, failure_message=message)
 
 
 def order_mark_canceled(*, order: Order, cause: str) -> Order:
-    return order_transition(order=order, to_status=S.CANCELED, cause=cause)
+    return order_transition(order=order, to_status=OrderStatus.CANCELED, cause=cause)
 
 
 def order_record_refunded_total(*, order: Order, amount_refunded: int, cause: str) -> Order:
@@ -136,9 +170,13 @@ def order_record_refunded_total(*, order: Order, amount_refunded: int, cause: st
         total = min(max(current.amount_refunded, amount_refunded), current.total_amount)
         if total == current.amount_refunded or total == 0:
             return current
-        charged = current.amount_received or current.total_amount
-        to_status = S.REFUNDED if total >= charged else S.PARTIALLY_REFUNDED
-        return _order_apply(current, to_status=to_status, cause=cause, amount_refunded=total)
+        to_status = (
+            OrderStatus.REFUNDED if total >= current.amount_charged else OrderStatus.PARTIALLY_REFUNDED
+        )
+        moved = _order_apply(current, to_status=to_status, cause=cause, amount_refunded=total)
+    if not moved:  # never paid here (canceled, pending…): Stripe's refund is not recorded on it
+        raise OrderTransitionNotAllowed(order=current, to_status=to_status)
+    return current
 
 
 def order_flag_for_review(*, order: Order, reason: str, cause: str) -> Order:
@@ -150,11 +188,43 @@ def order_flag_for_review(*, order: Order, reason: str, cause: str) -> Order:
         current.needs_review = True
         current.review_reason = f"{current.review_reason}\n{reason}".strip()
         current.save(update_fields=["needs_review", "review_reason", "updated_at"])
-        logger.warning("order_flagged order=%s reason=%s cause=%s", current.number, reason, cause)
+        logger.warning("order_flagged", extra={"order": current.number, "reason": reason, "cause": cause})
     return current
 
 
 def order_attach_payment_intent(*, order: Order, payment_intent_id: str) -> Order:
-    Order.objects.filter(pk=order.pk).update(payment_intent_id=payment_intent_id, updated_at=timezone.now())
+    """Link the order to its PaymentIntent, once; returns the order.
+
+    One conditional UPDATE (it takes the row lock, and waits for whoever
+    holds it): it links the id only while the order has none, so two
+    requests can never link two different intents. Linking a second,
+    different one raises ValueError and changes nothing.
+    """
+    unlinked = Q(payment_intent_id__isnull=True) | Q(payment_intent_id="")
+    linked = Order.objects.filter(unlinked, pk=order.pk).update(
+        payment_intent_id=payment_intent_id, updated_at=timezone.now()
+    )
+    if not linked:
+        current = Order.objects.only("payment_intent_id").get(pk=order.pk).payment_intent_id
+        if current != payment_intent_id:
+            raise ValueError(f"Order {order.number} is already paid through {current}.")
     order.payment_intent_id = payment_intent_id
     return order
+
+
+def order_update_email(*, order: Order, email: str, cause: str) -> Order:
+    """Change where the order's emails go (the shopper corrected it), with an audit row."""
+    with transaction.atomic(savepoint=False):
+        current = _order_lock(order)
+        if current.email == email:
+            return current
+        previous, current.email = current.email, email
+        current.save(update_fields=["email", "updated_at"])
+        OrderStatusChange.objects.create(
+            order=current,
+            from_status=current.status,
+            to_status=current.status,
+            cause=f"{cause}: email changed from {previous}"[:255],
+        )
+    logger.info("order_email_changed", extra={"order": current.number, "cause": cause})
+    return current

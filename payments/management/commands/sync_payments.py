@@ -11,7 +11,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from payments.services.reconciliation import payments_sync
-from shop.orders.models import Order
+from payments.services.webhooks import webhook_events_prune
+from shop.orders.selectors import order_get_by_number
+
+PRUNE_EVENTS_DAYS = 90
 
 
 class Command(BaseCommand):
@@ -19,7 +22,8 @@ class Command(BaseCommand):
         "Read the PaymentIntent of every pending, processing or failed order older than "
         "--older-than minutes from Stripe and apply it as a webhook would; cancel unpaid "
         "orders (and their PaymentIntents) older than --cancel-abandoned-after hours; "
-        "settle refunds Stripe has not confirmed; optionally replay failed webhook events."
+        "settle refunds Stripe has not confirmed; optionally replay failed webhook events. "
+        "With --prune-events, only delete old processed and ignored webhook events."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -51,12 +55,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Read from Stripe and report; change nothing."
         )
+        parser.add_argument(
+            "--prune-events",
+            nargs="?",
+            type=int,
+            const=PRUNE_EVENTS_DAYS,
+            metavar="DAYS",
+            help="Instead of syncing: delete processed and ignored webhook events received more than "
+            f"DAYS days ago (default {PRUNE_EVENTS_DAYS}). Failed ones are kept for staff and replay.",
+        )
 
     def handle(self, *args, **options) -> None:
+        if options["prune_events"] is not None:
+            return self._prune_events(days=options["prune_events"], dry_run=options["dry_run"])
         if options["older_than"] < 0 or options["cancel_abandoned_after"] < 0:
             raise CommandError("--older-than and --cancel-abandoned-after cannot be negative.")
         number = options["order"]
-        if number and not Order.objects.filter(number=number).exists():
+        if number and order_get_by_number(number=number) is None:
             raise CommandError(f"No order numbered {number}.")
         hours = options["cancel_abandoned_after"]
         summary = payments_sync(
@@ -71,3 +86,14 @@ class Command(BaseCommand):
         if summary.aborted:
             raise CommandError(f"Stripe could not be reached: {summary.aborted} ({prefix}{summary.line()})")
         self.stdout.write(self.style.SUCCESS(f"{prefix}{summary.line()}"))
+
+    def _prune_events(self, *, days: int, dry_run: bool) -> None:
+        if days < 1:
+            raise CommandError("--prune-events needs at least 1 day.")
+        deleted = webhook_events_prune(older_than=timedelta(days=days), dry_run=dry_run)
+        verb = "would delete" if dry_run else "deleted"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Webhook events older than {days} days, processed or ignored: {verb} {deleted}."
+            )
+        )

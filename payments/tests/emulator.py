@@ -1,4 +1,5 @@
-"""Arranging refund and reconciliation tests: really paid orders on the emulator, refund events."""
+"""Arranging tests on the emulator: paying PaymentIntents as a shopper would, really paid orders,
+refunds made outside the shop, refund events."""
 
 import contextlib
 import json
@@ -17,6 +18,18 @@ from shop.orders.models import Order, OrderStatus
 from shop.orders.tests.factories import OrderFactory
 
 
+def payment_intent_pay(payment_intent_id: str, payment_method: str = "pm_card_visa") -> dict:
+    """Confirm a PaymentIntent with a test payment method, as Stripe.js would; the intent afterwards.
+
+    A declined card leaves the intent `requires_payment_method` with its `last_payment_error`.
+    """
+    client = stripe_client()
+    client.v1.payment_intents.update(payment_intent_id, params={"payment_method": payment_method})
+    with contextlib.suppress(stripe.CardError):
+        client.v1.payment_intents.confirm(payment_intent_id)
+    return client.v1.payment_intents.retrieve(payment_intent_id).to_dict()
+
+
 def payment_intent_on_emulator(
     order: Order, *, payment_method: str | None = "pm_card_visa", attach: bool = True
 ) -> dict:
@@ -30,9 +43,7 @@ def payment_intent_on_emulator(
         }
     )
     if payment_method:
-        client.v1.payment_intents.update(intent.id, params={"payment_method": payment_method})
-        with contextlib.suppress(stripe.CardError):  # a declined card: the intent keeps the failure
-            client.v1.payment_intents.confirm(intent.id)
+        payment_intent_pay(intent.id, payment_method)
     if attach:
         Order.objects.filter(pk=order.pk).update(payment_intent_id=intent.id)
         order.payment_intent_id = intent.id

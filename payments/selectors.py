@@ -1,0 +1,99 @@
+"""Reads of refunds and webhook events (orders are read through shop.orders.selectors)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q, QuerySet, Sum
+
+from payments.models import Refund, RefundStatus, WebhookEvent
+from shop.orders.models import Order, OrderStatus
+
+# Refund statuses Stripe counts in a charge's amount_refunded.
+COUNTED_STATUSES = (RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION, RefundStatus.SUCCEEDED)
+REFUNDABLE_ORDER_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
+# Refunds Stripe has not settled (or never answered about): reconciliation looks at them.
+UNSETTLED_REFUND_STATUSES = (RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION)
+
+
+@dataclass(frozen=True)
+class RefundTotals:
+    """An order's money, in minor units, as the refund rules see it."""
+
+    charged: int  # what the shopper paid
+    refunded: int  # what Stripe has agreed to give back (the order's amount_refunded)
+    unconfirmed: int  # asked for, Stripe has not answered yet: held back all the same
+    remaining: int  # what may still be refunded
+
+
+def refund_amounts(*, order: Order) -> tuple[int, int]:
+    """(confirmed, held): refunds Stripe has agreed to, and those plus requests not answered yet."""
+    sums = order.refunds.aggregate(
+        confirmed=Sum("amount", filter=Q(status__in=COUNTED_STATUSES, stripe_refund_id__isnull=False)),
+        held=Sum("amount", filter=Q(status__in=COUNTED_STATUSES)),
+    )
+    return sums["confirmed"] or 0, sums["held"] or 0
+
+
+def refund_totals(*, order: Order) -> RefundTotals:
+    confirmed, held = refund_amounts(order=order)
+    return RefundTotals(
+        charged=order.amount_charged,
+        refunded=order.amount_refunded,
+        unconfirmed=max(held - confirmed, 0),
+        remaining=max(order.amount_charged - max(order.amount_refunded, held), 0),
+    )
+
+
+def refund_remaining(*, order: Order) -> int:
+    """What may still be refunded on `order`, in minor units."""
+    return refund_totals(order=order).remaining
+
+
+def order_is_refundable(*, order: Order) -> bool:
+    """Whether the order is one staff may refund at all (paid through Stripe)."""
+    return order.status in REFUNDABLE_ORDER_STATUSES and bool(order.payment_intent_id)
+
+
+def refunds_count(*, order: Order) -> int:
+    return order.refunds.count()
+
+
+def refund_list_for_order(*, order: Order) -> QuerySet[Refund]:
+    return order.refunds.select_related("created_by").order_by("created_at", "id")
+
+
+def refund_get_for_order(*, order: Order, refund_id: str | int) -> Refund | None:
+    """The order's refund with this id (None if it belongs to another order, or is no id)."""
+    if not str(refund_id).isdigit():
+        return None
+    return order.refunds.filter(pk=int(refund_id)).first()
+
+
+def refunds_unsettled(
+    *, created_before: datetime | None = None, order: Order | None = None
+) -> QuerySet[Refund]:
+    """Refunds still pending here (all of `order`'s, or those created before `created_before`)."""
+    refunds = Refund.objects.filter(status__in=UNSETTLED_REFUND_STATUSES).select_related("order")
+    if order is not None:
+        return refunds.filter(order=order)
+    return refunds.filter(created_at__lt=created_before).order_by("created_at")
+
+
+def webhook_events_failed(*, order: Order | None = None) -> QuerySet[WebhookEvent]:
+    """Events whose processing failed, oldest first (all, or those about `order`'s payment)."""
+    events = WebhookEvent.objects.filter(outcome=WebhookEvent.Outcome.FAILED).order_by("received_at")
+    if order is not None:
+        return (
+            events.filter(payment_intent_id=order.payment_intent_id)
+            if order.payment_intent_id
+            else events.none()
+        )
+    return events
+
+
+def webhook_events_handled_before(*, received_before: datetime) -> QuerySet[WebhookEvent]:
+    """Processed and ignored events received before `received_before` (prunable)."""
+    return WebhookEvent.objects.filter(
+        outcome__in=(WebhookEvent.Outcome.PROCESSED, WebhookEvent.Outcome.IGNORED),
+        received_at__lt=received_before,
+    )
