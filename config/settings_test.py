@@ -50,6 +50,12 @@ FORCED = {
     "BEHIND_TLS_PROXY": "False",
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "plain",
+    "DB_CONNECT_TIMEOUT": "5",
+    "HEALTHZ_TIMEOUT_SECONDS": "2",
+    "LOGIN_FAILURE_LIMIT": "5",
+    "LOGIN_LOCKOUT_MINUTES": "15",
+    "SHIPPING_FLAT_AMOUNT": "499",
+    "SHIPPING_FREE_FROM": "5000",
 }
 # Read from the environment on purpose: which database the suite runs on.
 FROM_OUTSIDE = frozenset(["DATABASE_URL"])

@@ -357,6 +357,7 @@ def _book_change_data(book, **fields) -> dict:
         "cover": "",
         "currency": book.currency,
         "is_active": "on",
+        "stock": book.stock,
     }
     return {**data, **fields}
 
@@ -379,7 +380,7 @@ def test_book_change_page_respects_zero_decimal_currencies(admin_client):
 
     refused = admin_client.post(url, _book_change_data(book, price_amount="3000.50", currency="jpy"))
     assert refused.status_code == 200
-    assert "JPY prices have no decimals" in refused.content.decode()
+    assert "JPY amounts have no decimals" in refused.content.decode()
 
     response = admin_client.post(url, _book_change_data(book, price_amount="3000", currency="jpy"))
     assert response.status_code == 302

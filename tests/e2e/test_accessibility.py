@@ -13,7 +13,13 @@ from payments.models import Refund, WebhookEvent
 from shop.catalog.models import Book
 from shop.orders.models import Order
 from tests.e2e.accessibility import assert_no_axe_violations
-from tests.e2e.helpers import fill_checkout, open_checkout_from_catalog, pay, wait_for_success_page
+from tests.e2e.helpers import (
+    STANDIN_JS,
+    fill_checkout,
+    open_checkout_from_catalog,
+    pay,
+    wait_for_success_page,
+)
 from tests.e2e.test_after_payment import admin_log_in, staff  # noqa: F401  (fixture)
 
 WORKING_IN_PUBLIC = "Working in Public: The Making and Maintenance of Open Source"
@@ -21,8 +27,9 @@ WORKING_IN_PUBLIC = "Working in Public: The Making and Maintenance of Open Sourc
 
 @pytest.fixture
 def offline_mode(settings):
-    """Pages as `make run` serves them: with the test-mode banner."""
+    """Pages as `make run` serves them: with the test-mode banner and the stand-in from static_dev/."""
     settings.STRIPE_OFFLINE_MODE = True
+    settings.STATICFILES_DIRS = [*settings.STATICFILES_DIRS, STANDIN_JS.parent.parent]
 
 
 def test_shopper_pages_have_no_axe_violations(page, offline_mode):
