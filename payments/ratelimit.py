@@ -96,7 +96,7 @@ def rate_limit_hit(
             store.add(cache_key, 1, timeout=window + 5)
             count = 1
     except Exception as exc:  # the cache is down: fail open, loudly
-        logger.error("rate_limit_unavailable scope=%s error=%s", scope, type(exc).__name__)
+        logger.error("rate_limit_unavailable", extra={"scope": scope, "error": type(exc).__name__})
         return RateLimitResult(allowed=True, count=0, retry_after=0)
     return RateLimitResult(allowed=count <= limit, count=count, retry_after=retry_after)
 
