@@ -221,5 +221,5 @@ def test_an_unreachable_cache_lets_shoppers_pay_and_logs(limits, caplog):
     }
     with caplog.at_level(logging.ERROR, logger="payments.ratelimit"):
         assert attempt(Client()).status_code == 400
-    [record] = [r for r in caplog.records if r.getMessage() == "rate_limit_unavailable"]
-    assert (record.scope, record.error) == ("ip", "ConnectionError")
+    logged = [(r.scope, r.error) for r in caplog.records if r.getMessage() == "rate_limit_unavailable"]
+    assert ("ip", "ConnectionError") in logged
