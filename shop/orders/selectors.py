@@ -69,12 +69,13 @@ def order_bought_in_session(*, order_ids: Iterable[int], book: Book) -> Order | 
 
 # The order list's filter value (and the admin home's link) for orders waiting to be shipped.
 TO_SHIP = "to_ship"
+TO_SHIP_CONDITION = Q(fulfilment_status=FulfilmentStatus.UNFULFILLED, status__in=SHIPPABLE_STATUSES)
 
 
 def orders_to_ship(*, orders: QuerySet[Order] | None = None) -> QuerySet[Order]:
     """Paid (or partly refunded) orders that have not shipped: the warehouse's queue."""
     orders = Order.objects.all() if orders is None else orders
-    return orders.filter(fulfilment_status=FulfilmentStatus.UNFULFILLED, status__in=SHIPPABLE_STATUSES)
+    return orders.filter(TO_SHIP_CONDITION)
 
 
 @dataclass(frozen=True)
