@@ -104,6 +104,7 @@ class Order(models.Model):
             # "To ship" (paid, unfulfilled, oldest first) and the sales figures by payment day.
             models.Index(fields=["fulfilment_status", "status", "created_at"], name="order_fulfilment_queue"),
             models.Index(fields=["paid_at"], name="order_paid_at"),
+            models.Index(fields=["needs_review"], condition=Q(needs_review=True), name="order_needs_review"),
         ]
         constraints = [
             models.CheckConstraint(

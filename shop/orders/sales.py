@@ -153,7 +153,8 @@ class Attention:
 
 def orders_needing_attention() -> Attention:
     """Orders waiting to ship and orders flagged for review: one query."""
-    counts = Order.objects.aggregate(
+    # The WHERE lets the database read the two small index ranges instead of every order.
+    counts = Order.objects.filter(TO_SHIP_CONDITION | Q(needs_review=True)).aggregate(
         to_ship=Count("pk", filter=TO_SHIP_CONDITION),
         needs_review=Count("pk", filter=Q(needs_review=True)),
     )
