@@ -141,3 +141,11 @@ def test_the_admin_home_costs_the_same_queries_for_many_orders(admin_client):
     with CaptureQueriesContext(connection) as many:
         admin_client.get(reverse("admin:index"))
     assert len(many) == len(few)
+
+
+def test_sales_staff_who_cannot_see_orders_get_figures_without_order_links(client):
+    client.force_login(staff_with("view_sales"))
+    OrderFactory(status=OrderStatus.PAID)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert "To ship: 1 order" in page
+    assert "?fulfilment=to_ship" not in page and "needs_review__exact" not in page
