@@ -1,11 +1,20 @@
 from datetime import datetime
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from shop.money import format_money
-from shop.orders.models import Order, OrderItem, OrderStatusChange
+from shop.orders.admin_fulfilment import OrderFulfilmentMixin
+from shop.orders.export import csv_streaming_response, order_lines_rows
+from shop.orders.models import FulfilmentChange, FulfilmentStatus, Order, OrderItem, OrderStatusChange
+from shop.orders.selectors import TO_SHIP, order_totals_for_email, orders_to_ship
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -43,16 +52,59 @@ class OrderStatusChangeInline(ReadOnlyInline):
         return OrderAdmin.time_with_seconds(change.created_at)
 
 
+# The customer view: every order from one address, however its letters were cased.
+CUSTOMER_LOOKUP = "email__iexact"
+
+
+class FulfilmentChangeInline(ReadOnlyInline):
+    model = FulfilmentChange
+    verbose_name_plural = "fulfilment history"
+    fields = ["changed_at", "from_status", "to_status", "cause"]
+    readonly_fields = fields
+
+    @admin.display(description="time")
+    def changed_at(self, change: FulfilmentChange) -> str:
+        return OrderAdmin.time_with_seconds(change.created_at)
+
+
+class FulfilmentFilter(admin.SimpleListFilter):
+    """By fulfilment status, plus "To ship": paid (or partly refunded) and not shipped yet."""
+
+    title = "fulfilment"
+    parameter_name = "fulfilment"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [(TO_SHIP, "To ship (paid, unfulfilled)"), *FulfilmentStatus.choices]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        value = self.value()
+        if value == TO_SHIP:
+            return orders_to_ship(orders=queryset)
+        if value in FulfilmentStatus.values:
+            return queryset.filter(fulfilment_status=value)
+        return queryset
+
+
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
     # Compact columns, so the list fits a 1280 px screen with every one visible (static/css/admin.css).
-    list_display = ["number", "created", "email", "status", "total", "payment_intent_id", "review"]
-    list_filter = ["status", "needs_review", "created_at"]
+    list_display = [
+        "number",
+        "created",
+        "customer",
+        "status",
+        "fulfilment",
+        "total",
+        "payment_intent_id",
+        "review",
+    ]
+    list_filter = ["status", FulfilmentFilter, "needs_review", "created_at"]
+    actions = ["export_csv"]
     date_hierarchy = "created_at"
     # Staff search by what the shopper tells them: order number, email, PaymentIntent, the book.
     search_fields = ["number", "email", "payment_intent_id", "items__title", "items__book__author"]
     list_per_page = 50
-    inlines = [OrderItemInline, OrderStatusChangeInline]
+    inlines = [OrderItemInline, OrderStatusChangeInline, FulfilmentChangeInline]
     readonly_fields = [
         "number",
         "status",
@@ -67,6 +119,12 @@ class OrderAdmin(admin.ModelAdmin):
         "updated_at",
         "paid_at",
         "confirmation_sent_at",
+        "fulfilment_status",
+        "carrier",
+        "tracking",
+        "shipped_at",
+        "shipped_by",
+        "delivered_at",
     ]
     fieldsets = [
         (
@@ -85,6 +143,19 @@ class OrderAdmin(admin.ModelAdmin):
         ),
         ("Money", {"fields": ["total", "received", "refunded", "currency"]}),
         ("Payment", {"fields": ["payment_intent_id", "failure_message"]}),
+        (
+            "Fulfilment",
+            {
+                "fields": [
+                    "fulfilment_status",
+                    "carrier",
+                    "tracking",
+                    "shipped_at",
+                    "shipped_by",
+                    "delivered_at",
+                ]
+            },
+        ),
         ("Review", {"fields": ["needs_review", "review_reason"]}),
     ]
 
@@ -120,3 +191,71 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description="amount refunded")
     def refunded(self, order: Order) -> str:
         return format_money(order.amount_refunded, order.currency)
+
+    @admin.display(description="fulfilment", ordering="fulfilment_status")
+    def fulfilment(self, order: Order) -> str:
+        return order.get_fulfilment_status_display()
+
+    @admin.display(description="email", ordering="email")
+    def customer(self, order: Order) -> str:
+        """The email, linking to every order from that address (the customer view)."""
+        url = reverse("admin:orders_order_changelist") + "?" + urlencode({CUSTOMER_LOOKUP: order.email})
+        return format_html('<a href="{}" title="All orders from {}">{}</a>', url, order.email, order.email)
+
+    @admin.display(description="tracking")
+    def tracking(self, order: Order) -> str:
+        if not order.tracking_number:
+            return "—"
+        if not order.tracking_url:
+            return order.tracking_number
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>',
+            order.tracking_url,
+            order.tracking_number,
+        )
+
+    # --- the list: the customer view, the "to ship" queue, the CSV export --------------------
+
+    @classmethod
+    def to_ship_query(cls) -> str:
+        """The list's query string for "paid and unfulfilled, oldest first" (the admin home links it)."""
+        oldest_first = str(cls.list_display.index("created") + 1)
+        return urlencode({FulfilmentFilter.parameter_name: TO_SHIP, "o": oldest_first})
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        return lookup == CUSTOMER_LOOKUP or super().lookup_allowed(lookup, value, request)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = extra_context or {}
+        email = request.GET.get(CUSTOMER_LOOKUP)
+        if email:
+            totals = order_totals_for_email(email=email)
+            extra_context["customer"] = {
+                "email": email,
+                "orders": totals.orders,
+                "totals": [format_money(amount, currency) for currency, amount in totals.paid_by_currency],
+            }
+        extra_context["export_url"] = reverse("admin:orders_order_export")
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        export = path("export.csv", self.admin_site.admin_view(self.export_view), name="orders_order_export")
+        return [export, *super().get_urls()]
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        """The list as it is filtered and searched now, as CSV (the button on the list)."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        try:
+            orders = self.get_changelist_instance(request).get_queryset(request)
+        except IncorrectLookupParameters:
+            return HttpResponseBadRequest("Those filters do not apply to orders.")
+        return self._csv(orders)
+
+    @admin.action(description="Export selected orders as CSV", permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse:
+        return self._csv(queryset)
+
+    def _csv(self, orders: QuerySet[Order]) -> HttpResponse:
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return csv_streaming_response(rows=order_lines_rows(orders=orders), filename=f"orders-{stamp}.csv")

@@ -1,5 +1,6 @@
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -24,8 +25,29 @@ class OrderStatus(models.TextChoices):
     REFUNDED = "refunded", "Refunded"
 
 
+class FulfilmentStatus(models.TextChoices):
+    """What happened to the parcel, beside (not instead of) the payment status."""
+
+    UNFULFILLED = "unfulfilled", "Unfulfilled"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    NOT_TO_SHIP = "not_to_ship", "Not to ship"
+
+
+class Carrier(models.TextChoices):
+    USPS = "usps", "USPS"
+    UPS = "ups", "UPS"
+    FEDEX = "fedex", "FedEx"
+    DHL = "dhl", "DHL"
+    ROYAL_MAIL = "royal_mail", "Royal Mail"
+    CANADA_POST = "canada_post", "Canada Post"
+    OTHER = "other", "Other"
+
+
 # Statuses in which the shopper may still (re)try paying for the order.
 PAYABLE_STATUSES = (OrderStatus.PENDING, OrderStatus.FAILED)
+# Paid for, at least in part: only such an order may be shipped.
+SHIPPABLE_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
 # An open checkout: payable, or being paid. At most one per checkout key
 # (the unique constraint below); the checkout reuses it.
 OPEN_CHECKOUT_STATUSES = [*PAYABLE_STATUSES, OrderStatus.PROCESSING]
@@ -58,15 +80,42 @@ class Order(models.Model):
     # Claimed (set) right before the confirmation email is handed to the mail
     # server, cleared again if that fails: see shop/orders/emails.py.
     confirmation_sent_at = models.DateTimeField("confirmation email sent", null=True, blank=True)
+    # Fulfilment: changed only by shop/orders/services.py (order_mark_shipped, order_mark_delivered,
+    # and a full refund of an unshipped order), each change a FulfilmentChange row.
+    fulfilment_status = models.CharField(
+        max_length=20, choices=FulfilmentStatus.choices, default=FulfilmentStatus.UNFULFILLED
+    )
+    carrier = models.CharField(max_length=20, choices=Carrier.choices, blank=True)
+    tracking_number = models.CharField(max_length=64, blank=True)
+    tracking_url = models.URLField(max_length=500, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    shipped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("ship_order", "Can mark orders shipped or delivered"),
+            ("view_sales", "Can view the sales overview"),
+        ]
+        indexes = [
+            # "To ship" (paid, unfulfilled, oldest first) and the sales figures by payment day.
+            models.Index(fields=["fulfilment_status", "status", "created_at"], name="order_fulfilment_queue"),
+            models.Index(fields=["paid_at"], name="order_paid_at"),
+            models.Index(fields=["needs_review"], condition=Q(needs_review=True), name="order_needs_review"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(amount_refunded__lte=models.F("total_amount")),
                 name="order_refund_within_total",
             ),
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
+            models.CheckConstraint(
+                condition=Q(fulfilment_status__in=FulfilmentStatus.values),
+                name="order_fulfilment_status_valid",
+            ),
             models.UniqueConstraint(
                 fields=["checkout_key"],
                 condition=~Q(checkout_key="") & Q(status__in=OPEN_CHECKOUT_STATUSES),
@@ -127,3 +176,22 @@ class OrderStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class FulfilmentChange(models.Model):
+    """Audit row: one per fulfilment change (shipped, delivered, not to ship), never edited."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="fulfilment_changes")
+    from_status = models.CharField(max_length=20, choices=FulfilmentStatus.choices)
+    to_status = models.CharField(max_length=20, choices=FulfilmentStatus.choices)
+    cause = models.CharField(max_length=255, help_text="Who or what: a staff user, a refund…")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"

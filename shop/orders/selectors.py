@@ -1,12 +1,19 @@
 """Order reads, for the orders app and for payments (which never queries Order itself)."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from shop.catalog.models import Book
-from shop.orders.models import OPEN_CHECKOUT_STATUSES, Order, OrderStatus
+from shop.orders.models import (
+    OPEN_CHECKOUT_STATUSES,
+    SHIPPABLE_STATUSES,
+    FulfilmentStatus,
+    Order,
+    OrderStatus,
+)
 
 # The shopper has this book: paid, even if part of it was refunded since.
 BOUGHT_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
@@ -57,4 +64,40 @@ def order_bought_in_session(*, order_ids: Iterable[int], book: Book) -> Order | 
         Order.objects.filter(pk__in=list(order_ids), status__in=BOUGHT_STATUSES, items__book=book)
         .order_by("-paid_at", "-pk")
         .first()
+    )
+
+
+# The order list's filter value (and the admin home's link) for orders waiting to be shipped.
+TO_SHIP = "to_ship"
+TO_SHIP_CONDITION = Q(fulfilment_status=FulfilmentStatus.UNFULFILLED, status__in=SHIPPABLE_STATUSES)
+
+
+def orders_to_ship(*, orders: QuerySet[Order] | None = None) -> QuerySet[Order]:
+    """Paid (or partly refunded) orders that have not shipped: the warehouse's queue."""
+    orders = Order.objects.all() if orders is None else orders
+    return orders.filter(TO_SHIP_CONDITION)
+
+
+@dataclass(frozen=True)
+class CustomerTotals:
+    orders: int  # every order from the address, paid or not
+    paid_by_currency: list[tuple[str, int]]  # (currency, paid less refunded) for paid orders
+
+
+def order_totals_for_email(*, email: str) -> CustomerTotals:
+    """What one customer (an email address, as typed) has ordered and paid: one grouped query."""
+    rows = (
+        Order.objects.filter(email__iexact=email)
+        .values("currency")
+        .annotate(
+            orders=Count("pk"),
+            paid=Sum(
+                F("amount_received") - F("amount_refunded"), filter=~Q(paid_at=None) & ~Q(amount_received=0)
+            ),
+        )
+        .order_by("currency")
+    )
+    return CustomerTotals(
+        orders=sum(row["orders"] for row in rows),
+        paid_by_currency=[(row["currency"], row["paid"]) for row in rows if row["paid"]],
     )

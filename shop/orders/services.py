@@ -13,8 +13,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from shop.catalog.models import Book
+from shop.orders.carriers import carrier_tracking_url
 from shop.orders.emails import order_confirmation_send
-from shop.orders.models import Order, OrderItem, OrderStatus, OrderStatusChange
+from shop.orders.models import (
+    SHIPPABLE_STATUSES,
+    FulfilmentChange,
+    FulfilmentStatus,
+    Order,
+    OrderItem,
+    OrderStatus,
+    OrderStatusChange,
+)
 from shop.orders.selectors import order_get_for_update
 
 logger = logging.getLogger(__name__)
@@ -174,6 +183,8 @@ def order_record_refunded_total(*, order: Order, amount_refunded: int, cause: st
             OrderStatus.REFUNDED if total >= current.amount_charged else OrderStatus.PARTIALLY_REFUNDED
         )
         moved = _order_apply(current, to_status=to_status, cause=cause, amount_refunded=total)
+        if moved and to_status == OrderStatus.REFUNDED:
+            _order_not_to_ship(current, cause=cause)
     if not moved:  # never paid here (canceled, pending…): Stripe's refund is not recorded on it
         raise OrderTransitionNotAllowed(order=current, to_status=to_status)
     return current
@@ -227,4 +238,120 @@ def order_update_email(*, order: Order, email: str, cause: str) -> Order:
             cause=f"{cause}: email changed from {previous}"[:255],
         )
     logger.info("order_email_changed", extra={"order": current.number, "cause": cause})
+    return current
+
+
+# --- fulfilment -----------------------------------------------------------------------------
+# Beside the payment status: unfulfilled -> shipped -> delivered (optional), or
+# unfulfilled -> not to ship when the whole payment is refunded before shipping.
+
+FULFILMENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    FulfilmentStatus.UNFULFILLED: frozenset({FulfilmentStatus.SHIPPED, FulfilmentStatus.NOT_TO_SHIP}),
+    FulfilmentStatus.SHIPPED: frozenset({FulfilmentStatus.DELIVERED}),
+    FulfilmentStatus.DELIVERED: frozenset(),
+    FulfilmentStatus.NOT_TO_SHIP: frozenset(),
+}
+
+
+class FulfilmentNotAllowed(Exception):
+    """The order's parcel may not move as asked (unpaid, refunded, shipped already…). Nothing changed.
+
+    `message` is a sentence staff can read.
+    """
+
+    def __init__(self, *, order: Order, to_status: str, message: str):
+        self.order, self.from_status, self.to_status, self.message = (
+            order,
+            order.fulfilment_status,
+            to_status,
+            message,
+        )
+        super().__init__(message)
+
+
+def _fulfilment_apply(locked: Order, *, to_status: str, cause: str, user=None, **fields) -> None:
+    from_status = locked.fulfilment_status
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.fulfilment_status = to_status
+    locked.save(update_fields=["fulfilment_status", *fields, "updated_at"])
+    FulfilmentChange.objects.create(
+        order=locked, from_status=from_status, to_status=to_status, cause=cause[:255], changed_by=user
+    )
+    logger.info(
+        "order_fulfilment_changed",
+        extra={"order": locked.number, "from_status": from_status, "to_status": to_status, "cause": cause},
+    )
+
+
+def _order_not_to_ship(locked: Order, *, cause: str) -> None:
+    """A fully refunded order that has not left is not shipped (called with the row locked)."""
+    if locked.fulfilment_status == FulfilmentStatus.UNFULFILLED:
+        _fulfilment_apply(locked, to_status=FulfilmentStatus.NOT_TO_SHIP, cause=f"refunded: {cause}")
+
+
+def _staff_cause(user) -> str:
+    return f"staff {user.get_username()}" if user is not None else "staff"
+
+
+def order_mark_shipped(*, order: Order, carrier: str, tracking_number: str, user) -> Order:
+    """Record that the order's parcel left with `carrier`; returns the locked, current order.
+
+    Only a paid (or partially refunded) order that has not shipped may ship.
+    The same shipment again (a double-clicked button, a retried request)
+    changes nothing and returns the order; a different one raises
+    FulfilmentNotAllowed, as does any order that may not ship.
+    """
+    with transaction.atomic():
+        current = _order_lock(order)
+        already = current.fulfilment_status in (FulfilmentStatus.SHIPPED, FulfilmentStatus.DELIVERED)
+        if already and (current.carrier, current.tracking_number) == (carrier, tracking_number):
+            return current
+        refusal = _ship_refusal(current)
+        if refusal is None:
+            _fulfilment_apply(
+                current,
+                to_status=FulfilmentStatus.SHIPPED,
+                cause=_staff_cause(user),
+                user=user,
+                carrier=carrier,
+                tracking_number=tracking_number,
+                tracking_url=carrier_tracking_url(carrier=carrier, tracking_number=tracking_number),
+                shipped_at=timezone.now(),
+                shipped_by=user,
+            )
+            # The "shipped" email (issue 11) is enqueued here, in this transaction, once.
+    if refusal is not None:
+        raise FulfilmentNotAllowed(order=current, to_status=FulfilmentStatus.SHIPPED, message=refusal)
+    return current
+
+
+def _ship_refusal(order: Order) -> str | None:
+    """Why `order` may not ship now, or None."""
+    if order.fulfilment_status != FulfilmentStatus.UNFULFILLED:
+        return f"Order {order.number} is {order.get_fulfilment_status_display().lower()} already."
+    if order.status not in SHIPPABLE_STATUSES:
+        return f"Order {order.number} is {order.get_status_display().lower()}: only paid orders ship."
+    return None
+
+
+def order_mark_delivered(*, order: Order, user) -> Order:
+    """Record that a shipped parcel arrived; doing it twice changes nothing. Else FulfilmentNotAllowed."""
+    with transaction.atomic():
+        current = _order_lock(order)
+        status = current.fulfilment_status
+        if status == FulfilmentStatus.SHIPPED:
+            _fulfilment_apply(
+                current,
+                to_status=FulfilmentStatus.DELIVERED,
+                cause=_staff_cause(user),
+                user=user,
+                delivered_at=timezone.now(),
+            )
+    if status not in (FulfilmentStatus.SHIPPED, FulfilmentStatus.DELIVERED):
+        raise FulfilmentNotAllowed(
+            order=current,
+            to_status=FulfilmentStatus.DELIVERED,
+            message=f"Order {current.number} has not shipped: it cannot be delivered.",
+        )
     return current

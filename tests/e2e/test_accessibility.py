@@ -11,7 +11,8 @@ import pytest
 
 from payments.models import Refund, WebhookEvent
 from shop.catalog.models import Book
-from shop.orders.models import Order
+from shop.orders.models import Carrier, Order
+from shop.orders.services import order_mark_shipped
 from tests.e2e.accessibility import assert_no_axe_violations
 from tests.e2e.helpers import (
     STANDIN_JS,
@@ -83,9 +84,14 @@ def test_admin_pages_staff_use_have_no_axe_violations(page, staff):  # noqa: F81
     admin_log_in(page, staff)
 
     pages = [
+        "/admin/",  # with the sales overview (a superuser has view_sales)
+        "/admin/?days=7",
         "/admin/orders/order/",
         f"/admin/orders/order/?q={order.email}",
+        f"/admin/orders/order/?email__iexact={order.email}",
+        "/admin/orders/order/?fulfilment=to_ship&o=2",
         f"/admin/orders/order/{order.pk}/change/",
+        f"/admin/orders/order/{order.pk}/ship/",
         f"/admin/orders/order/{order.pk}/refund/",
         "/admin/payments/refund/",
         "/admin/payments/webhookevent/",
@@ -95,6 +101,12 @@ def test_admin_pages_staff_use_have_no_axe_violations(page, staff):  # noqa: F81
         response = page.goto(url)
         assert response.status == 200, url
         assert_no_axe_violations(page)
+
+    # Shipped: the order page with its tracking link, Mark as delivered and the fulfilment history.
+    order_mark_shipped(order=order, carrier=Carrier.UPS, tracking_number="1Z999AA10123456784", user=staff)
+    page.goto(f"/admin/orders/order/{order.pk}/change/")
+    assert page.get_by_role("button", name="Mark as delivered").is_visible()
+    assert_no_axe_violations(page)
 
 
 def test_order_list_fits_1280_by_800_with_every_column(page, staff):  # noqa: F811

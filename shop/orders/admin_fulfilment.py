@@ -1,0 +1,118 @@
+"""Fulfilment in the admin: the order page's "Mark as shipped" form and "Mark as delivered" button.
+
+Staff need the `orders.ship_order` permission ("Can mark orders shipped or
+delivered"); superusers have it. The work is done by shop/orders/services.py.
+"""
+
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from shop.orders.forms import ShipForm
+from shop.orders.models import SHIPPABLE_STATUSES, FulfilmentStatus, Order
+from shop.orders.services import FulfilmentNotAllowed, order_mark_delivered, order_mark_shipped
+
+SHIP_PERMISSION = "orders.ship_order"
+
+
+def order_can_ship(order: Order) -> bool:
+    return order.fulfilment_status == FulfilmentStatus.UNFULFILLED and order.status in SHIPPABLE_STATUSES
+
+
+class OrderFulfilmentMixin:
+    """Mixed into the order admin: the ship page and the delivered button."""
+
+    def has_ship_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm(SHIP_PERMISSION)
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<path:object_id>/ship/",
+                self.admin_site.admin_view(self.ship_view),
+                name="orders_order_ship",
+            ),
+            path(
+                "<path:object_id>/delivered/",
+                self.admin_site.admin_view(require_POST(self.delivered_view)),
+                name="orders_order_delivered",
+            ),
+        ]
+        return [*urls, *super().get_urls()]
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        extra_context = extra_context or {}
+        order = self.get_object(request, unquote(object_id))
+        if order is not None and self.has_ship_permission(request):
+            if order_can_ship(order):
+                extra_context["ship_url"] = reverse("admin:orders_order_ship", args=[order.pk])
+            elif order.fulfilment_status == FulfilmentStatus.SHIPPED:
+                extra_context["delivered_url"] = reverse("admin:orders_order_delivered", args=[order.pk])
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _order_for_fulfilment(self, request: HttpRequest, object_id: str) -> Order | None:
+        order = self.get_object(request, unquote(object_id))
+        if order is not None and not (
+            self.has_view_or_change_permission(request, order) and self.has_ship_permission(request)
+        ):
+            raise PermissionDenied
+        return order
+
+    def ship_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        order = self._order_for_fulfilment(request, object_id)
+        if order is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        change_url = reverse("admin:orders_order_change", args=[order.pk])
+        if request.method == "POST":
+            form = ShipForm(request.POST)
+            if form.is_valid():
+                try:
+                    order = order_mark_shipped(order=order, user=request.user, **form.cleaned_data)
+                except FulfilmentNotAllowed as exc:
+                    messages.error(request, exc.message)
+                    return redirect(change_url)
+                messages.success(request, f"Order {order.number} shipped ({_parcel(order)}).")
+                return redirect(change_url)
+        elif not order_can_ship(order):
+            messages.error(
+                request,
+                f"Order {order.number} is {order.get_status_display().lower()} and "
+                f"{order.get_fulfilment_status_display().lower()}: it cannot be shipped.",
+            )
+            return redirect(change_url)
+        else:
+            form = ShipForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Ship order {order.number}",
+            "opts": self.opts,
+            "original": order,
+            "order": order,
+            "form": form,
+            "change_url": change_url,
+            "lines": order.items.all(),
+        }
+        return TemplateResponse(
+            request, "admin/orders/order/ship.html", context, status=400 if form.errors else 200
+        )
+
+    def delivered_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        order = self._order_for_fulfilment(request, object_id)
+        if order is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        try:
+            order = order_mark_delivered(order=order, user=request.user)
+        except FulfilmentNotAllowed as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Order {order.number} delivered.")
+        return redirect(reverse("admin:orders_order_change", args=[order.pk]))
+
+
+def _parcel(order: Order) -> str:
+    return f"{order.get_carrier_display()} {order.tracking_number}"
