@@ -26,6 +26,7 @@ from payments.services.webhooks import WebhookRejected, stripe_event_process, st
 from payments.stripe_client import missing_stripe_settings
 from shop.catalog.selectors import book_get_active
 from shop.orders.selectors import order_bought_in_session
+from shop.pagecache import page_render
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,28 @@ def session_remember_order(request: HttpRequest, order_id: int) -> None:
         request.session[SESSION_ORDER_IDS] = (ids + [order_id])[-20:]
 
 
+def session_cookie_kept(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The cookie of a session started by this request, on a 5xx answer too.
+
+    The shopper's session starts with their first payment attempt; Django sets
+    no session cookie on a 5xx, so without this a retry after a Stripe outage
+    would start another session and another order.
+    """
+    session = request.session
+    if session.session_key and request.COOKIES.get(settings.SESSION_COOKIE_NAME) != session.session_key:
+        response.set_cookie(
+            settings.SESSION_COOKIE_NAME,
+            session.session_key,
+            max_age=session.get_expiry_age(),
+            domain=settings.SESSION_COOKIE_DOMAIN,
+            path=settings.SESSION_COOKIE_PATH,
+            secure=settings.SESSION_COOKIE_SECURE or None,
+            httponly=settings.SESSION_COOKIE_HTTPONLY or None,
+            samesite=settings.SESSION_COOKIE_SAMESITE,
+        )
+    return response
+
+
 def success_url(payment_intent_id: str) -> str:
     return f"{reverse('payments:success')}?{urlencode({'payment_intent': payment_intent_id})}"
 
@@ -56,34 +79,49 @@ def success_url(payment_intent_id: str) -> str:
 @ensure_csrf_cookie
 @require_GET
 def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
-    book = book_get_active(slug=slug)
-    # Start the shopper's session now: its cookie must already be set if the
-    # first create-intent call fails (Django sets no session cookie on 5xx).
-    if not request.session.session_key:
-        request.session.save()
-    missing = missing_stripe_settings()
-    if missing:
-        logger.error("checkout_unavailable book=%s missing_settings=%s", book.slug, ",".join(missing))
-    config = {
-        "publishableKey": settings.STRIPE_PUBLISHABLE_KEY,
-        "book": book.slug,
-        "amount": book.price_amount,
-        "currency": book.currency,
-        "createIntentUrl": reverse("payments:create_intent"),
-        "returnUrl": request.build_absolute_uri(reverse("payments:success")),
-    }
-    # Paid already in this session (Back from the success page): say so before selling it again.
-    bought = order_bought_in_session(order_ids=session_order_ids(request), book=book)
-    context = {
-        "book": book,
-        "bought_order": bought,
-        "bought_url": success_url(bought.payment_intent_id) if bought else "",
-        "payments_ready": not missing,
-        "checkout_config": config,
-        "stripe_js_url": STRIPE_JS_URL,
-        "stripe_api_base": settings.STRIPE_API_BASE if settings.STRIPE_OFFLINE_MODE else "",
-    }
-    return render(request, "payments/checkout.html", context)
+    """The same page for every visitor (kept in memory, shop/pagecache.py) but "you already bought it".
+
+    Opening it starts no session: the shopper's session starts with their
+    first payment (create-intent), so a visitor who only looks writes nothing.
+    """
+
+    def shared() -> dict:
+        book = book_get_active(slug=slug)
+        missing = missing_stripe_settings()
+        if missing:
+            logger.error("checkout_unavailable book=%s missing_settings=%s", book.slug, ",".join(missing))
+        config = {
+            "publishableKey": settings.STRIPE_PUBLISHABLE_KEY,
+            "book": book.slug,
+            "amount": book.price_amount,
+            "currency": book.currency,
+            "createIntentUrl": reverse("payments:create_intent"),
+            "returnUrl": request.build_absolute_uri(reverse("payments:success")),
+        }
+        return {
+            "book": book,
+            "payments_ready": not missing,
+            "checkout_config": config,
+            "stripe_js_url": STRIPE_JS_URL,
+            "stripe_api_base": settings.STRIPE_API_BASE if settings.STRIPE_OFFLINE_MODE else "",
+        }
+
+    def already_bought() -> dict:
+        # Paid already in this session (Back from the success page): say so before selling it again.
+        # Without a session cookie there is nothing to look up.
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return {"bought_order": None}
+        order_ids = session_order_ids(request)
+        bought = (
+            order_bought_in_session(order_ids=order_ids, book=book_get_active(slug=slug))
+            if order_ids
+            else None
+        )
+        return {"bought_order": bought, "bought_url": success_url(bought.payment_intent_id) if bought else ""}
+
+    return page_render(
+        request, "payments/checkout.html", shared, holes={"payments/_already_bought.html": already_bought}
+    )
 
 
 @never_cache
@@ -116,10 +154,11 @@ def create_intent(request: HttpRequest) -> JsonResponse:
     except CheckoutUnavailable as exc:
         return json_error(exc.message, 409)
     except StripeNotConfigured as exc:
-        return json_error(exc.message, 503)
+        return session_cookie_kept(request, json_error(exc.message, 503))
     except PaymentError as exc:
         logger.warning("create_intent_failed book=%s error=%s", book.slug, type(exc).__name__)
-        return json_error(exc.message, 502 if isinstance(exc, PaymentRejected) else 503)
+        status = 502 if isinstance(exc, PaymentRejected) else 503
+        return session_cookie_kept(request, json_error(exc.message, status))
     session_remember_order(request, order.pk)
     return JsonResponse({"clientSecret": client_secret, "orderNumber": order.number})
 
