@@ -24,6 +24,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--page", default="", help="profile only pages whose name contains this")
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative or tottime")
     args = parser.parse_args()
     import os
 
@@ -82,7 +83,7 @@ def main() -> int:
             print(f"\n=== {name}: {response.status_code}, {len(queries)} queries, {per_request:.2f} ms/req")
             for sql in queries:
                 print("   ", sql[:150])
-            pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(args.top)
+            pstats.Stats(profiler, stream=sys.stdout).sort_stats(args.sort).print_stats(args.top)
     return 0
 
 

@@ -8,6 +8,7 @@ What it does, all on loopback, in about two minutes:
    files into a temporary folder and seeds what the pages need: a shopper's
    session with a cart, and one pending order per webhook event.
 2. Starts the shop with `gunicorn -c config/gunicorn.conf.py` (WEB_CONCURRENCY=2,
+   from a virtualenv with requirements.txt only, .venv/runtime, made on first use;
    DEBUG off, access log on, every security setting at its production value;
    requests carry `X-Forwarded-Proto: https` as behind the TLS proxy the
    README asks for), with CACHE_URL on the local Redis (db 13, flushed), as
@@ -73,7 +74,7 @@ def main() -> int:
             ),
         ):
             load_before = os.getloadavg()
-            rows = measure(args, seeded)
+            rows = measure(args, seeded, rss=lambda: workers_rss_mb(shop.pid))
             rss_after = workers_rss_mb(shop.pid)
             load_after = os.getloadavg()
         stored_ok = check_webhooks(seeded)
@@ -169,12 +170,33 @@ def seed(*, db: str, events: int) -> dict:
     }
 
 
+RUNTIME_VENV = ROOT / ".venv" / "runtime"
+
+
+def runtime_python() -> str:
+    """A Python with requirements.txt only, as in production (kept in .venv/runtime).
+
+    The development environment has more: stripe-python, for one, loads aiohttp
+    (which localstripe brings) when it finds it, ~10 MB per worker that a
+    production install never has.
+    """
+    stamp = RUNTIME_VENV / "requirements.txt"
+    wanted = (ROOT / "requirements.txt").read_text()
+    if not stamp.exists() or stamp.read_text() != wanted:
+        print("creating .venv/runtime (requirements.txt only) for the servers…")
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(RUNTIME_VENV)], check=True)
+        pip = [str(RUNTIME_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        subprocess.run([*pip, "-r", str(ROOT / "requirements.txt")], check=True)
+        stamp.write_text(wanted)
+    return str(RUNTIME_VENV / "bin" / "python")
+
+
 @contextmanager
 def server(env: dict[str, str], *, port: int, log: Path):
     """gunicorn -c config/gunicorn.conf.py on 127.0.0.1:`port`, until the block ends."""
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"],
+            [runtime_python(), "-m", "gunicorn", "-c", "config/gunicorn.conf.py"],
             cwd=ROOT,
             env={**os.environ, **env, "PORT": str(port)},
             stdout=out,
@@ -211,7 +233,7 @@ def get(url: str, cookie: str = "") -> int:
         return response.status
 
 
-def measure(args, seeded: dict) -> list[dict]:
+def measure(args, seeded: dict, *, rss) -> list[dict]:
     shop = f"http://127.0.0.1:{SHOP_PORT}"
     slug = seeded["book"].slug
     cookie = seeded["cookie"]
@@ -226,12 +248,12 @@ def measure(args, seeded: dict) -> list[dict]:
     if seeded["cart_checkout"]:
         pages.append(("checkout /checkout/ with a cart", shop + seeded["cart_checkout"], cookie, "shopper"))
     only = {name.strip() for name in args.only.split(",") if name.strip()}
+    pages = [page for page in pages if not only or page[3] == "reference" or any(o in page[0] for o in only)]
+    statuses = [get(url, page_cookie) for _, url, page_cookie, _ in pages for _ in range(20)]  # warm-up
+    print(f"workers' RSS after warming up: {', '.join(f'{mb:.0f} MB' for mb in rss())}")
     rows = []
     reference_rps = None
-    for name, url, page_cookie, kind in pages:
-        if only and kind != "reference" and not any(o in name for o in only):
-            continue
-        status = get(url, page_cookie)
+    for (name, url, page_cookie, kind), status in zip(pages, statuses[::20], strict=True):
         result = wrk(url, cookie=page_cookie, duration=args.duration, connections=args.connections)
         result.update(name=name, kind=kind, status=status)
         if kind == "reference":

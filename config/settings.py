@@ -121,6 +121,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 HEALTHZ_TIMEOUT_SECONDS = env.int("HEALTHZ_TIMEOUT_SECONDS", default=2)
 
 CACHES = {"default": env.cache_url_config(env.str("CACHE_URL", default="") or "locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "config.cache.ReusedClientRedisCache"  # why: config/cache.py
 # Shopper pages kept rendered in memory (shop/pagecache.py), kept fresh by a
 # version number in the cache above: on by default only when that cache is
 # shared by every process (Redis), as a per-process cache would let a price
