@@ -7,7 +7,6 @@ the caller answers 5xx so Stripe retries. A redelivered event is applied
 again only if its earlier attempt failed.
 """
 
-import json
 import logging
 import traceback
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from payments.json_body import JsonBodyRejected, json_body_parse
 from payments.models import WebhookEvent
 from payments.selectors import webhook_events_handled_before
 from payments.services.intents import PaymentOutcome, order_apply_payment_intent
@@ -61,11 +61,14 @@ def stripe_event_verify(*, payload: bytes, signature: str) -> dict:
         stripe.WebhookSignature.verify_header(
             text, signature, secret, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
         )
-        event = json.loads(text)
     except stripe.SignatureVerificationError as exc:
         raise WebhookRejected(f"Signature verification failed: {exc.user_message or exc}") from exc
-    except (UnicodeDecodeError, ValueError) as exc:
+    except UnicodeDecodeError as exc:
         raise WebhookRejected("Body is not JSON.") from exc
+    try:
+        event = json_body_parse(text, max_bytes=len(text))
+    except JsonBodyRejected as exc:
+        raise WebhookRejected(f"Body is not JSON: {exc}") from exc
     if not _looks_like_event(event):
         raise WebhookRejected("Body is not a Stripe event.")
     return event
