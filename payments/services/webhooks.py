@@ -7,7 +7,9 @@ the caller answers 5xx so Stripe retries. A redelivered event is applied
 again only if its earlier attempt failed.
 """
 
+import hashlib
 import logging
+import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,6 +104,7 @@ def stripe_event_process(*, event: dict) -> str:
        is raised again so the view answers 5xx and Stripe redelivers; the
        redelivery applies it again, as the row is not handled.
     """
+    event = event_sanitised(event)
     try:
         event_pk, stored_outcome = _event_receive(event)
         if stored_outcome in HANDLED_OUTCOMES:
@@ -175,23 +178,62 @@ def _event_record(record: WebhookEvent, result: HandlerResult) -> None:
 
 def _event_fields(event: dict) -> dict:
     return {
-        "stripe_event_id": event["id"],
-        "type": event["type"],
+        "stripe_event_id": stored_event_id(event["id"]),
+        "type": event["type"][: WebhookEvent._meta.get_field("type").max_length],
         "livemode": bool(event.get("livemode")),
-        "payload": event,
-        "payment_intent_id": _payment_intent_id_of(event),
+        "payload": _secrets_masked(event),
+        "payment_intent_id": _payment_intent_id_of(event)[:PAYMENT_INTENT_ID_MAX],
     }
+
+
+PAYMENT_INTENT_ID_MAX = WebhookEvent._meta.get_field("payment_intent_id").max_length
+EVENT_ID_MAX = WebhookEvent._meta.get_field("stripe_event_id").max_length
+# A PaymentIntent's client secret (pi_..._secret_...): it lets anyone confirm the
+# payment or read it back, so stored payloads (read by every staff user) never hold it.
+CLIENT_SECRET = re.compile(r"\b(pi_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+")
+MASKED_CLIENT_SECRET = r"\1_secret_[masked]"
+
+
+def stored_event_id(event_id: str) -> str:
+    """The event id as stored: Stripe's own, or for an over-long one a prefix and a digest of the whole."""
+    if len(event_id) <= EVENT_ID_MAX:
+        return event_id
+    return f"{event_id[: EVENT_ID_MAX - 33]}~{hashlib.sha256(event_id.encode()).hexdigest()[:32]}"
+
+
+def event_sanitised(event: dict) -> dict:
+    """The event with NUL characters written out as the six characters \\u0000.
+
+    PostgreSQL cannot store NUL in text or jsonb; a signed event holding one is
+    still Stripe's and is stored, with everything else as it came.
+    """
+    return _strings_mapped(event, lambda text: text.replace("\x00", "\\u0000"))
+
+
+def _secrets_masked(event: dict) -> dict:
+    return _strings_mapped(event, lambda text: CLIENT_SECRET.sub(MASKED_CLIENT_SECRET, text))
+
+
+def _strings_mapped(value, change: Callable[[str], str]):
+    """`value` with `change` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {change(str(key)): _strings_mapped(item, change) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_strings_mapped(item, change) for item in value]
+    return value
 
 
 def _event_record_failure(event: dict, exc: Exception) -> None:
     """Record a failed attempt, outside the rolled-back transaction."""
-    error = "".join(traceback.format_exception(exc))[-10000:]
+    error = "".join(traceback.format_exception(exc))[-10000:].replace("\x00", "\\u0000")
     logger.error(
         "webhook_failed",
         extra={"event_id": event.get("id"), "event_type": event.get("type"), "error": type(exc).__name__},
     )
     try:
-        updated = WebhookEvent.objects.filter(stripe_event_id=event["id"]).update(
+        updated = WebhookEvent.objects.filter(stripe_event_id=stored_event_id(event["id"])).update(
             outcome=Outcome.FAILED, error=error, attempts=F("attempts") + 1
         )
         if not updated:  # the database failed before the row was stored
