@@ -1,5 +1,6 @@
 """Reads of refunds and webhook events (orders are read through shop.orders.selectors)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -96,4 +97,25 @@ def webhook_events_handled_before(*, received_before: datetime) -> QuerySet[Webh
     return WebhookEvent.objects.filter(
         outcome__in=(WebhookEvent.Outcome.PROCESSED, WebhookEvent.Outcome.IGNORED),
         received_at__lt=received_before,
+    )
+
+
+def webhook_event_applied_after(
+    *, payment_intent_id: str, created: int, types: Iterable[str], exclude_event_id: str
+) -> WebhookEvent | None:
+    """An event of `types` for the PaymentIntent, applied already, that Stripe created after `created`.
+
+    Stripe's `created` (seconds) orders events in its own timeline, whatever
+    order they are delivered in.
+    """
+    return (
+        WebhookEvent.objects.filter(
+            payment_intent_id=payment_intent_id,
+            type__in=list(types),
+            outcome=WebhookEvent.Outcome.PROCESSED,
+            payload__created__gt=created,
+        )
+        .exclude(stripe_event_id=exclude_event_id)
+        .order_by("-received_at")
+        .first()
     )

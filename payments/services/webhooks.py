@@ -23,10 +23,10 @@ from django.utils import timezone
 
 from payments.json_body import JsonBodyRejected, json_body_parse
 from payments.models import WebhookEvent
-from payments.selectors import webhook_events_handled_before
-from payments.services.intents import PaymentOutcome, order_apply_payment_intent
+from payments.selectors import webhook_event_applied_after, webhook_events_handled_before
+from payments.services.intents import PaymentOutcome, order_apply_payment_intent, payment_intent_retrieve
 from payments.services.refunds import refund_record_from_stripe
-from shop.orders.models import Order
+from shop.orders.models import Order, OrderStatus
 from shop.orders.selectors import order_get_by_metadata, order_get_by_payment_intent
 from shop.orders.services import order_attach_payment_intent, order_flag_for_review
 
@@ -301,11 +301,17 @@ def _on_payment_intent_event(event: dict, intent: dict) -> HandlerResult:
     order = _order_for_event(event, intent.get("metadata"))
     if order is None:
         return HandlerResult(Outcome.IGNORED, note="No order of ours has this PaymentIntent.")
+    outcome = EVENT_OUTCOMES[event["type"]]
+    if outcome in (PaymentOutcome.PROCESSING, PaymentOutcome.FAILED):
+        stale = _stale_reason(event, order)
+        if stale:
+            return HandlerResult(Outcome.PROCESSED, order=order, note=f"No change: {stale}")
+        if outcome == PaymentOutcome.PROCESSING and order.status == OrderStatus.FAILED:
+            # failed -> processing is a new attempt only if Stripe says so now; a late
+            # `processing` of the failed attempt would block the shopper's retry.
+            intent, outcome = payment_intent_retrieve(payment_intent_id=order.payment_intent_id), None
     applied = order_apply_payment_intent(
-        order=order,
-        intent=intent,
-        cause=f"stripe event {event['id']} ({event['type']})",
-        outcome=EVENT_OUTCOMES[event["type"]],
+        order=order, intent=intent, cause=f"stripe event {event['id']} ({event['type']})", outcome=outcome
     )
     note = ""
     if applied.flagged:
@@ -313,6 +319,22 @@ def _on_payment_intent_event(event: dict, intent: dict) -> HandlerResult:
     elif not applied.changed:
         note = f"No change: the order is {applied.order.status}."
     return HandlerResult(Outcome.PROCESSED, order=applied.order, note=note)
+
+
+def _stale_reason(event: dict, order: Order) -> str:
+    """Why a non-final event is older news than what the order already knows ("" if it is not)."""
+    created = event.get("created")
+    if not isinstance(created, int) or not order.payment_intent_id:
+        return ""
+    newer = webhook_event_applied_after(
+        payment_intent_id=order.payment_intent_id,
+        created=created,
+        types=EVENT_OUTCOMES,
+        exclude_event_id=stored_event_id(event["id"]),
+    )
+    if newer is None:
+        return ""
+    return f"older in Stripe's timeline than {newer.type} ({newer.stripe_event_id}), already applied."
 
 
 def _on_charge_refunded(event: dict, charge: dict) -> HandlerResult:
