@@ -37,11 +37,14 @@ def refund_amounts(*, order: Order) -> tuple[int, int]:
 
 def refund_totals(*, order: Order) -> RefundTotals:
     confirmed, held = refund_amounts(order=order)
+    # Never more than the order's total: a larger amount received is Stripe's
+    # word against ours, flagged for staff, not money to hand out.
+    charged = min(order.amount_charged, order.total_amount)
     return RefundTotals(
-        charged=order.amount_charged,
+        charged=charged,
         refunded=order.amount_refunded,
         unconfirmed=max(held - confirmed, 0),
-        remaining=max(order.amount_charged - max(order.amount_refunded, held), 0),
+        remaining=max(charged - max(order.amount_refunded, held), 0),
     )
 
 

@@ -214,6 +214,12 @@ def _payment_problem(*, order: Order, intent: dict) -> str:
     if amount != order.total_amount or currency != order.currency:
         charged = format_money(amount, currency) if isinstance(amount, int) else repr(amount)
         return f"Stripe reported {charged} on {intent.get('id')}; the order total is {order.total_display}."
+    received = intent.get("amount_received")
+    if received not in (None, 0) and received != order.total_amount:
+        # The amount is right but Stripe says it received something else: staff look first.
+        shown = format_money(received, currency) if isinstance(received, int) else repr(received)
+        intent_id, total = intent.get("id"), order.total_display
+        return f"Stripe reported {shown} received on {intent_id}; the order total is {total}."
     if order.status == OrderStatus.CANCELED:
         return (
             f"Stripe took payment on {intent.get('id')} after the order was canceled: fulfil it or refund it."

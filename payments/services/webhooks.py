@@ -315,7 +315,9 @@ def _on_payment_intent_event(event: dict, intent: dict) -> HandlerResult:
     )
     note = ""
     if applied.flagged:
-        note = "Amount or currency differs from the order: flagged for review, not marked paid."
+        note = (
+            "Amount, amount received or currency differs from the order: flagged for review, not marked paid."
+        )
     elif not applied.changed:
         note = f"No change: the order is {applied.order.status}."
     return HandlerResult(Outcome.PROCESSED, order=applied.order, note=note)
