@@ -19,8 +19,18 @@ from payments.csp import stripe_js_allowed
 from payments.exceptions import CheckoutUnavailable, PaymentError, PaymentRejected, StripeNotConfigured
 from payments.forms import CreateIntentForm
 from payments.json_body import JsonBodyRejected, json_body_parse, request_body_read
-from payments.ratelimit import RATE_LIMIT_MESSAGE, checkout_rate_limit
-from payments.services.confirmation import ConfirmationNotFound, confirmation_load, confirmation_order
+from payments.ratelimit import (
+    RATE_LIMIT_MESSAGE,
+    SUCCESS_PAGE_RATE_LIMIT_MESSAGE,
+    checkout_rate_limit,
+    success_page_rate_limit,
+)
+from payments.services.confirmation import (
+    ConfirmationNotFound,
+    ConfirmationUnknown,
+    confirmation_load,
+    confirmation_order,
+)
 from payments.services.intents import PaymentOutcome, checkout_start
 from payments.services.webhooks import WebhookRejected, stripe_event_process, stripe_event_verify
 from payments.stripe_client import missing_stripe_settings
@@ -132,6 +142,12 @@ def create_intent(request: HttpRequest) -> JsonResponse:
 @require_GET
 def payment_success(request: HttpRequest) -> HttpResponse:
     """Outcome of a payment, from server-side truth; details only for the payer."""
+    retry_after = success_page_rate_limit(request)
+    if retry_after is not None:
+        context = {"message": SUCCESS_PAGE_RATE_LIMIT_MESSAGE}
+        response = render(request, "payments/unavailable.html", context, status=429)
+        response["Retry-After"] = str(retry_after)
+        return response
     payment_intent_id = request.GET.get("payment_intent", "")
     client_secret = request.GET.get("payment_intent_client_secret", "")
     owned = session_order_ids(request)
@@ -144,9 +160,13 @@ def payment_success(request: HttpRequest) -> HttpResponse:
         return render(request, "payments/not_found.html", status=404)
     except PaymentError as exc:
         logger.warning(
-            "success_page_unavailable payment_intent=%s error=%s", payment_intent_id, type(exc).__name__
+            "success_page_unavailable",
+            extra={"payment_intent": payment_intent_id, "error": type(exc).__name__},
         )
-        return render(request, "payments/unavailable.html", {"message": exc.message}, status=503)
+        # Never the provider error's own text: whether anything was charged is not known here.
+        return render(
+            request, "payments/unavailable.html", {"message": ConfirmationUnknown.message}, status=503
+        )
     session_remember_order(request, confirmation.order.pk)
     book = confirmation.order.items.select_related("book").first()
     return render(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, models, transaction
 
+from payments.client_secrets import client_secret_digest
 from payments.exceptions import CheckoutUnavailable, StripeObjectMissing
 from payments.stripe_client import stripe_call
 from shop.catalog.models import Book
@@ -120,7 +121,11 @@ def _payment_intent_for_order(order: Order) -> str | None:
                     options={"idempotency_key": f"order-{locked.number}-{locked.pk}-payment-intent"},
                 ),
             )
-            order_attach_payment_intent(order=locked, payment_intent_id=intent["id"])
+            order_attach_payment_intent(
+                order=locked,
+                payment_intent_id=intent["id"],
+                client_secret_hash=client_secret_digest(intent["client_secret"]),
+            )
             logger.info(
                 "payment_intent_created", extra={"order": locked.number, "payment_intent": intent["id"]}
             )
