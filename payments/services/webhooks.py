@@ -24,10 +24,15 @@ from django.utils import timezone
 from payments.json_body import JsonBodyRejected, json_body_parse
 from payments.models import WebhookEvent
 from payments.selectors import webhook_event_applied_after, webhook_events_handled_before
-from payments.services.intents import PaymentOutcome, order_apply_payment_intent, payment_intent_retrieve
+from payments.services.intents import PaymentOutcome, order_apply_payment_intent
 from payments.services.refunds import refund_record_from_stripe
 from shop.orders.models import Order, OrderStatus
-from shop.orders.selectors import order_get_by_metadata, order_get_by_payment_intent
+from shop.orders.selectors import (
+    order_get_by_metadata,
+    order_get_by_payment_intent,
+    order_get_for_update,
+    order_last_moved_to,
+)
 from shop.orders.services import order_attach_payment_intent, order_flag_for_review
 
 logger = logging.getLogger(__name__)
@@ -303,13 +308,12 @@ def _on_payment_intent_event(event: dict, intent: dict) -> HandlerResult:
         return HandlerResult(Outcome.IGNORED, note="No order of ours has this PaymentIntent.")
     outcome = EVENT_OUTCOMES[event["type"]]
     if outcome in (PaymentOutcome.PROCESSING, PaymentOutcome.FAILED):
+        # Locked first, so a concurrent delivery of a newer event has either
+        # committed (and is seen below) or waits for this one.
+        order = order_get_for_update(order_id=order.pk)
         stale = _stale_reason(event, order)
         if stale:
             return HandlerResult(Outcome.PROCESSED, order=order, note=f"No change: {stale}")
-        if outcome == PaymentOutcome.PROCESSING and order.status == OrderStatus.FAILED:
-            # failed -> processing is a new attempt only if Stripe says so now; a late
-            # `processing` of the failed attempt would block the shopper's retry.
-            intent, outcome = payment_intent_retrieve(payment_intent_id=order.payment_intent_id), None
     applied = order_apply_payment_intent(
         order=order, intent=intent, cause=f"stripe event {event['id']} ({event['type']})", outcome=outcome
     )
@@ -324,7 +328,14 @@ def _on_payment_intent_event(event: dict, intent: dict) -> HandlerResult:
 
 
 def _stale_reason(event: dict, order: Order) -> str:
-    """Why a non-final event is older news than what the order already knows ("" if it is not)."""
+    """Why a processing/failed event is older news than what the order knows ("" if it is not).
+
+    Stripe's `created` (seconds) orders its events. An event is old news when
+    a payment event Stripe created later was applied already, or when it is a
+    `processing` created before the order's failure was recorded here (by the
+    success page, say, before Stripe's own `payment_failed` arrived): a new
+    attempt after a failure is always created after the shopper saw it.
+    """
     created = event.get("created")
     if not isinstance(created, int) or not order.payment_intent_id:
         return ""
@@ -334,9 +345,13 @@ def _stale_reason(event: dict, order: Order) -> str:
         types=EVENT_OUTCOMES,
         exclude_event_id=stored_event_id(event["id"]),
     )
-    if newer is None:
-        return ""
-    return f"older in Stripe's timeline than {newer.type} ({newer.stripe_event_id}), already applied."
+    if newer is not None:
+        return f"older in Stripe's timeline than {newer.type} ({newer.stripe_event_id}), already applied."
+    if event["type"] == "payment_intent.processing" and order.status == OrderStatus.FAILED:
+        failed_at = order_last_moved_to(order=order, status=OrderStatus.FAILED)
+        if failed_at is not None and created < failed_at.timestamp():
+            return "created before the payment failure recorded here; the shopper may retry."
+    return ""
 
 
 def _on_charge_refunded(event: dict, charge: dict) -> HandlerResult:

@@ -5,11 +5,11 @@ import time
 import pytest
 
 from payments.models import WebhookEvent
-from payments.tests.emulator import payment_intent_on_emulator
-from payments.tests.events import payment_intent_event, payment_intent_object
+from payments.tests.events import payment_intent_event
 from shop.orders.models import OrderStatus
 from shop.orders.services import order_mark_failed
 from shop.orders.tests.factories import OrderFactory
+from tests.postgres import postgres_only, run_at_once, webhook_delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -45,11 +45,12 @@ def test_a_late_failed_after_a_newer_processing_leaves_the_order_processing(post
     assert order.status == OrderStatus.PROCESSING
 
 
-def test_processing_on_an_order_failed_without_a_stored_event_asks_stripe(post_webhook, stripe_emulator):
+def test_a_processing_created_before_a_failure_recorded_here_leaves_the_order_failed(
+    post_webhook, stripe_outage
+):
     # The success page recorded the decline; Stripe's payment_failed event is not here yet.
-    order = OrderFactory(total_amount=2300, currency="usd", payment_intent_id=None)
-    intent = payment_intent_on_emulator(order, payment_method="pm_card_chargeCustomerFail")
-    assert intent["status"] == "requires_payment_method"
+    stripe = stripe_outage(500)
+    order = OrderFactory(total_amount=2300, currency="usd")
     order_mark_failed(order=order, message="Your card was declined.", cause="success page")
     late = payment_intent_event("payment_intent.processing", order)
     late["created"] = int(time.time()) - 60
@@ -58,17 +59,32 @@ def test_processing_on_an_order_failed_without_a_stored_event_asks_stripe(post_w
 
     order.refresh_from_db()
     assert order.status == OrderStatus.FAILED
+    assert "created before the payment failure" in WebhookEvent.objects.get().note
+    assert stripe.requests == []
 
 
-def test_a_new_attempt_that_stripe_confirms_is_processing_moves_a_failed_order(post_webhook, stripe_outage):
+def test_a_new_attempt_after_a_failure_moves_the_order_to_processing(post_webhook):
     order = OrderFactory(total_amount=2300, currency="usd")
     post_webhook(payment_intent_event("payment_intent.payment_failed", order))
     newer = payment_intent_event("payment_intent.processing", order)
-    newer["created"] += 60
-    stripe = stripe_outage((200, payment_intent_object(order, status="processing")))
+    newer["created"] += 60  # the shopper retried with a slower payment method
 
     post_webhook(newer)
 
     order.refresh_from_db()
     assert order.status == OrderStatus.PROCESSING
-    assert len(stripe.requests) == 1
+
+
+@postgres_only
+def test_a_failure_and_an_older_processing_delivered_at_once_end_failed(transactional_db):
+    for _ in range(4):
+        order = OrderFactory(total_amount=2300, currency="usd")
+        failed = payment_intent_event("payment_intent.payment_failed", order)
+        late = payment_intent_event("payment_intent.processing", order)
+        late["created"] = failed["created"] - 60
+
+        results = run_at_once(webhook_delivery(failed), webhook_delivery(late))
+
+        assert results == ["processed", "processed"]
+        order.refresh_from_db()
+        assert order.status == OrderStatus.FAILED
