@@ -127,6 +127,9 @@ CACHES = {"default": env.cache_url_config(env.str("CACHE_URL", default="") or "l
 CHECKOUT_RATE_LIMIT_PER_IP = env.int("CHECKOUT_RATE_LIMIT_PER_IP", default=30)
 CHECKOUT_RATE_LIMIT_PER_SESSION = env.int("CHECKOUT_RATE_LIMIT_PER_SESSION", default=10)
 CHECKOUT_RATE_LIMIT_WINDOW = max(env.int("CHECKOUT_RATE_LIMIT_WINDOW", default=600), 1)
+# Success-page loads per client IP within the same window (each may ask
+# Stripe about a PaymentIntent); 0 = no limit.
+SUCCESS_PAGE_RATE_LIMIT_PER_IP = env.int("SUCCESS_PAGE_RATE_LIMIT_PER_IP", default=60)
 # Reverse proxies in front of the app that append to X-Forwarded-For; 0 =
 # ignore the header (a client can write anything in it).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)

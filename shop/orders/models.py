@@ -64,6 +64,10 @@ class Order(models.Model):
     payment_intent_id = models.CharField(
         "PaymentIntent id", max_length=255, unique=True, null=True, blank=True
     )
+    # SHA-256 of the PaymentIntent's client secret, stored when the intent is
+    # attached: the success page checks a visitor's secret against it without
+    # asking Stripe (strangers with a guessed secret cost no Stripe call).
+    client_secret_hash = models.CharField(max_length=64, blank=True, editable=False)
     amount_received = models.PositiveIntegerField("amount received (minor units)", default=0)
     amount_refunded = models.PositiveIntegerField("amount refunded (minor units)", default=0)
     failure_message = models.TextField(blank=True, help_text="Why the last payment attempt failed.")

@@ -203,23 +203,28 @@ def order_flag_for_review(*, order: Order, reason: str, cause: str) -> Order:
     return current
 
 
-def order_attach_payment_intent(*, order: Order, payment_intent_id: str) -> Order:
+def order_attach_payment_intent(
+    *, order: Order, payment_intent_id: str, client_secret_hash: str = ""
+) -> Order:
     """Link the order to its PaymentIntent, once; returns the order.
 
     One conditional UPDATE (it takes the row lock, and waits for whoever
     holds it): it links the id only while the order has none, so two
     requests can never link two different intents. Linking a second,
-    different one raises ValueError and changes nothing.
+    different one raises ValueError and changes nothing. `client_secret_hash`
+    (a digest made by the caller, which knows the secret) is stored with it.
     """
     unlinked = Q(payment_intent_id__isnull=True) | Q(payment_intent_id="")
     linked = Order.objects.filter(unlinked, pk=order.pk).update(
-        payment_intent_id=payment_intent_id, updated_at=timezone.now()
+        payment_intent_id=payment_intent_id, client_secret_hash=client_secret_hash, updated_at=timezone.now()
     )
     if not linked:
         current = Order.objects.only("payment_intent_id").get(pk=order.pk).payment_intent_id
         if current != payment_intent_id:
             raise ValueError(f"Order {order.number} is already paid through {current}.")
     order.payment_intent_id = payment_intent_id
+    if linked:
+        order.client_secret_hash = client_secret_hash
     return order
 
 
