@@ -83,7 +83,7 @@ def db_worker(inbox: Inbox, *args: str) -> subprocess.Popen:
     }
     command = [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay", *args]
     # Its log goes to a file: a pipe nobody reads would fill up and block the worker.
-    log = tempfile.TemporaryFile(mode="w+")
+    log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (closed with the worker, in stop())
     worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     worker.log = log
     return worker
@@ -99,12 +99,16 @@ def finish(worker: subprocess.Popen, *, timeout: float = 60) -> None:
     try:
         code = worker.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
+        log = worker_log(worker)
         stop(worker)
-        raise AssertionError(f"worker still running after {timeout} s:\n{worker_log(worker)}") from None
-    assert code == 0, worker_log(worker)
+        raise AssertionError(f"worker still running after {timeout} s:\n{log}") from None
+    log = worker_log(worker)
+    worker.log.close()
+    assert code == 0, log
 
 
 def stop(worker: subprocess.Popen) -> None:
     if worker.poll() is None:
         worker.kill()
     worker.wait(timeout=10)
+    worker.log.close()

@@ -20,13 +20,14 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from payments.tests.events import payment_intent_object, stripe_event
-from shop.orders.emails import CONFIRMATION, order_email_record
+from shop.orders.emails import CONFIRMATION
 from shop.orders.models import Order, OrderEmail, OrderStatus
 from shop.orders.services import order_mark_paid
 from shop.orders.tasks import order_email_send, order_emails_requeue
 from shop.orders.tests.factories import OrderFactory
 from tests.postgres import postgres_only
 from tests.tasks_worker import DATABASE_TASKS, db_worker, finish, smtp_inbox, stop
+
 
 @pytest.fixture
 def database_tasks(settings, transactional_db):

@@ -120,4 +120,6 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description="amount refunded")
     def refunded(self, order: Order) -> str:
         return format_money(order.amount_refunded, order.currency)
+
+
 from shop.orders import admin_tasks  # noqa: E402,F401  (background tasks beside the orders and webhook events)
