@@ -304,3 +304,6 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)
+# redis-py (RQ workers' pub/sub) gives the "push_response" logger an unfiltered stderr
+# handler of its own unless that logger exists: declare it, so it logs through ours.
+LOGGING["loggers"]["push_response"] = {"handlers": [], "level": "INFO", "propagate": True}
