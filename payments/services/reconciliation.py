@@ -28,10 +28,10 @@ from payments.services.intents import (
 from payments.services.refunds import refund_refresh
 from payments.services.webhooks import DUPLICATE, stripe_event_process
 from payments.stripe_client import stripe_call
-from shop.orders.emails import order_confirmations_resend
 from shop.orders.models import Order, OrderStatus
 from shop.orders.selectors import order_get_by_number, orders_unsettled
 from shop.orders.services import OrderTransitionNotAllowed, order_mark_canceled
+from shop.orders.tasks import order_emails_requeue
 
 logger = logging.getLogger(__name__)
 
@@ -261,9 +261,9 @@ def payments_sync(
         summary.changed += result.changed
         report(f"{label}: {result.text}")
     if not dry_run:
-        resent = order_confirmations_resend()
-        if resent:
-            report(f"confirmation emails sent that had failed before: {resent}")
+        requeued = order_emails_requeue()
+        if requeued:
+            report(f"emails queued again (failed or lost before): {requeued}")
     logger.info(
         "sync_payments_done",
         extra={
