@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
     "shop.catalog",
     "shop.cart",
     "shop.orders",
@@ -134,6 +137,9 @@ PAGE_CACHE = env.bool("PAGE_CACHE", default=not CACHES["default"]["BACKEND"].end
 CHECKOUT_RATE_LIMIT_PER_IP = env.int("CHECKOUT_RATE_LIMIT_PER_IP", default=30)
 CHECKOUT_RATE_LIMIT_PER_SESSION = env.int("CHECKOUT_RATE_LIMIT_PER_SESSION", default=10)
 CHECKOUT_RATE_LIMIT_WINDOW = max(env.int("CHECKOUT_RATE_LIMIT_WINDOW", default=600), 1)
+# Success-page loads per client IP within the same window (each may ask
+# Stripe about a PaymentIntent); 0 = no limit.
+SUCCESS_PAGE_RATE_LIMIT_PER_IP = env.int("SUCCESS_PAGE_RATE_LIMIT_PER_IP", default=60)
 # Reverse proxies in front of the app that append to X-Forwarded-For; 0 =
 # ignore the header (a client can write anything in it).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
@@ -199,6 +205,28 @@ ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 # Email: console backend by default; smtp+tls://user:pass@host:587 in production.
 globals().update(env.email_url_config(env.str("EMAIL_URL", default="") or "consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Stripe Press <orders@stripe-press.test>")
+# Seconds the mail server gets per message before the send fails (and is retried
+# later): an email task never hangs a worker, and its claim outlives it.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+
+# --- Background tasks (Django's Tasks API through the django-tasks backport) --
+# "database" (default): tasks are rows in this database (django-tasks-db), enqueued
+# in the transaction of the change that causes them; run them with
+# `python manage.py db_worker`. "rq": Redis at TASKS_REDIS_URL (django-tasks-rq),
+# run them with `python manage.py rqworker default`. "immediate": run inline, in
+# the request (tests only). See the README, "Background work".
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
+_TASKS_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+if TASKS_BACKEND not in _TASKS_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(_TASKS_BACKENDS)}.")
+TASKS = {"default": {"BACKEND": _TASKS_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+# The Redis queue of the "rq" backend (django-rq reads RQ_QUEUES).
+TASKS_REDIS_URL = env.str("TASKS_REDIS_URL", default="redis://127.0.0.1:6379/2")
+RQ_QUEUES = {"default": {"URL": TASKS_REDIS_URL, "DEFAULT_TIMEOUT": 300}}
 
 # --- Stripe -----------------------------------------------------------------
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
@@ -286,3 +314,6 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)
+# redis-py (RQ workers' pub/sub) gives the "push_response" logger an unfiltered stderr
+# handler of its own unless that logger exists: declare it, so it logs through ours.
+LOGGING["loggers"]["push_response"] = {"handlers": [], "level": "INFO", "propagate": True}

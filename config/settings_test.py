@@ -27,6 +27,7 @@ FORCED = {
     "CHECKOUT_RATE_LIMIT_PER_IP": "30",
     "CHECKOUT_RATE_LIMIT_PER_SESSION": "10",
     "CHECKOUT_RATE_LIMIT_WINDOW": "600",
+    "SUCCESS_PAGE_RATE_LIMIT_PER_IP": "60",
     "NUM_PROXIES": "0",
     "TIME_ZONE": "UTC",
     "STATIC_ROOT": str(BASE_DIR / "staticfiles"),
@@ -57,6 +58,11 @@ FORCED = {
     "LOGIN_LOCKOUT_MINUTES": "15",
     "SHIPPING_FLAT_AMOUNT": "499",
     "SHIPPING_FREE_FROM": "5000",
+    "EMAIL_TIMEOUT": "10",
+    # Tasks run inline where the order of effects is not the point; the tests about
+    # the queue itself run a real db_worker (tests/tasks_worker.py) or RQ.
+    "TASKS_BACKEND": "immediate",
+    "TASKS_REDIS_URL": "redis://127.0.0.1:6379/9",
 }
 # Read from the environment on purpose: which database the suite runs on.
 FROM_OUTSIDE = frozenset(["DATABASE_URL"])

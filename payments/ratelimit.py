@@ -26,6 +26,7 @@ from django.http import HttpRequest
 logger = logging.getLogger(__name__)
 
 RATE_LIMIT_MESSAGE = "Too many payment attempts. Please wait a few minutes and try again."
+SUCCESS_PAGE_RATE_LIMIT_MESSAGE = "Too many requests for payment results. Please wait a few minutes."
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,22 @@ def checkout_rate_limit(request: HttpRequest) -> int | None:
             client=ip,
         )
     return retry_after
+
+
+def success_page_rate_limit(request: HttpRequest) -> int | None:
+    """Count a success-page load by client IP; None if allowed, else the seconds to wait.
+
+    Each load may ask Stripe about a PaymentIntent: a cap keeps strangers
+    from turning the page into a stream of Stripe calls.
+    """
+    ip = client_ip(request)
+    return _over_limit(
+        scope="success",
+        key=_ip_bucket(ip),
+        limit=settings.SUCCESS_PAGE_RATE_LIMIT_PER_IP,
+        window=settings.CHECKOUT_RATE_LIMIT_WINDOW,
+        client=ip,
+    )
 
 
 def _over_limit(*, scope: str, key: str, limit: int, window: int, client: str) -> int | None:

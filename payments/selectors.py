@@ -1,5 +1,6 @@
 """Reads of refunds and webhook events (orders are read through shop.orders.selectors)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,11 +37,14 @@ def refund_amounts(*, order: Order) -> tuple[int, int]:
 
 def refund_totals(*, order: Order) -> RefundTotals:
     confirmed, held = refund_amounts(order=order)
+    # Never more than the order's total: a larger amount received is Stripe's
+    # word against ours, flagged for staff, not money to hand out.
+    charged = min(order.amount_charged, order.total_amount)
     return RefundTotals(
-        charged=order.amount_charged,
+        charged=charged,
         refunded=order.amount_refunded,
         unconfirmed=max(held - confirmed, 0),
-        remaining=max(order.amount_charged - max(order.amount_refunded, held), 0),
+        remaining=max(charged - max(order.amount_refunded, held), 0),
     )
 
 
@@ -96,4 +100,25 @@ def webhook_events_handled_before(*, received_before: datetime) -> QuerySet[Webh
     return WebhookEvent.objects.filter(
         outcome__in=(WebhookEvent.Outcome.PROCESSED, WebhookEvent.Outcome.IGNORED),
         received_at__lt=received_before,
+    )
+
+
+def webhook_event_applied_after(
+    *, payment_intent_id: str, created: int, types: Iterable[str], exclude_event_id: str
+) -> WebhookEvent | None:
+    """An event of `types` for the PaymentIntent, applied already, that Stripe created after `created`.
+
+    Stripe's `created` (seconds) orders events in its own timeline, whatever
+    order they are delivered in.
+    """
+    return (
+        WebhookEvent.objects.filter(
+            payment_intent_id=payment_intent_id,
+            type__in=list(types),
+            outcome=WebhookEvent.Outcome.PROCESSED,
+            payload__created__gt=created,
+        )
+        .exclude(stripe_event_id=exclude_event_id)
+        .order_by("-received_at")
+        .first()
     )

@@ -3,7 +3,6 @@
 Views parse and answer; the work is in `payments/services/`.
 """
 
-import json
 import logging
 from urllib.parse import urlencode
 
@@ -19,8 +18,19 @@ from django.views.decorators.http import require_GET
 from payments.csp import stripe_js_allowed
 from payments.exceptions import CheckoutUnavailable, PaymentError, PaymentRejected, StripeNotConfigured
 from payments.forms import CreateIntentForm
-from payments.ratelimit import RATE_LIMIT_MESSAGE, checkout_rate_limit
-from payments.services.confirmation import ConfirmationNotFound, confirmation_load, confirmation_order
+from payments.json_body import JsonBodyRejected, json_body_parse, request_body_read
+from payments.ratelimit import (
+    RATE_LIMIT_MESSAGE,
+    SUCCESS_PAGE_RATE_LIMIT_MESSAGE,
+    checkout_rate_limit,
+    success_page_rate_limit,
+)
+from payments.services.confirmation import (
+    ConfirmationNotFound,
+    ConfirmationUnknown,
+    confirmation_load,
+    confirmation_order,
+)
 from payments.services.intents import PaymentOutcome, checkout_start
 from payments.services.webhooks import WebhookRejected, stripe_event_process, stripe_event_verify
 from payments.stripe_client import missing_stripe_settings
@@ -32,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 SESSION_ORDER_IDS = "order_ids"
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
+CREATE_INTENT_MAX_BYTES = 16 * 1024  # {"book", "email"} is under 400 bytes
+WEBHOOK_MAX_BYTES = 512 * 1024  # Stripe's events are a few KB
 
 
 def json_error(message: str, status: int, **headers: str) -> JsonResponse:
@@ -133,9 +145,11 @@ def create_intent(request: HttpRequest) -> JsonResponse:
     if retry_after is not None:
         return json_error(RATE_LIMIT_MESSAGE, 429, **{"Retry-After": str(retry_after)})
     try:
-        data = json.loads(request.body or b"")
-    except (UnicodeDecodeError, ValueError):
-        return json_error("The request body must be JSON.", 400)
+        data = json_body_parse(
+            request_body_read(request, max_bytes=CREATE_INTENT_MAX_BYTES), max_bytes=CREATE_INTENT_MAX_BYTES
+        )
+    except JsonBodyRejected as exc:
+        return json_error(str(exc), 400)
     if not isinstance(data, dict):
         return json_error("The request body must be a JSON object.", 400)
     form = CreateIntentForm({"book": data.get("book"), "email": data.get("email")})
@@ -167,6 +181,12 @@ def create_intent(request: HttpRequest) -> JsonResponse:
 @require_GET
 def payment_success(request: HttpRequest) -> HttpResponse:
     """Outcome of a payment, from server-side truth; details only for the payer."""
+    retry_after = success_page_rate_limit(request)
+    if retry_after is not None:
+        context = {"message": SUCCESS_PAGE_RATE_LIMIT_MESSAGE}
+        response = render(request, "payments/unavailable.html", context, status=429)
+        response["Retry-After"] = str(retry_after)
+        return response
     payment_intent_id = request.GET.get("payment_intent", "")
     client_secret = request.GET.get("payment_intent_client_secret", "")
     owned = session_order_ids(request)
@@ -179,9 +199,13 @@ def payment_success(request: HttpRequest) -> HttpResponse:
         return render(request, "payments/not_found.html", status=404)
     except PaymentError as exc:
         logger.warning(
-            "success_page_unavailable payment_intent=%s error=%s", payment_intent_id, type(exc).__name__
+            "success_page_unavailable",
+            extra={"payment_intent": payment_intent_id, "error": type(exc).__name__},
         )
-        return render(request, "payments/unavailable.html", {"message": exc.message}, status=503)
+        # Never the provider error's own text: whether anything was charged is not known here.
+        return render(
+            request, "payments/unavailable.html", {"message": ConfirmationUnknown.message}, status=503
+        )
     session_remember_order(request, confirmation.order.pk)
     book = confirmation.order.items.select_related("book").first()
     return render(
@@ -203,10 +227,11 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         return json_error("Webhooks are POSTed by Stripe.", 405, Allow="POST")
     try:
         event = stripe_event_verify(
-            payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+            payload=request_body_read(request, max_bytes=WEBHOOK_MAX_BYTES),
+            signature=request.headers.get("Stripe-Signature", ""),
         )
-    except WebhookRejected as exc:
-        logger.warning("webhook_rejected reason=%s", exc)
+    except (WebhookRejected, JsonBodyRejected) as exc:
+        logger.warning("webhook_rejected", extra={"reason": str(exc)})
         return json_error(str(exc), 400)
     try:
         outcome = stripe_event_process(event=event)

@@ -1,6 +1,8 @@
-"""`make run` (tools/devserver.py) on another port: PORT from the environment or `.env`."""
+"""`make run` (tools/devserver.py) on another port (PORT from the environment or `.env`),
+with its task worker and periodic job, all stopped together."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -48,6 +50,10 @@ def test_make_run_serves_and_prints_the_port_from_the_env_file(tmp_path):
         assert f"Shop:  http://127.0.0.1:{port}/" in printed
         assert f"Admin: http://127.0.0.1:{port}/admin/" in printed
         assert "manage.py changepassword admin" in printed
+        # Beside the server, what production runs beside it: the task worker and the periodic job.
+        worker_pid = int(re.search(r"Worker:   manage.py db_worker .*\(pid (\d+)\)", printed).group(1))
+        assert _alive(worker_pid)
+        wait_until(lambda: "sync_payments_done" in output.read_text(), output)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -55,3 +61,20 @@ def test_make_run_serves_and_prints_the_port_from_the_env_file(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+    assert process.returncode == 0, output.read_text()
+    assert not _alive(worker_pid), "Ctrl-C/SIGTERM stops the task worker too"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_until(condition, output: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, output.read_text()
+        time.sleep(0.5)

@@ -28,6 +28,7 @@ HOSTILE = {
     "ALLOWED_HOSTS": "shop.example.com",
     "CHECKOUT_RATE_LIMIT_PER_IP": "1",
     "TIME_ZONE": "Asia/Tokyo",
+    "TASKS_BACKEND": "rq",
 }
 SHOWN = [
     "DEBUG",
@@ -42,6 +43,7 @@ SHOWN = [
     "ALLOWED_HOSTS",
     "CHECKOUT_RATE_LIMIT_PER_IP",
     "TIME_ZONE",
+    "TASKS",
     "DATABASES",
 ]
 PRINT_SETTINGS = (
@@ -89,6 +91,7 @@ def test_settings_test_forces_its_values_over_a_hostile_environment_and_env_file
     assert "testserver" in values["ALLOWED_HOSTS"]
     assert values["CHECKOUT_RATE_LIMIT_PER_IP"] == 30
     assert values["TIME_ZONE"] == "UTC"
+    assert values["TASKS"]["default"]["BACKEND"] == "django_tasks.backends.immediate.ImmediateBackend"
     # ...and the one value that does come from outside.
     assert values["DATABASES"]["default"]["NAME"] == str(tmp_path / "hermetic.sqlite3")
 

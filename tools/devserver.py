@@ -10,6 +10,12 @@ Settings come from the environment and `.env`, read by config/env.py as
 config/settings.py reads them: the environment wins over the file. PORT
 (default 8000) moves the server, the registered webhook URL and the printed
 URLs: `PORT=8001 make run`, or PORT=8001 in `.env`.
+
+Next to the web server it runs what production runs beside it (README,
+"Background work"): a task worker (`manage.py db_worker`, or `rqworker` with
+TASKS_BACKEND=rq) that sends the emails, and the periodic job
+(`manage.py sync_payments --replay-failed-events`) every SYNC_EVERY seconds.
+Ctrl-C stops them all.
 """
 
 import os
@@ -18,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -28,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 WEBHOOK_PATH = "/payments/webhook/"
+# The periodic job's interval (production: a cron line or systemd timer, every 10 minutes).
+SYNC_EVERY = 5 * 60
 TEST_CARDS = """\
   Test cards (any future expiry, any 3-digit CVC):
     4242 4242 4242 4242  succeeds
@@ -92,18 +101,53 @@ def prepare_database() -> None:
     connections.close_all()
 
 
-def run_server(*, port: int) -> int:
-    """runserver in its own process group, so stopping it also stops its autoreloader child."""
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"{HOST}:{port}"], cwd=ROOT, start_new_session=True
-    )
+def start(*command: str) -> subprocess.Popen:
+    """A manage.py command in its own process group (an autoreloader child stops with it)."""
+    return subprocess.Popen([sys.executable, "manage.py", *command], cwd=ROOT, start_new_session=True)
 
+
+def worker_command(tasks_backend: str) -> list[str]:
+    if tasks_backend == "rq":
+        return ["rqworker", "default"]
+    return ["db_worker", "--interval", "1"]
+
+
+def run_schedule(stopping: threading.Event) -> None:
+    """The periodic job, as cron runs it in production: now, then every SYNC_EVERY seconds."""
+    while not stopping.is_set():
+        job = start("sync_payments", "--replay-failed-events")
+        while job.poll() is None and not stopping.wait(0.5):
+            pass
+        stop_process_group(job)
+        stopping.wait(SYNC_EVERY)
+
+
+def run_server(*, port: int, tasks_backend: str) -> int:
+    """runserver, the task worker and the periodic job; stopping one (or Ctrl-C) stops them all."""
+    server = start("runserver", f"{HOST}:{port}")
+    worker = start(*worker_command(tasks_backend)) if tasks_backend != "immediate" else None
+    stopping = threading.Event()
+    schedule = threading.Thread(target=run_schedule, args=(stopping,), name="schedule", daemon=True)
+    schedule.start()
+    if worker:
+        command = " ".join(worker_command(tasks_backend))
+        say(f"Worker:   manage.py {command} (pid {worker.pid}) sends the emails")
+    say(f"Schedule: manage.py sync_payments --replay-failed-events now and every {SYNC_EVERY // 60} minutes")
     try:
-        return server.wait()
+        while server.poll() is None:
+            if worker and worker.poll() is not None:
+                say(f"The task worker stopped (exit {worker.returncode}); restarting it.")
+                worker = start(*worker_command(tasks_backend))
+            time.sleep(0.5)
+        return server.returncode
     except KeyboardInterrupt:
         say("\nStopping…")
         return 0
     finally:
+        stopping.set()
+        schedule.join(timeout=15)
+        if worker:
+            stop_process_group(worker)
         stop_process_group(server)
 
 
@@ -173,7 +217,7 @@ def main() -> int:
             say(f"    stripe listen --forward-to localhost:{port}{WEBHOOK_PATH}")
             say("and set STRIPE_WEBHOOK_SECRET in .env to the whsec_… secret it prints (then restart).")
         say()
-        return run_server(port=port)
+        return run_server(port=port, tasks_backend=settings.TASKS_BACKEND)
     finally:
         if emulator:
             emulator.stop()

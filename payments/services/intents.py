@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, models, transaction
 
+from payments.client_secrets import client_secret_digest
 from payments.exceptions import CheckoutUnavailable, StripeObjectMissing
 from payments.stripe_client import stripe_call
 from shop.catalog.models import Book
@@ -120,7 +121,11 @@ def _payment_intent_for_order(order: Order) -> str | None:
                     options={"idempotency_key": f"order-{locked.number}-{locked.pk}-payment-intent"},
                 ),
             )
-            order_attach_payment_intent(order=locked, payment_intent_id=intent["id"])
+            order_attach_payment_intent(
+                order=locked,
+                payment_intent_id=intent["id"],
+                client_secret_hash=client_secret_digest(intent["client_secret"]),
+            )
             logger.info(
                 "payment_intent_created", extra={"order": locked.number, "payment_intent": intent["id"]}
             )
@@ -214,6 +219,12 @@ def _payment_problem(*, order: Order, intent: dict) -> str:
     if amount != order.total_amount or currency != order.currency:
         charged = format_money(amount, currency) if isinstance(amount, int) else repr(amount)
         return f"Stripe reported {charged} on {intent.get('id')}; the order total is {order.total_display}."
+    received = intent.get("amount_received")
+    if received not in (None, 0) and received != order.total_amount:
+        # The amount is right but Stripe says it received something else: staff look first.
+        shown = format_money(received, currency) if isinstance(received, int) else repr(received)
+        intent_id, total = intent.get("id"), order.total_display
+        return f"Stripe reported {shown} received on {intent_id}; the order total is {total}."
     if order.status == OrderStatus.CANCELED:
         return (
             f"Stripe took payment on {intent.get('id')} after the order was canceled: fulfil it or refund it."

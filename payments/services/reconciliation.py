@@ -28,10 +28,10 @@ from payments.services.intents import (
 from payments.services.refunds import refund_refresh
 from payments.services.webhooks import DUPLICATE, stripe_event_process
 from payments.stripe_client import stripe_call
-from shop.orders.emails import order_confirmations_resend
 from shop.orders.models import Order, OrderStatus
 from shop.orders.selectors import order_get_by_number, orders_unsettled
 from shop.orders.services import OrderTransitionNotAllowed, order_mark_canceled
+from shop.orders.tasks import order_emails_requeue
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +179,23 @@ def webhook_event_replay(*, event: WebhookEvent, dry_run: bool = False) -> SyncS
     return SyncStep(outcome != DUPLICATE, f"replayed: {outcome}")
 
 
+def stripe_health_check() -> str:
+    """ "" when Stripe answers a cheap read (one PaymentIntent listed), else why not."""
+    try:
+        stripe_call("payment_intent.list", lambda client: client.v1.payment_intents.list(params={"limit": 1}))
+    except StripeNotConfigured:
+        return STRIPE_NOT_CONFIGURED
+    except PaymentProviderUnavailable:
+        return STRIPE_UNAVAILABLE
+    except PaymentRejected:
+        return "Stripe refused the request (is STRIPE_SECRET_KEY right?)"
+    return ""
+
+
+STRIPE_NOT_CONFIGURED = "STRIPE_SECRET_KEY is not set"
+STRIPE_UNAVAILABLE = "no answer, a 5xx error or rate limiting"
+
+
 def payments_sync(
     *,
     older_than: timedelta,
@@ -190,9 +207,18 @@ def payments_sync(
 ) -> SyncSummary:
     """One reconciliation run: failed events (if asked), unsettled orders, pending refunds.
 
-    Stops at the first sign that Stripe is unreachable (`summary.aborted` says why).
+    Starts by checking that Stripe answers, and stops at the first sign that
+    it does not (`summary.aborted` says why).
     """
     summary = SyncSummary()
+    # Every run proves Stripe answers, even with nothing to reconcile: a cron
+    # job must fail loudly while Stripe (or the key) is broken.
+    summary.aborted = stripe_health_check()
+    if summary.aborted:
+        summary.failed += 1
+        report(f"Stripe health check: FAILED, {summary.aborted}; stopping")
+        logger.error("sync_payments_stripe_unreachable", extra={"reason": summary.aborted})
+        return summary
     abandon_before = timezone.now() - abandon_after if abandon_after else None
     steps: list[tuple[str, Callable[[], SyncStep]]] = []
     if replay_failed_events:
@@ -221,9 +247,7 @@ def payments_sync(
         except (PaymentProviderUnavailable, StripeNotConfigured) as exc:
             summary.failed += 1
             summary.aborted = (
-                "STRIPE_SECRET_KEY is not set"
-                if isinstance(exc, StripeNotConfigured)
-                else "no answer, a 5xx error or rate limiting"
+                STRIPE_NOT_CONFIGURED if isinstance(exc, StripeNotConfigured) else STRIPE_UNAVAILABLE
             )
             report(f"{label}: FAILED, Stripe unavailable; stopping")
             break
@@ -237,9 +261,9 @@ def payments_sync(
         summary.changed += result.changed
         report(f"{label}: {result.text}")
     if not dry_run:
-        resent = order_confirmations_resend()
-        if resent:
-            report(f"confirmation emails sent that had failed before: {resent}")
+        requeued = order_emails_requeue()
+        if requeued:
+            report(f"emails queued again (failed or lost before): {requeued}")
     logger.info(
         "sync_payments_done",
         extra={

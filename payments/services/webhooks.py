@@ -7,8 +7,9 @@ the caller answers 5xx so Stripe retries. A redelivered event is applied
 again only if its earlier attempt failed.
 """
 
-import json
+import hashlib
 import logging
+import re
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,12 +21,18 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from payments.json_body import JsonBodyRejected, json_body_parse
 from payments.models import WebhookEvent
-from payments.selectors import webhook_events_handled_before
+from payments.selectors import webhook_event_applied_after, webhook_events_handled_before
 from payments.services.intents import PaymentOutcome, order_apply_payment_intent
 from payments.services.refunds import refund_record_from_stripe
-from shop.orders.models import Order
-from shop.orders.selectors import order_get_by_metadata, order_get_by_payment_intent
+from shop.orders.models import Order, OrderStatus
+from shop.orders.selectors import (
+    order_get_by_metadata,
+    order_get_by_payment_intent,
+    order_get_for_update,
+    order_last_moved_to,
+)
 from shop.orders.services import order_attach_payment_intent, order_flag_for_review
 
 logger = logging.getLogger(__name__)
@@ -61,11 +68,14 @@ def stripe_event_verify(*, payload: bytes, signature: str) -> dict:
         stripe.WebhookSignature.verify_header(
             text, signature, secret, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
         )
-        event = json.loads(text)
     except stripe.SignatureVerificationError as exc:
         raise WebhookRejected(f"Signature verification failed: {exc.user_message or exc}") from exc
-    except (UnicodeDecodeError, ValueError) as exc:
+    except UnicodeDecodeError as exc:
         raise WebhookRejected("Body is not JSON.") from exc
+    try:
+        event = json_body_parse(text, max_bytes=len(text))
+    except JsonBodyRejected as exc:
+        raise WebhookRejected(f"Body is not JSON: {exc}") from exc
     if not _looks_like_event(event):
         raise WebhookRejected("Body is not a Stripe event.")
     return event
@@ -99,6 +109,7 @@ def stripe_event_process(*, event: dict) -> str:
        is raised again so the view answers 5xx and Stripe redelivers; the
        redelivery applies it again, as the row is not handled.
     """
+    event = event_sanitised(event)
     try:
         event_pk, stored_outcome = _event_receive(event)
         if stored_outcome in HANDLED_OUTCOMES:
@@ -172,23 +183,62 @@ def _event_record(record: WebhookEvent, result: HandlerResult) -> None:
 
 def _event_fields(event: dict) -> dict:
     return {
-        "stripe_event_id": event["id"],
-        "type": event["type"],
+        "stripe_event_id": stored_event_id(event["id"]),
+        "type": event["type"][: WebhookEvent._meta.get_field("type").max_length],
         "livemode": bool(event.get("livemode")),
-        "payload": event,
-        "payment_intent_id": _payment_intent_id_of(event),
+        "payload": _secrets_masked(event),
+        "payment_intent_id": _payment_intent_id_of(event)[:PAYMENT_INTENT_ID_MAX],
     }
+
+
+PAYMENT_INTENT_ID_MAX = WebhookEvent._meta.get_field("payment_intent_id").max_length
+EVENT_ID_MAX = WebhookEvent._meta.get_field("stripe_event_id").max_length
+# A PaymentIntent's client secret (pi_..._secret_...): it lets anyone confirm the
+# payment or read it back, so stored payloads (read by every staff user) never hold it.
+CLIENT_SECRET = re.compile(r"\b(pi_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+")
+MASKED_CLIENT_SECRET = r"\1_secret_[masked]"
+
+
+def stored_event_id(event_id: str) -> str:
+    """The event id as stored: Stripe's own, or for an over-long one a prefix and a digest of the whole."""
+    if len(event_id) <= EVENT_ID_MAX:
+        return event_id
+    return f"{event_id[: EVENT_ID_MAX - 33]}~{hashlib.sha256(event_id.encode()).hexdigest()[:32]}"
+
+
+def event_sanitised(event: dict) -> dict:
+    """The event with NUL characters written out as the six characters \\u0000.
+
+    PostgreSQL cannot store NUL in text or jsonb; a signed event holding one is
+    still Stripe's and is stored, with everything else as it came.
+    """
+    return _strings_mapped(event, lambda text: text.replace("\x00", "\\u0000"))
+
+
+def _secrets_masked(event: dict) -> dict:
+    return _strings_mapped(event, lambda text: CLIENT_SECRET.sub(MASKED_CLIENT_SECRET, text))
+
+
+def _strings_mapped(value, change: Callable[[str], str]):
+    """`value` with `change` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {change(str(key)): _strings_mapped(item, change) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_strings_mapped(item, change) for item in value]
+    return value
 
 
 def _event_record_failure(event: dict, exc: Exception) -> None:
     """Record a failed attempt, outside the rolled-back transaction."""
-    error = "".join(traceback.format_exception(exc))[-10000:]
+    error = "".join(traceback.format_exception(exc))[-10000:].replace("\x00", "\\u0000")
     logger.error(
         "webhook_failed",
         extra={"event_id": event.get("id"), "event_type": event.get("type"), "error": type(exc).__name__},
     )
     try:
-        updated = WebhookEvent.objects.filter(stripe_event_id=event["id"]).update(
+        updated = WebhookEvent.objects.filter(stripe_event_id=stored_event_id(event["id"])).update(
             outcome=Outcome.FAILED, error=error, attempts=F("attempts") + 1
         )
         if not updated:  # the database failed before the row was stored
@@ -256,18 +306,52 @@ def _on_payment_intent_event(event: dict, intent: dict) -> HandlerResult:
     order = _order_for_event(event, intent.get("metadata"))
     if order is None:
         return HandlerResult(Outcome.IGNORED, note="No order of ours has this PaymentIntent.")
+    outcome = EVENT_OUTCOMES[event["type"]]
+    if outcome in (PaymentOutcome.PROCESSING, PaymentOutcome.FAILED):
+        # Locked first, so a concurrent delivery of a newer event has either
+        # committed (and is seen below) or waits for this one.
+        order = order_get_for_update(order_id=order.pk)
+        stale = _stale_reason(event, order)
+        if stale:
+            return HandlerResult(Outcome.PROCESSED, order=order, note=f"No change: {stale}")
     applied = order_apply_payment_intent(
-        order=order,
-        intent=intent,
-        cause=f"stripe event {event['id']} ({event['type']})",
-        outcome=EVENT_OUTCOMES[event["type"]],
+        order=order, intent=intent, cause=f"stripe event {event['id']} ({event['type']})", outcome=outcome
     )
     note = ""
     if applied.flagged:
-        note = "Amount or currency differs from the order: flagged for review, not marked paid."
+        note = (
+            "Amount, amount received or currency differs from the order: flagged for review, not marked paid."
+        )
     elif not applied.changed:
         note = f"No change: the order is {applied.order.status}."
     return HandlerResult(Outcome.PROCESSED, order=applied.order, note=note)
+
+
+def _stale_reason(event: dict, order: Order) -> str:
+    """Why a processing/failed event is older news than what the order knows ("" if it is not).
+
+    Stripe's `created` (seconds) orders its events. An event is old news when
+    a payment event Stripe created later was applied already, or when it is a
+    `processing` created before the order's failure was recorded here (by the
+    success page, say, before Stripe's own `payment_failed` arrived): a new
+    attempt after a failure is always created after the shopper saw it.
+    """
+    created = event.get("created")
+    if not isinstance(created, int) or not order.payment_intent_id:
+        return ""
+    newer = webhook_event_applied_after(
+        payment_intent_id=order.payment_intent_id,
+        created=created,
+        types=EVENT_OUTCOMES,
+        exclude_event_id=stored_event_id(event["id"]),
+    )
+    if newer is not None:
+        return f"older in Stripe's timeline than {newer.type} ({newer.stripe_event_id}), already applied."
+    if event["type"] == "payment_intent.processing" and order.status == OrderStatus.FAILED:
+        failed_at = order_last_moved_to(order=order, status=OrderStatus.FAILED)
+        if failed_at is not None and created < failed_at.timestamp():
+            return "created before the payment failure recorded here; the shopper may retry."
+    return ""
 
 
 def _on_charge_refunded(event: dict, charge: dict) -> HandlerResult:

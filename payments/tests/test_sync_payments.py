@@ -13,7 +13,8 @@ from payments.stripe_client import stripe_client
 from payments.tests.emulator import emulator_refunds, payment_intent_on_emulator
 from payments.tests.events import payment_intent_event
 from payments.tests.factories import RefundFactory, WebhookEventFactory
-from shop.orders.models import Order, OrderStatus
+from shop.orders.emails import CONFIRMATION, order_email_record
+from shop.orders.models import Order, OrderEmail, OrderStatus
 from shop.orders.tests.factories import OrderFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_emulator")]
@@ -254,16 +255,18 @@ def test_an_unconfirmed_refund_stripe_never_received_is_marked_failed(mailoutbox
     assert (order.status, order.amount_refunded) == (OrderStatus.PAID, 0)
 
 
-def test_confirmation_emails_that_failed_before_are_sent(mailoutbox):
+def test_confirmation_emails_that_failed_or_were_lost_are_queued_again(mailoutbox):
     paid = OrderFactory(status=OrderStatus.PAID, paid_at=timezone.now(), confirmation_sent_at=None)
+    email = order_email_record(order=paid, kind=CONFIRMATION)  # its task failed, or its worker died
+    OrderEmail.objects.filter(pk=email.pk).update(queued_at=timezone.now() - timedelta(minutes=30))
 
     output = sync()
 
     assert [message.to for message in mailoutbox] == [[paid.email]]
-    assert "confirmation emails sent that had failed before: 1" in output
+    assert "emails queued again (failed or lost before): 1" in output
     paid.refresh_from_db()
     assert paid.confirmation_sent_at is not None
-    assert "failed before" not in sync()  # sent once
+    assert "queued again" not in sync()  # sent once
 
 
 def events_received_days_ago(days: int, *outcomes: str) -> list[WebhookEvent]:

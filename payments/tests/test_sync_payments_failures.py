@@ -31,11 +31,38 @@ def test_stripe_unreachable_stops_the_run_with_an_error(stripe_outage, old_order
 
     assert str(error.value) == (
         "Stripe could not be reached: no answer, a 5xx error or rate limiting "
-        "(checked 1, changed 0, failed 1)"
+        "(checked 0, changed 0, failed 1)"
     )
-    assert len(outage.requests) == 1  # stopped at the first failure, not once per order
-    assert "FAILED, Stripe unavailable; stopping" in out.getvalue()
+    assert len(outage.requests) == 1  # stopped at the health check, not once per order
+    assert "Stripe health check: FAILED" in out.getvalue()
     assert {o.status for o in Order.objects.all()} == {OrderStatus.PENDING}
+
+
+@pytest.mark.parametrize("failure", [TIMEOUT, 500])
+def test_with_nothing_to_reconcile_an_unreachable_stripe_still_fails_the_run(stripe_outage, failure):
+    outage = stripe_outage(failure)
+
+    with pytest.raises(CommandError, match="Stripe could not be reached"):
+        call_command("sync_payments", stdout=StringIO())
+
+    assert len(outage.requests) == 1
+
+
+def test_with_nothing_to_reconcile_each_run_asks_stripe_once(stripe_outage):
+    calls = stripe_outage(then_real=True)
+    out = StringIO()
+
+    call_command("sync_payments", stdout=out)
+
+    assert [url.split("?")[0].rsplit("/", 1)[-1] for _, url in calls.requests] == ["payment_intents"]
+    assert "checked 0, changed 0, failed 0" in out.getvalue()
+
+
+def test_a_stripe_key_stripe_refuses_fails_the_run(stripe_outage):
+    stripe_outage((401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key"}}))
+
+    with pytest.raises(CommandError, match="STRIPE_SECRET_KEY"):
+        call_command("sync_payments", stdout=StringIO())
 
 
 def test_the_process_exits_non_zero(stripe_outage, old_orders, capsys):

@@ -259,3 +259,6 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
     def _csv(self, orders: QuerySet[Order]) -> HttpResponse:
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         return csv_streaming_response(rows=order_lines_rows(orders=orders), filename=f"orders-{stamp}.csv")
+
+
+from shop.orders import admin_tasks  # noqa: E402,F401  (background tasks beside the orders and webhook events)

@@ -1,101 +1,144 @@
-"""The order confirmation email: sent once per order, when it becomes paid.
+"""Emails to the shopper about an order: what each kind says, and sending one exactly once.
 
-`order_mark_paid` schedules `order_confirmation_send` with
-`transaction.on_commit`, so whichever of webhook, success page or
-reconciliation pays the order first triggers it, and a rolled-back
-transaction sends nothing.
+Each email is an `OrderEmail` row written in the transaction of the change
+that causes it, with the task that sends it (`order_email_queue` in
+shop/orders/tasks.py). The task calls `order_email_deliver`:
 
-Exactly once: before sending, a conditional UPDATE claims the order
-(`confirmation_sent_at` set WHERE it is NULL). Only one process can win that
-claim, so two concurrent deliveries never both send.
+1. claim: one conditional UPDATE sets `claimed_at` on an unsent email whose
+   claim is free or older than `CLAIM_LEASE`, so two runs never send at once;
+2. send through `EMAIL_URL` (`EMAIL_TIMEOUT` bounds it, well under the lease);
+3. record: `sent_at` set (and the claim kept).
 
-When the mail server fails, the claim is released again (and the failure
-logged with the order number): the order stays paid, and the next thing that
-sees it paid sends it (a redelivered webhook, the shopper reloading the
-success page: `order_mark_paid` schedules a send for a paid order whose
-confirmation is missing), or `order_confirmations_resend`, for orders paid in
-the last few days (call it from the reconciliation job). A process killed
-between the claim and the hand-off to the mail server leaves the order marked
-as sent without an email: we prefer that rare miss to ever emailing a shopper
-twice.
+A failing mail server releases the claim, records the error on the row and
+raises, so the task shows as failed in the admin (with a Retry action). A
+worker killed between 1 and 3 leaves a stale claim: `order_emails_requeue`
+(run by `sync_payments` on its schedule) enqueues a new task once the lease
+has passed. The trade-off: a worker killed after the mail server accepted
+the message but before step 3 committed sends one more copy on the retry.
+We prefer that rare duplicate to an order confirmation that never comes.
+
+Adding a kind: one line in EMAIL_KINDS, and templates
+`emails/order_<kind>.txt` and `.html` (context: order, items, amount_charged).
 """
 
 import logging
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from shop.orders.models import Order, OrderStatus
+from shop.orders.models import Order, OrderEmail
 
 logger = logging.getLogger(__name__)
 
-# A confirmation for an order paid longer ago than this is no longer useful.
+
+@dataclass(frozen=True)
+class EmailKind:
+    subject: str  # formatted with the order number
+
+
+# One line per kind; templates: emails/order_<kind>.txt and emails/order_<kind>.html.
+EMAIL_KINDS: dict[str, EmailKind] = {
+    "confirmation": EmailKind(subject="Your Stripe Press order {number}"),
+}
+CONFIRMATION = "confirmation"
+
+# A claim older than this was lost (its worker died): the email may be sent again.
+# Far longer than EMAIL_TIMEOUT, so a slow send is never doubled by a retry.
+CLAIM_LEASE = timedelta(minutes=10)
+# An email queued this long ago and still unsent gets a new task from the retry pass.
+REQUEUE_AFTER = timedelta(minutes=10)
+# An email about an order from longer ago than this is no longer useful.
 RESEND_MAX_AGE = timedelta(days=3)
 
 
-def order_confirmation_message(*, order: Order) -> EmailMultiAlternatives:
-    """The confirmation email for `order` (text with an HTML alternative)."""
-    items = list(order.items.all())
-    context = {
-        "order": order,
-        "items": items,
-        "amount_charged": order.amount_charged,
-    }
-    subject = f"Your Stripe Press order {order.number}"
-    text = render_to_string("emails/order_confirmation.txt", context)
-    html = render_to_string("emails/order_confirmation.html", context)
+class OrderEmailNotSent(Exception):
+    """The mail server refused or failed: the email stays unsent and will be retried."""
+
+
+def order_email_message(*, order: Order, kind: str) -> EmailMultiAlternatives:
+    """The email of `kind` about `order` (text with an HTML alternative)."""
+    context = {"order": order, "items": list(order.items.all()), "amount_charged": order.amount_charged}
+    text = render_to_string(f"emails/order_{kind}.txt", context)
+    html = render_to_string(f"emails/order_{kind}.html", context)
     message = EmailMultiAlternatives(
-        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[order.email]
+        subject=EMAIL_KINDS[kind].subject.format(number=order.number),
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[order.email],
     )
     message.attach_alternative(html, "text/html")
     return message
 
 
-def _confirmation_claim(*, order_id: int) -> datetime | None:
-    """Mark a paid order's confirmation as sent; None if it was already claimed."""
-    now = timezone.now()
-    claimed = Order.objects.filter(
-        pk=order_id, status=OrderStatus.PAID, confirmation_sent_at__isnull=True
-    ).update(confirmation_sent_at=now)
-    return now if claimed else None
+def order_email_record(*, order: Order, kind: str) -> OrderEmail | None:
+    """Record that `order` owes the shopper an email of `kind`; None if it was recorded before.
 
-
-def order_confirmation_send(*, order_id: int) -> bool:
-    """Email the shopper their confirmation unless it was sent already.
-
-    Never raises: a failing mail server is logged and the claim released so a
-    later `order_confirmations_resend` can try again. Returns True if sent.
+    Call inside the transaction of the change that causes it, with the order
+    row locked (the caller then enqueues the task): it commits or rolls back
+    with that change. The unique (order, kind) constraint backs the check.
     """
-    claimed_at = _confirmation_claim(order_id=order_id)
-    if claimed_at is None:
+    if kind not in EMAIL_KINDS:
+        raise ValueError(f"Unknown order email kind {kind!r}.")
+    if OrderEmail.objects.filter(order=order, kind=kind).exists():
+        return None
+    return OrderEmail.objects.create(order=order, kind=kind, queued_at=timezone.now())
+
+
+def _order_email_claim(*, order_id: int, kind: str) -> OrderEmail | None:
+    now = timezone.now()
+    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE)
+    claimed = OrderEmail.objects.filter(claimable, order_id=order_id, kind=kind, sent_at__isnull=True).update(
+        claimed_at=now
+    )
+    if not claimed:
+        return None
+    return OrderEmail.objects.select_related("order").get(order_id=order_id, kind=kind)
+
+
+def order_email_deliver(*, order_id: int, kind: str) -> bool:
+    """Send the order's email of `kind` unless it was sent or is being sent; True if sent now.
+
+    Raises OrderEmailNotSent (after releasing the claim and recording the
+    error) when the mail server fails, so the task is recorded as failed.
+    """
+    email = _order_email_claim(order_id=order_id, kind=kind)
+    if email is None:
         return False
-    order = Order.objects.get(pk=order_id)
+    order = email.order
     try:
-        order_confirmation_message(order=order).send()
-    except Exception as exc:  # SMTP errors, DNS, timeouts, template bugs: the order stays paid
-        Order.objects.filter(pk=order_id, confirmation_sent_at=claimed_at).update(confirmation_sent_at=None)
-        logger.error(
-            "order_confirmation_failed",
-            extra={"order": order.number, "error": type(exc).__name__, "detail": str(exc)},
+        order_email_message(order=order, kind=kind).send()
+    except Exception as exc:  # SMTP errors, DNS, timeouts, template bugs: the order is unaffected
+        error = f"{type(exc).__name__}: {exc}"
+        OrderEmail.objects.filter(pk=email.pk, claimed_at=email.claimed_at).update(
+            claimed_at=None, attempts=email.attempts + 1, last_error=error[:2000]
         )
-        return False
+        logger.error(
+            "order_email_failed",
+            extra={"order": order.number, "kind": kind, "error": type(exc).__name__, "detail": str(exc)},
+        )
+        raise OrderEmailNotSent(f"{kind} email for order {order.number}: {error}") from exc
+    sent_at = timezone.now()
+    OrderEmail.objects.filter(pk=email.pk).update(sent_at=sent_at, attempts=email.attempts + 1, last_error="")
+    if kind == CONFIRMATION:  # the order page's summary of its confirmation
+        Order.objects.filter(pk=order.pk).update(confirmation_sent_at=sent_at)
     logger.info(
-        "order_confirmation_sent", extra={"order": order.number, "payment_intent": order.payment_intent_id}
+        "order_email_sent",
+        extra={"order": order.number, "kind": kind, "payment_intent": order.payment_intent_id},
     )
     return True
 
 
-def order_confirmations_resend(*, max_age: timedelta = RESEND_MAX_AGE) -> int:
-    """Send the confirmations that failed (or were never sent) for recently paid orders.
-
-    Safe to run at any time, concurrently with webhooks: each order is
-    claimed before sending. Returns how many emails went out.
-    """
-    since = timezone.now() - max_age
-    order_ids = Order.objects.filter(
-        status=OrderStatus.PAID, confirmation_sent_at__isnull=True, paid_at__gte=since
-    ).values_list("pk", flat=True)
-    return sum(order_confirmation_send(order_id=order_id) for order_id in list(order_ids))
+def order_emails_lost(*, max_age: timedelta = RESEND_MAX_AGE) -> list[OrderEmail]:
+    """Unsent emails whose task was lost or failed: queued a while ago, no live claim."""
+    now = timezone.now()
+    free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE)
+    return list(
+        OrderEmail.objects.filter(
+            free, sent_at__isnull=True, queued_at__lt=now - REQUEUE_AFTER, created_at__gte=now - max_age
+        ).order_by("pk")
+    )

@@ -3,6 +3,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django_tasks_db.models import DBTaskResult
 
 from shop.catalog.models import Book, currency_validator
 from shop.money import format_money
@@ -64,6 +65,10 @@ class Order(models.Model):
     payment_intent_id = models.CharField(
         "PaymentIntent id", max_length=255, unique=True, null=True, blank=True
     )
+    # SHA-256 of the PaymentIntent's client secret, stored when the intent is
+    # attached: the success page checks a visitor's secret against it without
+    # asking Stripe (strangers with a guessed secret cost no Stripe call).
+    client_secret_hash = models.CharField(max_length=64, blank=True, editable=False)
     amount_received = models.PositiveIntegerField("amount received (minor units)", default=0)
     amount_refunded = models.PositiveIntegerField("amount refunded (minor units)", default=0)
     failure_message = models.TextField(blank=True, help_text="Why the last payment attempt failed.")
@@ -195,3 +200,39 @@ class FulfilmentChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
+
+
+class OrderEmail(models.Model):
+    """One email to the shopper about an order (its confirmation, later "shipped"…).
+
+    Written in the transaction of the change that causes it, together with the
+    task that sends it (shop/orders/tasks.py); the task claims it, sends, then
+    records `sent_at`. At most one row per order and kind: each is sent once.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Last time a task was enqueued for it (the retry pass re-enqueues lost ones).
+    queued_at = models.DateTimeField()
+    # Set by the task that is sending it; a claim older than the lease was lost (a killed worker).
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="order_email_once_per_kind")]
+        indexes = [models.Index(fields=["sent_at", "queued_at"], name="order_email_unsent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} email for order {self.order_id}"
+
+
+class BackgroundTask(DBTaskResult):
+    """The task queue's rows (django-tasks-db), as staff see them: failed ones can be retried."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "background task"
+        permissions = [("retry_backgroundtask", "Can retry failed background tasks")]

@@ -43,6 +43,17 @@ def order_get_for_update(*, order_id: int) -> Order:
     return Order.objects.select_for_update().get(pk=order_id)
 
 
+def order_last_moved_to(*, order: Order, status: str) -> datetime | None:
+    """When the order last moved to `status` (from its audit rows), or None if it never did."""
+    return (
+        order.status_changes.filter(to_status=status)
+        .exclude(from_status=status)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
 def order_get_open_checkout(*, checkout_key: str) -> Order | None:
     """The shopper's order for this checkout that is payable or being paid."""
     return (

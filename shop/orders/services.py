@@ -6,7 +6,6 @@ webhooks, success pages and staff actions apply one after another.
 """
 
 import logging
-from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
@@ -14,7 +13,7 @@ from django.utils import timezone
 
 from shop.catalog.models import Book
 from shop.orders.carriers import carrier_tracking_url
-from shop.orders.emails import order_confirmation_send
+from shop.orders.emails import CONFIRMATION
 from shop.orders.models import (
     SHIPPABLE_STATUSES,
     FulfilmentChange,
@@ -25,6 +24,7 @@ from shop.orders.models import (
     OrderStatusChange,
 )
 from shop.orders.selectors import order_get_for_update
+from shop.orders.tasks import order_email_queue
 
 logger = logging.getLogger(__name__)
 
@@ -140,10 +140,7 @@ def order_mark_paid(*, order: Order, amount_received: int, cause: str) -> Order:
     with transaction.atomic(savepoint=False):
         current = _order_lock(order)
         if current.status == OrderStatus.PAID or current.paid_at is not None:
-            if current.status == OrderStatus.PAID and current.confirmation_sent_at is None:
-                # Its confirmation failed earlier (mail server down): try again.
-                transaction.on_commit(partial(order_confirmation_send, order_id=current.pk), robust=True)
-            return current  # already paid: nothing to redo
+            return current  # already paid: nothing to redo (its confirmation was queued then)
         moved = _order_apply(
             current,
             to_status=OrderStatus.PAID,
@@ -153,8 +150,8 @@ def order_mark_paid(*, order: Order, amount_received: int, cause: str) -> Order:
             failure_message="",
         )
         if moved:
-            # Only on the real transition, and only once the payment is committed.
-            transaction.on_commit(partial(order_confirmation_send, order_id=current.pk), robust=True)
+            # In this transaction: the email task commits (or rolls back) with the payment.
+            order_email_queue(order=current, kind=CONFIRMATION)
     if not moved:  # canceled
         raise OrderTransitionNotAllowed(order=current, to_status=OrderStatus.PAID)
     return current
@@ -203,23 +200,28 @@ def order_flag_for_review(*, order: Order, reason: str, cause: str) -> Order:
     return current
 
 
-def order_attach_payment_intent(*, order: Order, payment_intent_id: str) -> Order:
+def order_attach_payment_intent(
+    *, order: Order, payment_intent_id: str, client_secret_hash: str = ""
+) -> Order:
     """Link the order to its PaymentIntent, once; returns the order.
 
     One conditional UPDATE (it takes the row lock, and waits for whoever
     holds it): it links the id only while the order has none, so two
     requests can never link two different intents. Linking a second,
-    different one raises ValueError and changes nothing.
+    different one raises ValueError and changes nothing. `client_secret_hash`
+    (a digest made by the caller, which knows the secret) is stored with it.
     """
     unlinked = Q(payment_intent_id__isnull=True) | Q(payment_intent_id="")
     linked = Order.objects.filter(unlinked, pk=order.pk).update(
-        payment_intent_id=payment_intent_id, updated_at=timezone.now()
+        payment_intent_id=payment_intent_id, client_secret_hash=client_secret_hash, updated_at=timezone.now()
     )
     if not linked:
         current = Order.objects.only("payment_intent_id").get(pk=order.pk).payment_intent_id
         if current != payment_intent_id:
             raise ValueError(f"Order {order.number} is already paid through {current}.")
     order.payment_intent_id = payment_intent_id
+    if linked:
+        order.client_secret_hash = client_secret_hash
     return order
 
 

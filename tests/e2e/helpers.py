@@ -70,9 +70,19 @@ def key_screen(page, name: str) -> None:
 
 def wait_until(page, predicate, *, timeout: float = 10, message: str = "condition"):
     """Poll `predicate` (e.g. a database read) while the browser keeps running."""
+    from django.db import OperationalError
+
     deadline = time.monotonic() + timeout
     while True:
-        value = predicate()
+        try:
+            value = predicate()
+        except OperationalError as exc:
+            # On SQLite the live server shares the test's in-memory database:
+            # a read that meets its webhook's open write transaction is refused
+            # at once ("database table is locked") instead of waiting. Ask again.
+            if "locked" not in str(exc):
+                raise
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:

@@ -1,8 +1,9 @@
 """`python manage.py sync_payments`: reconcile orders and refunds with Stripe.
 
 Run it every few minutes from cron or a systemd timer (see the README). It is
-safe to repeat and to run while webhooks arrive; it exits non-zero when
-Stripe cannot be reached.
+safe to repeat and to run while webhooks arrive. Every run first checks that
+Stripe answers (even with nothing to reconcile) and exits non-zero when it
+cannot be reached or refuses the key.
 """
 
 from datetime import timedelta

@@ -1,0 +1,80 @@
+"""Background tasks in the admin: what ran, what failed (when, error, attempts), and Retry.
+
+Replaces django-tasks-db's own read-only list with one on the `BackgroundTask`
+proxy, which carries the "Can retry failed background tasks" permission.
+"""
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django_tasks_db.models import DBTaskResult
+
+from shop.orders.models import BackgroundTask
+from shop.orders.tasks import background_tasks_retry
+
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
+
+
+@admin.register(BackgroundTask)
+class BackgroundTaskAdmin(admin.ModelAdmin):
+    list_display = ["task_name", "arguments", "status", "enqueued_at", "finished_at", "attempts", "error"]
+    list_filter = ["status", "queue_name"]
+    search_fields = ["task_path", "exception_class_path"]
+    ordering = ["-enqueued_at"]
+    date_hierarchy = "enqueued_at"
+    actions = ["retry"]
+    fields = [
+        "task_name",
+        "arguments",
+        "status",
+        "enqueued_at",
+        "started_at",
+        "finished_at",
+        "attempts",
+        "error",
+        "formatted_traceback",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.retry_backgroundtask")
+
+    @admin.display(description="arguments")
+    def arguments(self, obj: BackgroundTask) -> str:
+        args_kwargs = obj.args_kwargs or {}
+        parts = [repr(a) for a in args_kwargs.get("args", [])]
+        parts += [f"{k}={v!r}" for k, v in args_kwargs.get("kwargs", {}).items()]
+        return ", ".join(parts)
+
+    @admin.display(description="attempts")
+    def attempts(self, obj: BackgroundTask) -> int:
+        return len(obj.worker_ids or [])
+
+    @admin.display(description="error")
+    def error(self, obj: BackgroundTask) -> str:
+        return obj.exception_class_path.rsplit(".", 1)[-1] if obj.exception_class_path else ""
+
+    @admin.display(description="traceback")
+    def formatted_traceback(self, obj: BackgroundTask) -> str:
+        return format_html('<pre class="webhook-error">{}</pre>', obj.traceback) if obj.traceback else "—"
+
+    @admin.action(description="Retry selected failed tasks", permissions=["retry"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[BackgroundTask]) -> None:
+        retried = background_tasks_retry(task_ids=list(queryset.values_list("pk", flat=True)))
+        skipped = queryset.count() - retried
+        self.message_user(request, f"{retried} task(s) queued again.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"{skipped} task(s) had not failed: left as they are.", messages.WARNING
+            )

@@ -1,0 +1,92 @@
+"""Background tasks in the admin: failed ones listed with when, error and attempts; Retry."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core import mail
+from django.urls import reverse
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from shop.orders.emails import CONFIRMATION, order_email_record
+from shop.orders.models import BackgroundTask, OrderStatus
+from shop.orders.tasks import order_email_send
+from shop.orders.tests.factories import OrderFactory
+from tests.tasks_worker import DATABASE_TASKS
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = "admin:orders_backgroundtask_changelist"
+
+
+@pytest.fixture
+def failed_task(settings) -> DBTaskResult:
+    """A confirmation whose task failed once: the mail server refused it."""
+    settings.TASKS = DATABASE_TASKS
+    order = OrderFactory(status=OrderStatus.PAID, number="SP-TASKFAIL")
+    order_email_record(order=order, kind=CONFIRMATION)
+    task = order_email_send.enqueue(order.pk, CONFIRMATION).db_result
+    task.claim("worker-1")
+    task.set_failed(ConnectionRefusedError("SMTP server refused the connection"))
+    return task
+
+
+def retry(client, task: DBTaskResult):
+    return client.post(
+        reverse(LIST_URL), {"action": "retry", "_selected_action": [str(task.pk)]}, follow=True
+    )
+
+
+def test_failed_tasks_are_listed_with_error_and_attempts(admin_client, failed_task):
+    page = admin_client.get(reverse(LIST_URL), {"status__exact": "FAILED"}).content.decode()
+    assert "order_email_send" in page
+    assert "ConnectionRefusedError" in page
+    assert f"{failed_task.args_kwargs['args'][0]}, &#x27;confirmation&#x27;" in page  # what it was for
+    detail = admin_client.get(reverse("admin:orders_backgroundtask_change", args=[failed_task.pk]))
+    assert "SMTP server refused the connection" in detail.content.decode()  # the traceback
+
+
+def test_retry_puts_the_task_back_and_a_worker_run_sends(admin_client, failed_task, settings):
+    response = retry(admin_client, failed_task)
+    assert "1 task(s) queued again." in response.content.decode()
+    failed_task.refresh_from_db()
+    assert (failed_task.status, failed_task.traceback) == (TaskResultStatus.READY, "")
+
+    # What a db_worker does next with it (the worker itself is tested in test_tasks_worker.py).
+    settings.TASKS = DATABASE_TASKS
+    failed_task.claim("worker-2")
+    failed_task.task.call(*failed_task.args_kwargs["args"])
+    assert len(mail.outbox) == 1 and "SP-TASKFAIL" in mail.outbox[0].subject
+    assert len(BackgroundTask.objects.get(pk=failed_task.pk).worker_ids) == 2  # two attempts
+
+
+def test_only_failed_tasks_are_retried(admin_client, failed_task):
+    failed_task.set_successful(True)
+    response = retry(admin_client, failed_task)
+    assert "had not failed" in response.content.decode()
+    failed_task.refresh_from_db()
+    assert failed_task.status == TaskResultStatus.SUCCESSFUL
+
+
+def test_retry_needs_its_permission(client, django_user_model, failed_task):
+    user = django_user_model.objects.create_user("staffer", password="a-long-password-123", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_backgroundtask"))
+    client.force_login(user)
+
+    assert "Retry selected failed tasks" not in client.get(reverse(LIST_URL)).content.decode()
+    retry(client, failed_task)
+    failed_task.refresh_from_db()
+    assert failed_task.status == TaskResultStatus.FAILED
+
+    user.user_permissions.add(Permission.objects.get(codename="retry_backgroundtask"))
+    client.force_login(django_user_model.objects.get(pk=user.pk))
+    assert "Retry selected failed tasks" in client.get(reverse(LIST_URL)).content.decode()
+    retry(client, failed_task)
+    failed_task.refresh_from_db()
+    assert failed_task.status == TaskResultStatus.READY
+
+
+def test_tasks_cannot_be_added_changed_or_deleted(admin_client, failed_task):
+    assert admin_client.get(reverse("admin:orders_backgroundtask_add")).status_code == 403
+    page = admin_client.get(reverse(LIST_URL)).content.decode()
+    assert "delete_selected" not in page
+    assert admin_client.get(reverse("admin:index")).content.decode().count("Background tasks") == 1
