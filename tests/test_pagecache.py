@@ -1,4 +1,4 @@
-"""Shopper pages kept in memory (shop/pagecache.py): always fresh, per-visitor parts right, no session on a GET."""
+"""Shopper pages kept in memory (shop/pagecache.py): always fresh, per-visitor parts right, no GET session."""
 
 import re
 
