@@ -130,7 +130,11 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 # version number in the cache above: on by default only when that cache is
 # shared by every process (Redis), as a per-process cache would let a price
 # change reach one process only.
-PAGE_CACHE = env.bool("PAGE_CACHE", default=not CACHES["default"]["BACKEND"].endswith("LocMemCache"))
+PAGE_CACHE = (
+    env.bool("PAGE_CACHE")
+    if env.str("PAGE_CACHE", default="")  # `PAGE_CACHE=` (empty, as in .env.example) counts as unset
+    else not CACHES["default"]["BACKEND"].endswith("LocMemCache")
+)
 
 # Card-testing defence on create-intent (payments/ratelimit.py): attempts
 # allowed per client IP and per session within the window; 0 = no limit.
