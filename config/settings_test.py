@@ -56,6 +56,10 @@ FORCED = {
     "LOGIN_LOCKOUT_MINUTES": "15",
     "SHIPPING_FLAT_AMOUNT": "499",
     "SHIPPING_FREE_FROM": "5000",
+    "SHIPPING_COUNTRIES": (
+        "US,CA,GB,AT,BE,BG,HR,CY,CZ,DK,EE,FI,FR,DE,GR,HU,IE,IT,LV,LT,LU,MT,NL,PL,PT,RO,SK,SI,ES,SE"
+    ),
+    "STOCK_RESERVATION_MINUTES": "30",
 }
 # Read from the environment on purpose: which database the suite runs on.
 FROM_OUTSIDE = frozenset(["DATABASE_URL"])
