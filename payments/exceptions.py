@@ -41,8 +41,8 @@ class TotalChanged(PaymentError):
 
     message = "Your order total has changed. Check the new total and press Pay again."
 
-    def __init__(self, *, total: int, message: str | None = None):
-        self.total = total
+    def __init__(self, *, total: int, currency: str, message: str | None = None):
+        self.total, self.currency = total, currency
         super().__init__(message)
 
 

@@ -34,6 +34,7 @@ from shop.cart.pricing import Totals, totals_compute
 from shop.cart.selectors import CartSummaryLine, cart_get_for_session, cart_summary
 from shop.catalog.exceptions import OutOfStock
 from shop.catalog.selectors import book_get_active
+from shop.money import format_money
 from shop.orders.selectors import order_bought_in_session
 
 logger = logging.getLogger(__name__)
@@ -154,7 +155,7 @@ def _checkout_lines(request: HttpRequest, *, slug: str) -> tuple[list, str, int 
     if summary.is_empty:
         raise CheckoutUnavailable("Your cart is empty. Add a book to it first.")
     if summary.problems:
-        raise TotalChanged(total=summary.total_amount, message=summary.problems[0])
+        raise TotalChanged(total=summary.total_amount, currency=summary.currency, message=summary.problems[0])
     lines = [(line.book, line.quantity) for line in summary.lines]
     return lines, checkout_key_for(session_key=session_key), summary.cart_id
 
@@ -197,7 +198,10 @@ def create_intent(request: HttpRequest) -> JsonResponse:
     except Http404:
         return json_error("This book is not available.", 404)
     except TotalChanged as exc:
-        return JsonResponse({"error": exc.message, "total": exc.total}, status=409)
+        return JsonResponse(
+            {"error": exc.message, "total": exc.total, "totalDisplay": format_money(exc.total, exc.currency)},
+            status=409,
+        )
     except OutOfStock as exc:
         return JsonResponse(
             {"error": exc.message, "total": form.cleaned_data["expected_total"], "outOfStock": True},

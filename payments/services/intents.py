@@ -106,7 +106,7 @@ def checkout_start(*, request: CheckoutRequest) -> tuple[Order, str]:
     """
     total = request.totals.total_amount
     if request.expected_total != total:
-        raise TotalChanged(total=total)
+        raise TotalChanged(total=total, currency=request.lines[0][0].currency)
     for _ in range(2):  # a second pass only if the reused order turned out closed
         order = _checkout_open_order(request=request)
         client_secret = _payment_intent_for_order(order)
