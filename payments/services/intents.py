@@ -234,7 +234,8 @@ def _payment_intent_for_order(order: Order) -> str | None:
             _order_cancel_if_allowed(order=locked, cause="payment intent not found on Stripe")
             return None
         if intent["status"] in CONFIRMABLE_STATUSES:
-            order_stock_reserve(order=locked)  # again, if its reservation ran out meanwhile
+            if not locked.stock_reserved:  # its reservation ran out meanwhile: take the copies again
+                order_stock_reserve(order=locked)
             return intent["client_secret"]
     # Stripe knows more than we do (paid, processing or canceled): catch up.
     order = order_apply_payment_intent(order=order, intent=intent, cause="checkout retry").order

@@ -140,9 +140,10 @@ OUT_OF_STOCK_AFTER_PAYMENT = "Paid but out of stock: refund or restock."
 def _order_take_stock_once_paid(current: Order, *, cause: str) -> None:
     """A payment arrived for an order whose copies went back: take them again, or flag it.
 
-    The caller holds the order's row lock.
+    The caller holds the order's row lock. An order that never reserved
+    (made before reservations existed, or by staff) is left alone.
     """
-    if current.stock_reserved:
+    if current.stock_reserved or current.stock_reserved_at is None:
         return
     try:
         with transaction.atomic():
