@@ -3,6 +3,8 @@ from datetime import datetime
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from shop.money import format_money
 from shop.orders.models import Order, OrderItem, OrderStatusChange
@@ -67,6 +69,9 @@ class OrderAdmin(admin.ModelAdmin):
         "updated_at",
         "paid_at",
         "confirmation_sent_at",
+        "shipping",
+        "ship_to",
+        "stock_reserved",
     ]
     fieldsets = [
         (
@@ -83,7 +88,8 @@ class OrderAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Money", {"fields": ["total", "received", "refunded", "currency"]}),
+        ("Money", {"fields": ["total", "shipping", "received", "refunded", "currency"]}),
+        ("Shipping", {"fields": ["ship_to", "stock_reserved"]}),
         ("Payment", {"fields": ["payment_intent_id", "failure_message"]}),
         ("Review", {"fields": ["needs_review", "review_reason"]}),
     ]
@@ -112,6 +118,17 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description="total", ordering="total_amount")
     def total(self, order: Order) -> str:
         return order.total_display
+
+    @admin.display(description="shipping")
+    def shipping(self, order: Order) -> str:
+        return order.shipping_display
+
+    @admin.display(description="ship to")
+    def ship_to(self, order: Order) -> str:
+        lines = order.shipping_address_lines
+        if order.shipping_phone:
+            lines = [*lines, f"Phone: {order.shipping_phone}"]
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "—"
 
     @admin.display(description="amount received")
     def received(self, order: Order) -> str:

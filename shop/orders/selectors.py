@@ -58,3 +58,9 @@ def order_bought_in_session(*, order_ids: Iterable[int], book: Book) -> Order | 
         .order_by("-paid_at", "-pk")
         .first()
     )
+
+
+def orders_payment_intent_cancel_pending(*, order_number: str | None = None) -> QuerySet[Order]:
+    """Canceled orders whose PaymentIntent still has to be canceled on Stripe, oldest first."""
+    orders = Order.objects.filter(payment_intent_cancel_pending=True).order_by("updated_at")
+    return orders.filter(number=order_number) if order_number else orders
