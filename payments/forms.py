@@ -120,10 +120,16 @@ class RefundForm(forms.Form):
     # How many refunds the order had when this page was shown: part of the
     # idempotency key (a double click refunds once; a stale page is refused).
     refund_count = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    # Offered while the order still holds copies (not shipped): a full refund may put them back.
+    restock = forms.BooleanField(required=False, help_text="Only with a full refund.")
 
-    def __init__(self, *args, currency: str, **kwargs):
+    def __init__(self, *args, currency: str, copies: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
+        if copies:
+            self.fields["restock"].label = f"Put {copies} {'copy' if copies == 1 else 'copies'} back in stock"
+        else:
+            del self.fields["restock"]
         example = "5.00" if currency_decimals(currency) else "500"
         self.fields["amount"].label = f"Amount ({currency.upper()})"
         self.fields["amount"].help_text = f"In {currency.upper()}, e.g. {example}."
