@@ -160,9 +160,7 @@ SESSION_COOKIE_AGE = 30 * 24 * 60 * 60
 SHIPPING_FLAT_AMOUNT = env.int("SHIPPING_FLAT_AMOUNT", default=499)
 SHIPPING_FREE_FROM = env.int("SHIPPING_FREE_FROM", default=5000)
 # Countries the shop ships to (ISO 3166-1 alpha-2): the address form offers only these.
-EU_COUNTRIES = (
-    "AT,BE,BG,HR,CY,CZ,DK,EE,FI,FR,DE,GR,HU,IE,IT,LV,LT,LU,MT,NL,PL,PT,RO,SK,SI,ES,SE"
-)
+EU_COUNTRIES = "AT,BE,BG,HR,CY,CZ,DK,EE,FI,FR,DE,GR,HU,IE,IT,LV,LT,LU,MT,NL,PL,PT,RO,SK,SI,ES,SE"
 SHIPPING_COUNTRIES = [
     code.strip().upper()
     for code in env.list("SHIPPING_COUNTRIES", default=["US", "CA", "GB", *EU_COUNTRIES.split(",")])
