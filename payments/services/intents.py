@@ -15,7 +15,7 @@ from payments.exceptions import (
     TotalChanged,
 )
 from payments.stripe_client import stripe_call
-from shop.cart.pricing import totals_compute
+from shop.cart.pricing import Totals, totals_compute
 from shop.catalog.models import Book
 from shop.money import format_money
 from shop.orders.models import Order, OrderStatus
@@ -75,7 +75,7 @@ CART_CHECKOUT = "cart"
 
 
 def checkout_key_for(*, session_key: str, book: Book | None = None) -> str:
-    """ "This shopper session checking out its cart" (no book) or "buying this book now"."""
+    """The key of "this session checking out its cart" (no book) or "buying this book now"."""
     return f"{session_key}:{book.pk if book else CART_CHECKOUT}"
 
 
@@ -91,7 +91,7 @@ class CheckoutRequest:
     cart_id: int | None = None
 
     @property
-    def totals(self):
+    def totals(self) -> Totals:
         return totals_compute(lines=[(book.price_amount, quantity) for book, quantity in self.lines])
 
 
