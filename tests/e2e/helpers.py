@@ -70,9 +70,18 @@ def key_screen(page, name: str) -> None:
 
 def wait_until(page, predicate, *, timeout: float = 10, message: str = "condition"):
     """Poll `predicate` (e.g. a database read) while the browser keeps running."""
+    from django.db import OperationalError
+
     deadline = time.monotonic() + timeout
     while True:
-        value = predicate()
+        try:
+            value = predicate()
+        except OperationalError as locked:
+            # SQLite's in-memory test database (shared cache) refuses a read while the
+            # live server's thread writes the same table (a webhook): poll again.
+            if "locked" not in str(locked):
+                raise
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:
