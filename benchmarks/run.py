@@ -267,7 +267,7 @@ def measure(args, seeded: dict, *, rss) -> list[dict]:
     return rows
 
 
-LATENCY_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+LATENCY_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
 def wrk(url: str, *, cookie: str, duration: int, connections: int) -> dict:
@@ -279,8 +279,10 @@ def wrk(url: str, *, cookie: str, duration: int, connections: int) -> dict:
     ).stdout
 
     def latency(percent: str) -> float:
-        value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)$", output, re.M).groups()
-        return float(value) * LATENCY_UNITS[unit]
+        found = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
+        if found is None:
+            raise SystemExit(f"cannot read wrk's {percent}% latency:\n{output}")
+        return float(found.group(1)) * LATENCY_UNITS[found.group(2)]
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)

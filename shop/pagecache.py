@@ -150,14 +150,47 @@ def _filled(parts: list[bytes | str], request: HttpRequest, holes: Mapping[str, 
         yield filled[part]
 
 
+HoleContext = Callable[[HttpRequest], Mapping]
+_hole_contexts: dict[str, HoleContext] = {}
+_holes_rendered: dict[tuple, str] = {}
+MAX_HOLES_RENDERED = 1000
+MEMO_TYPES = (str, int, bool, type(None))
+
+
+def page_hole_context(template_name: str) -> Callable[[HoleContext], HoleContext]:
+    """Register what a hole's template reads, from the request (its app's `ready()` does).
+
+    Such a hole is rendered from that context alone, without the context
+    processors, and each distinct context of plain values once per process (a
+    cart count of 0, no messages: most visitors).
+    """
+
+    def register(function: HoleContext) -> HoleContext:
+        _hole_contexts[template_name] = function
+        return function
+
+    return register
+
+
 def _hole_fill(name: str, request: HttpRequest, holes: Mapping[str, ContextFactory]) -> str:
     if name == CSRF_HOLE:
         return get_token(request)
-    # What a RequestContext would hold, without its machinery (a third of a small render's cost).
     engine = engines["django"].engine
-    context = {}
-    for processor in engine.template_context_processors:
-        context.update(processor(request))
     if name in holes:
-        context.update(holes[name]())
-    return engine.get_template(name).render(Context(context))
+        context = dict(holes[name]())
+    elif name in _hole_contexts:
+        context = dict(_hole_contexts[name](request))
+    else:  # what a RequestContext would hold, without its machinery
+        context = {}
+        for processor in engine.template_context_processors:
+            context.update(processor(request))
+        return engine.get_template(name).render(Context(context))
+    if not all(isinstance(value, MEMO_TYPES) or value == () for value in context.values()):
+        return engine.get_template(name).render(Context(context))
+    key = (name, *sorted(context.items()))
+    html = _holes_rendered.get(key)
+    if html is None:
+        if len(_holes_rendered) >= MAX_HOLES_RENDERED:
+            _holes_rendered.clear()
+        html = _holes_rendered[key] = engine.get_template(name).render(Context(context))
+    return html
