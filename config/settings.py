@@ -168,6 +168,16 @@ SESSION_COOKIE_AGE = 30 * 24 * 60 * 60
 # free when the books come to SHIPPING_FREE_FROM or more (0 = never free).
 SHIPPING_FLAT_AMOUNT = env.int("SHIPPING_FLAT_AMOUNT", default=499)
 SHIPPING_FREE_FROM = env.int("SHIPPING_FREE_FROM", default=5000)
+# Countries the shop ships to (ISO 3166-1 alpha-2): the address form offers only these.
+EU_COUNTRIES = "AT,BE,BG,HR,CY,CZ,DK,EE,FI,FR,DE,GR,HU,IE,IT,LV,LT,LU,MT,NL,PL,PT,RO,SK,SI,ES,SE"
+SHIPPING_COUNTRIES = [
+    code.strip().upper()
+    for code in env.list("SHIPPING_COUNTRIES", default=["US", "CA", "GB", *EU_COUNTRIES.split(",")])
+    if code.strip()
+]
+# An unpaid order holds its copies this long; then sync_payments gives them back
+# and cancels its PaymentIntent.
+STOCK_RESERVATION_MINUTES = env.int("STOCK_RESERVATION_MINUTES", default=30)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

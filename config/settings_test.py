@@ -65,6 +65,10 @@ FORCED = {
     # the queue itself run a real db_worker (tests/tasks_worker.py) or RQ.
     "TASKS_BACKEND": "immediate",
     "TASKS_REDIS_URL": "redis://127.0.0.1:6379/9",
+    "SHIPPING_COUNTRIES": (
+        "US,CA,GB,AT,BE,BG,HR,CY,CZ,DK,EE,FI,FR,DE,GR,HU,IE,IT,LV,LT,LU,MT,NL,PL,PT,RO,SK,SI,ES,SE"
+    ),
+    "STOCK_RESERVATION_MINUTES": "30",
 }
 # Read from the environment on purpose: which database the suite runs on.
 FROM_OUTSIDE = frozenset(["DATABASE_URL"])

@@ -27,6 +27,7 @@ from payments.services.refunds import refund_create, refund_send
 from shop.money import format_money, minor_units_to_text
 from shop.orders.admin import ReadOnlyInline
 from shop.orders.models import Order
+from shop.orders.services import order_quantities, order_stock_release
 
 REFUND_PERMISSION = "payments.refund_order"
 
@@ -119,8 +120,9 @@ class OrderRefundMixin:
         if request.method == "POST" and "resend" in request.POST:
             return self._refund_resend(request, order, change_url)
         if request.method == "POST":
-            form = RefundForm(request.POST, currency=order.currency)
+            form = RefundForm(request.POST, currency=order.currency, copies=_copies_held(order))
             if form.is_valid():
+                full = form.cleaned_data["amount"] >= refund_totals(order=order).remaining
                 try:
                     refund = refund_create(
                         order=order,
@@ -137,6 +139,9 @@ class OrderRefundMixin:
                     form = _refund_form_rebound(form, order)
                 else:
                     messages.success(request, _refund_success_message(refund))
+                    if full and form.cleaned_data.get("restock"):
+                        order_stock_release(order=order, cause=f"full refund by {request.user}")
+                        messages.success(request, "The copies are back in stock.")
                     return redirect(change_url)
         elif not order_is_refundable(order=order):
             messages.error(
@@ -178,10 +183,16 @@ class OrderRefundMixin:
         return redirect(reverse("admin:orders_order_refund", args=[order.pk]))
 
 
+def _copies_held(order: Order) -> int:
+    """Copies the order still holds (reserved or sold, not given back), for the restock offer."""
+    return sum(order_quantities(order=order).values()) if order.stock_reserved else 0
+
+
 def _refund_form_for(order: Order) -> RefundForm:
     remaining = refund_totals(order=order).remaining
     return RefundForm(
         currency=order.currency,
+        copies=_copies_held(order),
         initial={
             "amount": minor_units_to_text(amount=remaining, currency=order.currency),
             "refund_count": refunds_count(order=order),
@@ -192,7 +203,7 @@ def _refund_form_for(order: Order) -> RefundForm:
 def _refund_form_rebound(form: RefundForm, order: Order) -> RefundForm:
     data = form.data.copy()
     data["refund_count"] = str(refunds_count(order=order))
-    return RefundForm(data, currency=order.currency)
+    return RefundForm(data, currency=order.currency, copies=_copies_held(order))
 
 
 def _refund_success_message(refund: Refund) -> str:

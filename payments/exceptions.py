@@ -36,6 +36,16 @@ class CheckoutUnavailable(PaymentError):
     """The order cannot be paid now (e.g. a payment is already under way)."""
 
 
+class TotalChanged(PaymentError):
+    """The total is not the one the shopper saw (another tab changed the cart, a price changed)."""
+
+    message = "Your order total has changed. Check the new total and press Pay again."
+
+    def __init__(self, *, total: int, currency: str, message: str | None = None):
+        self.total, self.currency = total, currency
+        super().__init__(message)
+
+
 class RefundNotAllowed(PaymentError):
     """Staff asked for a refund this order cannot take (amount, status, stale page)."""
 

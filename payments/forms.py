@@ -1,14 +1,38 @@
 """What shoppers and staff may send: the checkout's start request and the admin's refund form."""
 
 from django import forms
+from django.conf import settings
 
 from shop.money import amount_to_minor_units, currency_decimals
+from shop.orders.shipping import ShippingAddress
+
+# The JSON name of each shipping field, for error answers that name it.
+SHIPPING_JSON_NAMES = {
+    "name": "shipping.name",
+    "phone": "shipping.phone",
+    "line1": "shipping.address.line1",
+    "line2": "shipping.address.line2",
+    "city": "shipping.address.city",
+    "state": "shipping.address.state",
+    "postal_code": "shipping.address.postal_code",
+    "country": "shipping.address.country",
+}
+
+
+def _text(max_length: int, required_message: str | None = None) -> forms.CharField:
+    if required_message is None:
+        return forms.CharField(max_length=max_length, required=False)
+    return forms.CharField(max_length=max_length, error_messages={"required": required_message})
 
 
 class CreateIntentForm(forms.Form):
-    """What the browser may send to start a payment: ids, never amounts."""
+    """What the browser may send to start a payment: ids, an address, never amounts.
 
-    book = forms.SlugField(max_length=200, error_messages={"required": "Choose a book to buy."})
+    `expected_total` is the total the shopper saw, checked against the
+    server's, never used as the amount. Build it with `from_json`.
+    """
+
+    book = forms.SlugField(max_length=200, required=False)
     email = forms.EmailField(
         max_length=254,
         error_messages={
@@ -16,12 +40,66 @@ class CreateIntentForm(forms.Form):
             "invalid": "Enter a valid email address, like you@example.com.",
         },
     )
+    expected_total = forms.IntegerField(
+        min_value=0,
+        max_value=10**9,
+        error_messages={
+            "required": "The total you saw is missing. Reload the page and try again.",
+            "invalid": "The total you saw is not valid. Reload the page and try again.",
+        },
+    )
+    name = _text(200, "Enter the name to ship your books to.")
+    phone = _text(40)
+    line1 = _text(200, "Enter the street address to ship your books to.")
+    line2 = _text(200)
+    city = _text(100, "Enter the city to ship your books to.")
+    state = _text(100)
+    postal_code = _text(20, "Enter the postal code to ship your books to.")
+    country = _text(2, "Choose the country to ship your books to.")
 
-    def first_error(self) -> str:
-        for field in ("book", "email"):
+    ORDER = ["book", "email", "name", "line1", "line2", "city", "state", "postal_code", "country", "phone"]
+
+    @classmethod
+    def from_json(cls, data: dict) -> "CreateIntentForm":
+        shipping = data.get("shipping")
+        shipping = shipping if isinstance(shipping, dict) else {}
+        address = shipping.get("address")
+        address = address if isinstance(address, dict) else {}
+        fields = {"book": data.get("book") or "", "email": data.get("email"), "expected_total": None}
+        total = data.get("expected_total")
+        # JSON numbers only (not "12", not 12.5, not true).
+        if isinstance(total, int) and not isinstance(total, bool):
+            fields["expected_total"] = total
+        elif total is not None:
+            fields["expected_total"] = "not a number"
+        fields["name"], fields["phone"] = shipping.get("name"), shipping.get("phone")
+        for part in ("line1", "line2", "city", "state", "postal_code", "country"):
+            fields[part] = address.get(part)
+        return cls(
+            {
+                k: (v if isinstance(v, str | int) and not isinstance(v, bool) else None)
+                for k, v in fields.items()
+            }
+        )
+
+    def clean_country(self) -> str:
+        country = (self.cleaned_data.get("country") or "").strip().upper()
+        if country and country not in settings.SHIPPING_COUNTRIES:
+            raise forms.ValidationError("We do not ship to that country yet.")
+        return country
+
+    def first_error(self) -> tuple[str, str]:
+        """(message, JSON name of the field) of the first problem."""
+        for field in [*self.ORDER, "expected_total"]:
             if field in self.errors:
-                return self.errors[field][0]
-        return "The request is not valid."
+                return self.errors[field][0], SHIPPING_JSON_NAMES.get(field, field)
+        return "The request is not valid.", ""
+
+    def shipping(self) -> ShippingAddress:
+        data = self.cleaned_data
+        return ShippingAddress(
+            **{part: data[part].strip() for part in SHIPPING_JSON_NAMES if isinstance(data.get(part), str)}
+        )
 
 
 class RefundForm(forms.Form):
@@ -42,10 +120,16 @@ class RefundForm(forms.Form):
     # How many refunds the order had when this page was shown: part of the
     # idempotency key (a double click refunds once; a stale page is refused).
     refund_count = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    # Offered while the order still holds copies (not shipped): a full refund may put them back.
+    restock = forms.BooleanField(required=False, help_text="Only with a full refund.")
 
-    def __init__(self, *args, currency: str, **kwargs):
+    def __init__(self, *args, currency: str, copies: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
+        if copies:
+            self.fields["restock"].label = f"Put {copies} {'copy' if copies == 1 else 'copies'} back in stock"
+        else:
+            del self.fields["restock"]
         example = "5.00" if currency_decimals(currency) else "500"
         self.fields["amount"].label = f"Amount ({currency.upper()})"
         self.fields["amount"].help_text = f"In {currency.upper()}, e.g. {example}."

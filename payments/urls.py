@@ -5,6 +5,7 @@ from payments import views
 app_name = "payments"
 
 urlpatterns = [
+    path("checkout/", views.cart_checkout_page, name="cart_checkout"),
     path("checkout/<slug:slug>/", views.checkout_page, name="checkout"),
     path("payments/create-intent/", views.create_intent, name="create_intent"),
     path("payments/success/", views.payment_success, name="success"),

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.csrf import csrf_failure as default_csrf_failure
 from django.views.decorators.cache import never_cache
@@ -16,7 +16,13 @@ from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from payments.csp import stripe_js_allowed
-from payments.exceptions import CheckoutUnavailable, PaymentError, PaymentRejected, StripeNotConfigured
+from payments.exceptions import (
+    CheckoutUnavailable,
+    PaymentError,
+    PaymentRejected,
+    StripeNotConfigured,
+    TotalChanged,
+)
 from payments.forms import CreateIntentForm
 from payments.json_body import JsonBodyRejected, json_body_parse, request_body_read
 from payments.ratelimit import (
@@ -31,10 +37,14 @@ from payments.services.confirmation import (
     confirmation_load,
     confirmation_order,
 )
-from payments.services.intents import PaymentOutcome, checkout_start
+from payments.services.intents import CheckoutRequest, PaymentOutcome, checkout_key_for, checkout_start
 from payments.services.webhooks import WebhookRejected, stripe_event_process, stripe_event_verify
 from payments.stripe_client import missing_stripe_settings
+from shop.cart.pricing import Totals, totals_compute
+from shop.cart.selectors import CartSummaryLine, cart_get_for_session, cart_summary
+from shop.catalog.exceptions import OutOfStock
 from shop.catalog.selectors import book_get_active
+from shop.money import format_money
 from shop.orders.selectors import order_bought_in_session
 
 logger = logging.getLogger(__name__)
@@ -63,44 +73,112 @@ def success_url(payment_intent_id: str) -> str:
     return f"{reverse('payments:success')}?{urlencode({'payment_intent': payment_intent_id})}"
 
 
-@never_cache  # no-store: Back after paying asks the server again, never a cached, payable page
-@stripe_js_allowed
-@ensure_csrf_cookie
-@require_GET
-def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
-    book = book_get_active(slug=slug)
+def _checkout_config(request: HttpRequest, *, book_slug: str | None, totals: Totals, currency: str) -> dict:
+    return {
+        "publishableKey": settings.STRIPE_PUBLISHABLE_KEY,
+        "book": book_slug,
+        "amount": totals.total_amount,
+        "expectedTotal": totals.total_amount,
+        "currency": currency,
+        "shippingCountries": settings.SHIPPING_COUNTRIES,
+        "createIntentUrl": reverse("payments:create_intent"),
+        "cartUrl": reverse("cart:page"),
+        "returnUrl": request.build_absolute_uri(reverse("payments:success")),
+    }
+
+
+def _checkout_render(request: HttpRequest, *, context: dict) -> HttpResponse:
     # Start the shopper's session now: its cookie must already be set if the
     # first create-intent call fails (Django sets no session cookie on 5xx).
     if not request.session.session_key:
         request.session.save()
     missing = missing_stripe_settings()
     if missing:
-        logger.error("checkout_unavailable book=%s missing_settings=%s", book.slug, ",".join(missing))
-    config = {
-        "publishableKey": settings.STRIPE_PUBLISHABLE_KEY,
-        "book": book.slug,
-        "amount": book.price_amount,
-        "currency": book.currency,
-        "createIntentUrl": reverse("payments:create_intent"),
-        "returnUrl": request.build_absolute_uri(reverse("payments:success")),
-    }
-    # Paid already in this session (Back from the success page): say so before selling it again.
-    bought = order_bought_in_session(order_ids=session_order_ids(request), book=book)
-    context = {
-        "book": book,
-        "bought_order": bought,
-        "bought_url": success_url(bought.payment_intent_id) if bought else "",
+        logger.error("checkout_unavailable", extra={"missing_settings": ",".join(missing)})
+    context |= {
         "payments_ready": not missing,
-        "checkout_config": config,
         "stripe_js_url": STRIPE_JS_URL,
         "stripe_api_base": settings.STRIPE_API_BASE if settings.STRIPE_OFFLINE_MODE else "",
     }
     return render(request, "payments/checkout.html", context)
 
 
+@never_cache  # no-store: Back after paying asks the server again, never a cached, payable page
+@stripe_js_allowed
+@ensure_csrf_cookie
+@require_GET
+def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """ "Buy this book now": one copy of one book, the cart untouched."""
+    book = book_get_active(slug=slug)
+    totals = totals_compute(lines=[(book.price_amount, 1)])
+    # Paid already in this session (Back from the success page): say so before selling it again.
+    bought = order_bought_in_session(order_ids=session_order_ids(request), book=book)
+    context = {
+        "book": book,
+        "lines": [CartSummaryLine(book=book, quantity=1, line_amount=book.price_amount)],
+        "totals": totals,
+        "currency": book.currency,
+        "back_url": book.get_absolute_url(),
+        "back_label": f"Back to {book.title}",
+        "bought_order": bought,
+        "bought_url": success_url(bought.payment_intent_id) if bought else "",
+        "checkout_config": _checkout_config(
+            request, book_slug=book.slug, totals=totals, currency=book.currency
+        ),
+    }
+    return _checkout_render(request, context=context)
+
+
+@never_cache
+@stripe_js_allowed
+@ensure_csrf_cookie
+@require_GET
+def cart_checkout_page(request: HttpRequest) -> HttpResponse:
+    """Checkout of the shopper's cart; back to the cart while it is empty or has a problem."""
+    summary = cart_summary(cart=cart_get_for_session(session_key=request.session.session_key))
+    if not summary.can_check_out:
+        return redirect("cart:page")
+    context = {
+        "book": None,
+        "lines": summary.lines,
+        "totals": summary.totals,
+        "currency": summary.currency,
+        "back_url": reverse("cart:page"),
+        "back_label": "Back to your cart",
+        "cart_item_count": summary.item_count,
+        "checkout_config": _checkout_config(
+            request, book_slug=None, totals=summary.totals, currency=summary.currency
+        ),
+    }
+    return _checkout_render(request, context=context)
+
+
+def _checkout_lines(request: HttpRequest, *, slug: str) -> tuple[list, str, int | None]:
+    """(lines, checkout key, cart id) for the book named, or the session's cart.
+
+    Raises Http404 (unknown book), CheckoutUnavailable (empty cart) or
+    TotalChanged (a line cannot be bought as it is: sold out, withdrawn).
+    """
+    session_key = request.session.session_key
+    if slug:
+        book = book_get_active(slug=slug)
+        return [(book, 1)], checkout_key_for(session_key=session_key, book=book), None
+    summary = cart_summary(cart=cart_get_for_session(session_key=session_key))
+    if summary.is_empty:
+        raise CheckoutUnavailable("Your cart is empty. Add a book to it first.")
+    if summary.problems:
+        raise TotalChanged(total=summary.total_amount, currency=summary.currency, message=summary.problems[0])
+    lines = [(line.book, line.quantity) for line in summary.lines]
+    return lines, checkout_key_for(session_key=session_key), summary.cart_id
+
+
 @never_cache
 def create_intent(request: HttpRequest) -> JsonResponse:
-    """POST {"book": slug, "email": ...} -> {"clientSecret", "orderNumber"} or 4xx/5xx {"error"}."""
+    """POST {"email", "shipping", "expected_total", "book"?} -> {"clientSecret", "orderNumber"} or 4xx/5xx.
+
+    Without "book" it checks out the session's cart. 409 {"error", "total"}:
+    the total changed or copies ran short; nothing was sent to Stripe.
+    """
     if request.method != "POST":
         return json_error("Use POST to start a payment.", 405, Allow="POST")
     retry_after = checkout_rate_limit(request)
@@ -114,25 +192,41 @@ def create_intent(request: HttpRequest) -> JsonResponse:
         return json_error(str(exc), 400)
     if not isinstance(data, dict):
         return json_error("The request body must be a JSON object.", 400)
-    form = CreateIntentForm({"book": data.get("book"), "email": data.get("email")})
+    form = CreateIntentForm.from_json(data)
     if not form.is_valid():
-        return json_error(form.first_error(), 400)
-    try:
-        book = book_get_active(slug=form.cleaned_data["book"])
-    except Http404:
-        return json_error("This book is not available.", 404)
+        message, field = form.first_error()
+        return JsonResponse({"error": message, "field": field}, status=400)
     if not request.session.session_key:
         request.session.save()
     try:
-        order, client_secret = checkout_start(
-            book=book, email=form.cleaned_data["email"], session_key=request.session.session_key
+        lines, key, cart_id = _checkout_lines(request, slug=form.cleaned_data["book"])
+        checkout = CheckoutRequest(
+            lines=lines,
+            email=form.cleaned_data["email"],
+            shipping=form.shipping(),
+            expected_total=form.cleaned_data["expected_total"],
+            checkout_key=key,
+            cart_id=cart_id,
+        )
+        order, client_secret = checkout_start(request=checkout)
+    except Http404:
+        return json_error("This book is not available.", 404)
+    except TotalChanged as exc:
+        return JsonResponse(
+            {"error": exc.message, "total": exc.total, "totalDisplay": format_money(exc.total, exc.currency)},
+            status=409,
+        )
+    except OutOfStock as exc:
+        return JsonResponse(
+            {"error": exc.message, "total": form.cleaned_data["expected_total"], "outOfStock": True},
+            status=409,
         )
     except CheckoutUnavailable as exc:
         return json_error(exc.message, 409)
     except StripeNotConfigured as exc:
         return json_error(exc.message, 503)
     except PaymentError as exc:
-        logger.warning("create_intent_failed book=%s error=%s", book.slug, type(exc).__name__)
+        logger.warning("create_intent_failed", extra={"error": type(exc).__name__})
         return json_error(exc.message, 502 if isinstance(exc, PaymentRejected) else 503)
     session_remember_order(request, order.pk)
     return JsonResponse({"clientSecret": client_secret, "orderNumber": order.number})

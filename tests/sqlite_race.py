@@ -22,6 +22,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from payments.tests.checkout import one_book_body  # noqa: E402
+from shop.catalog.models import Book  # noqa: E402
 from shop.orders.models import Order  # noqa: E402
 
 ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
@@ -47,7 +49,7 @@ def signed_event(intent: dict, number: int) -> tuple[str, str]:
 def pay(shopper: Client, email: str) -> dict:
     answer = shopper.post(
         "/payments/create-intent/",
-        json.dumps({"book": "working-in-public", "email": email}),
+        json.dumps(one_book_body(Book.objects.get(slug="working-in-public"), email)),
         content_type="application/json",
         **HOST,
     )

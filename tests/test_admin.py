@@ -65,7 +65,7 @@ def test_order_changelist_shows_the_columns_staff_need(admin_client):
 
 def test_order_change_page_shows_items_history_events_and_stripe_link(admin_client):
     book = BookFactory(title="Working in Public", price_amount=2800)
-    order = order_create(book=book, email="reader@example.com")
+    order = order_create(lines=[(book, 1)], email="reader@example.com")
     Order.objects.filter(pk=order.pk).update(payment_intent_id="pi_3History")
     order.refresh_from_db()
     order_mark_paid(order=order, amount_received=2800, cause="evt_history_paid")
@@ -398,9 +398,9 @@ def test_book_change_page_respects_zero_decimal_currencies(admin_client):
 def test_order_search_matches_book_title_and_author(admin_client, query):
     hamming = BookFactory(title="The Art of Doing Science and Engineering", author="Richard Hamming")
     other = BookFactory(title="Working in Public", author="Nadia Eghbal")
-    wanted = order_create(book=hamming, email="a@example.com")
-    order_create(book=hamming, email="b@example.com")  # two orders of the same book: both found once
-    order_create(book=other, email="c@example.com")
+    wanted = order_create(lines=[(hamming, 1)], email="a@example.com")
+    order_create(lines=[(hamming, 1)], email="b@example.com")  # two orders of the same book: both found once
+    order_create(lines=[(other, 1)], email="c@example.com")
 
     response = admin_client.get(reverse("admin:orders_order_changelist"), {"q": query})
 

@@ -18,7 +18,7 @@ def session_with_orders(client, *orders) -> None:
 
 
 def paid_order(book, payment_intent_id: str):
-    order = order_create(book=book, email="reader@example.com")
+    order = order_create(lines=[(book, 1)], email="reader@example.com")
     order.payment_intent_id = payment_intent_id
     order.save(update_fields=["payment_intent_id"])
     return order_mark_paid(order=order, amount_received=order.total_amount, cause="test")
@@ -46,7 +46,7 @@ def test_checkout_of_a_book_bought_in_this_session_says_so_and_links_the_order(c
 @pytest.mark.parametrize("status", [OrderStatus.PENDING, OrderStatus.FAILED, OrderStatus.REFUNDED])
 def test_no_notice_for_unpaid_or_refunded_orders(client, status):
     book = BookFactory()
-    order = order_create(book=book, email="reader@example.com")
+    order = order_create(lines=[(book, 1)], email="reader@example.com")
     order.status = status
     order.save(update_fields=["status"])
     session_with_orders(client, order)

@@ -16,7 +16,11 @@ server module is imported, so its route table picks them up):
    `payment_method` or `payment_method_data`), creates payment methods and
    reads the intent back with them. localstripe only allowed tokens and
    sources that way, and rejected `payment_method` on confirm.
-3. Memory only. localstripe pickles its whole store to one shared file in
+3. `shipping` on PaymentIntents. Stripe takes the shipping name, phone and
+   address on create and update and returns them on the intent; localstripe
+   rejected the parameter. It is now checked for Stripe's required parts
+   (name, address.line1) and stored.
+4. Memory only. localstripe pickles its whole store to one shared file in
    /tmp after every write; two instances (tests and `make run`) would
    overwrite each other's data, and the file grows slower with every write.
 """
@@ -31,6 +35,34 @@ PaymentIntent = resources.PaymentIntent
 PaymentMethod = resources.PaymentMethod
 _original_update = PaymentIntent._api_update.__func__
 _original_confirm = PaymentIntent._api_confirm
+_original_init = PaymentIntent.__init__
+_SHIPPING_ADDRESS_PARTS = ("line1", "line2", "city", "state", "postal_code", "country")
+
+
+def _checked_shipping(shipping):
+    """Stripe's shape: {name, phone?, address: {line1, ...}}; 400 otherwise."""
+    if shipping in (None, ""):
+        return None
+    address = shipping.get("address") if isinstance(shipping, dict) else None
+    if not (isinstance(address, dict) and shipping.get("name") and address.get("line1")):
+        raise UserError(400, "Bad request: shipping needs a name and address.line1")
+    if set(shipping) - {"name", "phone", "address", "carrier", "tracking_number"} or set(address) - set(
+        _SHIPPING_ADDRESS_PARTS
+    ):
+        raise UserError(400, "Bad request: unknown shipping field")
+    return {
+        "name": shipping["name"],
+        "phone": shipping.get("phone") or None,
+        "address": {part: address.get(part) or None for part in _SHIPPING_ADDRESS_PARTS},
+        "carrier": shipping.get("carrier"),
+        "tracking_number": shipping.get("tracking_number"),
+    }
+
+
+def _init(self, *args, shipping=None, **kwargs):
+    checked = _checked_shipping(shipping)  # before the object is stored
+    _original_init(self, *args, **kwargs)
+    self.shipping = checked
 
 
 def _clear_failed_attempt(intent) -> None:
@@ -40,6 +72,8 @@ def _clear_failed_attempt(intent) -> None:
 
 
 def _api_update(cls, id, **data):
+    if "shipping" in data:
+        data["shipping"] = _checked_shipping(data["shipping"])
     if "payment_method" in data:
         _clear_failed_attempt(cls._api_retrieve(id))
     return _original_update(cls, id, **data)
@@ -65,6 +99,7 @@ def _api_confirm(
     return _original_confirm(id, **kwargs)
 
 
+PaymentIntent.__init__ = _init
 PaymentIntent._api_update = classmethod(_api_update)
 PaymentIntent._api_confirm = classmethod(_api_confirm)
 resources.extra_apis[:] = [

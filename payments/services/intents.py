@@ -7,8 +7,16 @@ from dataclasses import dataclass
 from django.db import IntegrityError, models, transaction
 
 from payments.client_secrets import client_secret_digest
-from payments.exceptions import CheckoutUnavailable, StripeObjectMissing
+from payments.exceptions import (
+    CheckoutUnavailable,
+    PaymentProviderUnavailable,
+    PaymentRejected,
+    StripeNotConfigured,
+    StripeObjectMissing,
+    TotalChanged,
+)
 from payments.stripe_client import stripe_call
+from shop.cart.pricing import Totals, totals_compute
 from shop.catalog.models import Book
 from shop.money import format_money
 from shop.orders.models import Order, OrderStatus
@@ -22,9 +30,14 @@ from shop.orders.services import (
     order_mark_failed,
     order_mark_paid,
     order_mark_processing,
+    order_payment_intent_cancel_done,
     order_record_payment_card,
+    order_stock_reserve,
+    order_stock_take_after_cancel,
     order_update_email,
+    order_update_shipping,
 )
+from shop.orders.shipping import ShippingAddress
 
 logger = logging.getLogger(__name__)
 
@@ -60,38 +73,77 @@ CONFIRMABLE_STATUSES = (
 DEFAULT_FAILURE_MESSAGE = "Your payment was not completed. Please try again or use another payment method."
 
 
-def checkout_key_for(*, session_key: str, book: Book) -> str:
-    return f"{session_key}:{book.pk}"
+CART_CHECKOUT = "cart"
 
 
-def checkout_start(*, book: Book, email: str, session_key: str) -> tuple[Order, str]:
-    """The shopper's payable order for `book` and its PaymentIntent's client secret.
+def checkout_key_for(*, session_key: str, book: Book | None = None) -> str:
+    """The key of "this session checking out its cart" (no book) or "buying this book now"."""
+    return f"{session_key}:{book.pk if book else CART_CHECKOUT}"
 
-    Reuses this session's open order (and its PaymentIntent) for the book, so
-    retries and double clicks never create a second order or intent.
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """What the shopper asked to pay for, priced from the database by the caller."""
+
+    lines: list[tuple[Book, int]]
+    email: str
+    shipping: ShippingAddress
+    expected_total: int  # minor units the shopper saw
+    checkout_key: str
+    cart_id: int | None = None
+
+    @property
+    def totals(self) -> Totals:
+        return totals_compute(lines=[(book.price_amount, quantity) for book, quantity in self.lines])
+
+
+def checkout_start(*, request: CheckoutRequest) -> tuple[Order, str]:
+    """The shopper's payable order for these lines and its PaymentIntent's client secret.
+
+    Raises TotalChanged (before anything is sent to Stripe) when the total is
+    not the one the shopper saw, OutOfStock when copies are short (nothing
+    reserved). Reuses this session's open order (and its PaymentIntent) while
+    the lines are the same, so retries and double clicks never create a second
+    order or intent; other lines cancel the old order and its intent.
     """
+    total = request.totals.total_amount
+    if request.expected_total != total:
+        raise TotalChanged(total=total, currency=request.lines[0][0].currency)
     for _ in range(2):  # a second pass only if the reused order turned out closed
-        order = _checkout_open_order(book=book, email=email, session_key=session_key)
-        if order.status == OrderStatus.PROCESSING:
-            raise CheckoutUnavailable(
-                "A payment for this order is already under way. We will email you when it completes."
-            )
+        order = _checkout_open_order(request=request)
         client_secret = _payment_intent_for_order(order)
         if client_secret:
             return order, client_secret
     raise CheckoutUnavailable("This order can no longer be paid. Please reload the page and try again.")
 
 
-def _checkout_open_order(*, book: Book, email: str, session_key: str) -> Order:
-    key = checkout_key_for(session_key=session_key, book=book)
+def _same_lines(*, order: Order, request: CheckoutRequest) -> bool:
+    wanted = sorted((book.pk, book.price_amount, quantity) for book, quantity in request.lines)
+    has = sorted(order.items.values_list("book_id", "unit_amount", "quantity"))
+    currency = request.lines[0][0].currency
+    return wanted == has and order.currency == currency and order.total_amount == request.totals.total_amount
+
+
+def _checkout_open_order(*, request: CheckoutRequest) -> Order:
+    key = request.checkout_key
     order = order_get_open_checkout(checkout_key=key)
-    if order is not None and order.total_amount == book.price_amount and order.currency == book.currency:
-        return order_update_email(order=order, email=email, cause="checkout")
-    if order is not None and order.is_payable:
-        # The price changed since this order was opened: close it, start afresh.
-        _order_cancel_if_allowed(order=order, cause="price changed before payment")
+    if order is not None and order.status == OrderStatus.PROCESSING:
+        order = _order_processing_recheck(order)
+    if order is not None and _same_lines(order=order, request=request):
+        order = order_update_email(order=order, email=request.email, cause="checkout")
+        return _order_shipping_update(order=order, shipping=request.shipping)
+    if order is not None:
+        # The cart or a price changed since this order was opened: close it
+        # (and its PaymentIntent, so it can no longer be paid), start afresh.
+        order_cancel_with_payment_intent(order=order, cause="cart or price changed before payment")
     try:
-        return order_create(book=book, email=email, checkout_key=key)
+        return order_create(
+            lines=request.lines,
+            email=request.email,
+            shipping=request.shipping,
+            checkout_key=key,
+            cart_id=request.cart_id,
+        )
     except IntegrityError:
         # A concurrent request (double click) opened the order first: use it.
         existing = order_get_open_checkout(checkout_key=key)
@@ -100,25 +152,74 @@ def _checkout_open_order(*, book: Book, email: str, session_key: str) -> Order:
         return existing
 
 
+def _order_processing_recheck(order: Order) -> Order:
+    """Ask Stripe before refusing a retry on a `processing` order (issue 9 item 2).
+
+    Stripe may have moved the payment back to requires_payment_method (a
+    failed bank debit, a canceled redirect): then the shopper may pay again.
+    """
+    intent = payment_intent_retrieve(payment_intent_id=order.payment_intent_id)
+    if intent["status"] in CONFIRMABLE_STATUSES:
+        return order  # payable on Stripe: the retry proceeds
+    order = order_apply_payment_intent(order=order, intent=intent, cause="checkout retry").order
+    if order.status in (OrderStatus.PROCESSING, OrderStatus.PAID):
+        raise CheckoutUnavailable(
+            "A payment for this order is already under way. We will email you when it completes."
+        )
+    return order
+
+
+def _order_shipping_update(*, order: Order, shipping: ShippingAddress) -> Order:
+    """Same lines, new address: the order and its PaymentIntent follow the shopper's correction."""
+    if ShippingAddress.of_order(order) == shipping:
+        return order
+    if order.payment_intent_id:
+        stripe_call(
+            "payment_intent.update",
+            lambda client: client.v1.payment_intents.update(
+                order.payment_intent_id, params={"shipping": stripe_shipping(shipping)}
+            ),
+        )
+    return order_update_shipping(order=order, shipping=shipping, cause="checkout")
+
+
+def stripe_shipping(shipping: ShippingAddress) -> dict:
+    """The PaymentIntent's `shipping` parameter."""
+    address = {
+        part: getattr(shipping, part)
+        for part in ("line1", "line2", "city", "state", "postal_code", "country")
+        if getattr(shipping, part)
+    }
+    params = {"name": shipping.name, "address": address}
+    if shipping.phone:
+        params["phone"] = shipping.phone
+    return params
+
+
 def _payment_intent_for_order(order: Order) -> str | None:
-    """Client secret of the order's PaymentIntent, creating it once.
+    """Client secret of the order's PaymentIntent, creating it once, with its copies reserved.
 
     The order row stays locked while Stripe answers, so concurrent requests
     for one order wait for the first instead of creating a second intent. The
-    idempotency key makes a retried create (after a timeout) return the same
-    intent on Stripe. Returns None when the order can no longer be paid.
+    copies are reserved in the same transaction: if Stripe fails, they go
+    back. The idempotency key makes a retried create (after a timeout) return
+    the same intent on Stripe. Returns None when the order can no longer be paid.
     """
     with transaction.atomic():
         locked = order_get_for_update(order_id=order.pk)
         if not locked.payment_intent_id:
+            order_stock_reserve(order=locked)  # OutOfStock: nothing reserved, nothing on Stripe
+            params = {
+                "amount": locked.total_amount,
+                "currency": locked.currency,
+                "metadata": {"order_id": str(locked.pk), "order_number": locked.number},
+            }
+            if locked.shipping_line1:
+                params["shipping"] = stripe_shipping(ShippingAddress.of_order(locked))
             intent = stripe_call(
                 "payment_intent.create",
                 lambda client: client.v1.payment_intents.create(
-                    params={
-                        "amount": locked.total_amount,
-                        "currency": locked.currency,
-                        "metadata": {"order_id": str(locked.pk), "order_number": locked.number},
-                    },
+                    params=params,
                     options={"idempotency_key": f"order-{locked.number}-{locked.pk}-payment-intent"},
                 ),
             )
@@ -139,6 +240,8 @@ def _payment_intent_for_order(order: Order) -> str | None:
             _order_cancel_if_allowed(order=locked, cause="payment intent not found on Stripe")
             return None
         if intent["status"] in CONFIRMABLE_STATUSES:
+            if not locked.stock_reserved:  # its reservation ran out meanwhile: take the copies again
+                order_stock_reserve(order=locked)
             return intent["client_secret"]
     # Stripe knows more than we do (paid, processing or canceled): catch up.
     order = order_apply_payment_intent(order=order, intent=intent, cause="checkout retry").order
@@ -153,6 +256,54 @@ def _order_cancel_if_allowed(*, order: Order, cause: str) -> None:
     """Close an order the checkout gives up on, unless it moved on meanwhile (paid, say)."""
     with contextlib.suppress(OrderTransitionNotAllowed):  # logged by the orders app
         order_mark_canceled(order=order, cause=cause)
+
+
+def order_cancel_with_payment_intent(*, order: Order, cause: str) -> Order | None:
+    """Cancel an order we give up on and its PaymentIntent on Stripe (issue 9 item 10).
+
+    The order is canceled (its copies back on hand) first; if Stripe cannot
+    be reached the intent stays marked `payment_intent_cancel_pending` and
+    sync_payments cancels it later. If the shopper paid meanwhile, Stripe
+    refuses and the payment is applied instead. None when the order had
+    already moved on (paid, canceled).
+    """
+    try:
+        order = order_mark_canceled(order=order, cause=cause, cancel_payment_intent=True)
+    except OrderTransitionNotAllowed:
+        return None
+    with contextlib.suppress(PaymentProviderUnavailable, StripeNotConfigured):
+        payment_intent_cancel_for_order(order=order)
+    return order
+
+
+def payment_intent_cancel_for_order(*, order: Order) -> dict | None:
+    """Cancel the canceled order's PaymentIntent on Stripe; the intent afterwards (None: none to cancel).
+
+    A payment that beat the cancel is applied to the order (which flags it:
+    paid after cancel). Raises PaymentProviderUnavailable when Stripe cannot be reached.
+    """
+    if not order.payment_intent_id:
+        order_payment_intent_cancel_done(order=order)
+        return None
+    payment_intent_id = order.payment_intent_id
+    try:
+        intent = stripe_call(
+            "payment_intent.cancel", lambda client: client.v1.payment_intents.cancel(payment_intent_id)
+        )
+    except StripeObjectMissing:
+        order_payment_intent_cancel_done(order=order)
+        return None
+    except PaymentRejected:  # not cancelable: succeeded, processing or already canceled
+        intent = payment_intent_retrieve(payment_intent_id=payment_intent_id)
+        if intent["status"] in CONFIRMABLE_STATUSES:
+            raise
+        order_apply_payment_intent(order=order, intent=intent, cause="payment intent cancel")
+    order_payment_intent_cancel_done(order=order)
+    logger.info(
+        "payment_intent_canceled",
+        extra={"order": order.number, "payment_intent": payment_intent_id, "outcome": intent["status"]},
+    )
+    return intent
 
 
 def payment_intent_retrieve(*, payment_intent_id: str) -> dict:
@@ -229,6 +380,9 @@ def order_apply_payment_intent(
         if problem:
             already = order.needs_review and problem in order.review_reason
             order = order_flag_for_review(order=order, reason=problem, cause=cause)
+            if order.status == OrderStatus.CANCELED and not already:
+                # The books may still be there for it (staff fulfil or refund).
+                order = order_stock_take_after_cancel(order=order, cause=cause)
             return PaymentIntentApplied(order=order, changed=False, flagged=not already, refused=False)
     status = order.status
     try:
@@ -244,6 +398,10 @@ def order_apply_payment_intent(
 def _payment_problem(*, order: Order, intent: dict) -> str:
     """Why a succeeded PaymentIntent must not mark `order` paid ("" when it may)."""
     amount, currency = intent.get("amount"), (intent.get("currency") or "").lower()
+    if order.status == OrderStatus.CANCELED:  # first: the note must say why it cannot be fulfilled as is
+        return (
+            f"Stripe took payment on {intent.get('id')} after the order was canceled: fulfil it or refund it."
+        )
     if amount != order.total_amount or currency != order.currency:
         charged = format_money(amount, currency) if isinstance(amount, int) else repr(amount)
         return f"Stripe reported {charged} on {intent.get('id')}; the order total is {order.total_display}."
@@ -253,10 +411,6 @@ def _payment_problem(*, order: Order, intent: dict) -> str:
         shown = format_money(received, currency) if isinstance(received, int) else repr(received)
         intent_id, total = intent.get("id"), order.total_display
         return f"Stripe reported {shown} received on {intent_id}; the order total is {total}."
-    if order.status == OrderStatus.CANCELED:
-        return (
-            f"Stripe took payment on {intent.get('id')} after the order was canceled: fulfil it or refund it."
-        )
     return ""
 
 

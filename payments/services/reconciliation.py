@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+from django.conf import settings
 from django.utils import timezone
 
 from payments.exceptions import PaymentError, PaymentProviderUnavailable, PaymentRejected, StripeNotConfigured
@@ -22,6 +23,7 @@ from payments.services.intents import (
     PaymentIntentStatus,
     PaymentOutcome,
     order_apply_payment_intent,
+    payment_intent_cancel_for_order,
     payment_intent_outcome,
     payment_intent_retrieve,
 )
@@ -29,7 +31,11 @@ from payments.services.refunds import refund_refresh
 from payments.services.webhooks import DUPLICATE, stripe_event_process
 from payments.stripe_client import stripe_call
 from shop.orders.models import Order, OrderStatus
-from shop.orders.selectors import order_get_by_number, orders_unsettled
+from shop.orders.selectors import (
+    order_get_by_number,
+    orders_payment_intent_cancel_pending,
+    orders_unsettled,
+)
 from shop.orders.services import OrderTransitionNotAllowed, order_mark_canceled
 from shop.orders.tasks import order_emails_requeue
 
@@ -91,10 +97,25 @@ def events_to_replay(*, order_number: str | None = None) -> list[WebhookEvent]:
     return list(webhook_events_failed())
 
 
+def reservation_expired(order: Order) -> bool:
+    """The unpaid order has held its copies longer than STOCK_RESERVATION_MINUTES."""
+    held_since = timezone.now() - timedelta(minutes=settings.STOCK_RESERVATION_MINUTES)
+    return (
+        order.status in ABANDONABLE_STATUSES
+        and order.stock_reserved
+        and order.stock_reserved_at is not None
+        and order.stock_reserved_at < held_since
+    )
+
+
 def order_sync(*, order: Order, abandon_before: datetime | None = None, dry_run: bool = False) -> SyncStep:
-    """Apply the order's PaymentIntent as Stripe has it; cancel it if abandoned before `abandon_before`."""
+    """Apply the order's PaymentIntent as Stripe has it; cancel it if abandoned before `abandon_before`.
+
+    An unpaid order whose stock reservation ran out is abandoned too: its
+    PaymentIntent is canceled on Stripe and its copies go back (with the cancel).
+    """
     order.refresh_from_db()  # a webhook may have moved it since the run started
-    abandoned = (
+    abandoned = reservation_expired(order) or (
         abandon_before is not None
         and order.status in ABANDONABLE_STATUSES
         and order.created_at < abandon_before
@@ -134,6 +155,15 @@ def order_sync(*, order: Order, abandon_before: datetime | None = None, dry_run:
         flagged=applied.flagged,
         detail=f"PaymentIntent {intent['status']}",
     )
+
+
+def payment_intent_cancel_retry(*, order: Order, dry_run: bool = False) -> SyncStep:
+    """Cancel on Stripe the PaymentIntent of an order canceled while Stripe could not be reached."""
+    if dry_run:
+        return SyncStep(False, f"would cancel PaymentIntent {order.payment_intent_id}")
+    intent = payment_intent_cancel_for_order(order=order)
+    status = intent["status"] if intent else "gone"
+    return SyncStep(True, f"PaymentIntent of the canceled order canceled on Stripe ({status})")
 
 
 def _order_step(status: str, order: Order, *, changed: bool, flagged: bool, detail: str) -> SyncStep:
@@ -232,6 +262,13 @@ def payments_sync(
             partial(order_sync, order=o, abandon_before=abandon_before, dry_run=dry_run),
         )
         for o in orders_to_sync(older_than=older_than, order_number=order_number)
+    ]
+    steps += [
+        (
+            f"order {o.number} (canceled)",
+            partial(payment_intent_cancel_retry, order=o, dry_run=dry_run),
+        )
+        for o in orders_payment_intent_cancel_pending(order_number=order_number)
     ]
     steps += [
         (

@@ -23,7 +23,7 @@ def checkout_config(response) -> dict:
     return json.loads(page[start : page.index("</script>", start)])
 
 
-def test_renders_the_payment_element_configuration_from_the_database(client, book):
+def test_renders_the_payment_element_configuration_from_the_database(client, book, settings):
     response = client.get(reverse("payments:checkout", args=[book.slug]))
 
     assert response.status_code == 200
@@ -31,15 +31,20 @@ def test_renders_the_payment_element_configuration_from_the_database(client, boo
     assert config == {
         "publishableKey": "pk_test_stripe_press_suite",
         "book": book.slug,
-        "amount": 2300,
+        "amount": 2799,  # the book and shipping
+        "expectedTotal": 2799,
         "currency": "usd",
+        "shippingCountries": settings.SHIPPING_COUNTRIES,
         "createIntentUrl": "/payments/create-intent/",
+        "cartUrl": "/cart/",
         "returnUrl": "http://testserver/payments/success/",
     }
     page = response.content.decode()
     assert 'src="https://js.stripe.com/v3/"' in page
     assert "stripe-standin" not in page  # production page: never the offline stand-in
     assert 'id="payment-element"' in page
+    assert 'id="address-element"' in page
+    assert "$4.99" in page and "$27.99" in page  # shipping and total shown before paying
     assert "sk_test" not in page  # the secret key never reaches a browser
     assert response.cookies["csrftoken"].value
 
@@ -60,7 +65,8 @@ def test_missing_keys_are_explained_on_the_page_and_in_the_log(client, book, set
     page = response.content.decode()
     assert "Payments are not available yet" in page
     assert 'id="payment-form"' not in page
-    assert "STRIPE_PUBLISHABLE_KEY" in caplog.text
+    (record,) = [r for r in caplog.records if r.getMessage() == "checkout_unavailable"]
+    assert "STRIPE_PUBLISHABLE_KEY" in record.missing_settings
 
 
 def test_reloading_the_page_creates_no_order(client, book, assert_max_queries):

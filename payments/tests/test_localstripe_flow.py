@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from payments.models import WebhookEvent
+from payments.tests.checkout import one_book_body
 from payments.tests.emulator import payment_intent_pay
 from shop.orders.models import Order, OrderStatus
 
@@ -48,7 +49,7 @@ def start_payment(client, book) -> dict:
     client.get(reverse("payments:checkout", args=[book.slug]))
     response = client.post(
         reverse("payments:create_intent"),
-        data=json.dumps({"book": book.slug, "email": "ada@example.com"}),
+        data=json.dumps(one_book_body(book, "ada@example.com")),
         content_type="application/json",
     )
     assert response.status_code == 200, response.content
@@ -63,7 +64,7 @@ def test_card_payment_is_marked_paid_by_the_emulators_webhook(client, book, emul
     payment_intent_pay(order.payment_intent_id)
 
     order = wait_for_status(order, OrderStatus.PAID)
-    assert order.amount_received == 2300
+    assert order.amount_received == 2799
     wait_for_events(order, {("payment_intent.succeeded", "processed")})
     assert WebhookEvent.objects.get(payment_intent_id=order.payment_intent_id).order == order
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from payments import ratelimit
 from payments.ratelimit import RATE_LIMIT_MESSAGE, client_ip, rate_limit_hit
+from payments.tests.checkout import one_book_body
 from shop.orders.models import Order
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,7 @@ def test_per_ip_limit_answers_429_with_retry_after(limits, book):
     for _ in range(3):  # three shoppers (sessions) behind one address
         assert attempt(Client()).status_code == 400
 
-    valid = json.dumps({"book": book.slug, "email": "ada@example.com"})
+    valid = json.dumps(one_book_body(book, "ada@example.com"))
     response = Client().post(URL, data=valid, content_type="application/json", REMOTE_ADDR="203.0.113.7")
 
     assert response.status_code == 429

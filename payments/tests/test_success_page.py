@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from payments.tests.checkout import one_book_body
 from payments.tests.emulator import payment_intent_pay
 from payments.tests.fakes import TIMEOUT
 from shop.orders.models import Order, OrderStatus
@@ -21,7 +22,7 @@ def checkout(client, book, stripe_emulator):
     client.get(reverse("payments:checkout", args=[book.slug]))
     response = client.post(
         reverse("payments:create_intent"),
-        data=json.dumps({"book": book.slug, "email": "ada@example.com"}),
+        data=json.dumps(one_book_body(book, "ada@example.com")),
         content_type="application/json",
     )
     assert response.status_code == 200
@@ -46,9 +47,9 @@ def test_paid_order_shows_number_intent_and_amount_before_the_webhook(checkout):
     page = response.content.decode()
     assert order.number in page
     assert order.payment_intent_id in page
-    assert "$23.00" in page
+    assert "$27.99" in page
     order.refresh_from_db()
-    assert (order.status, order.amount_received) == (OrderStatus.PAID, 2300)
+    assert (order.status, order.amount_received) == (OrderStatus.PAID, 2799)
     assert order.status_changes.filter(to_status="paid", cause="success page").exists()
 
 

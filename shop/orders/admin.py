@@ -7,8 +7,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
 from shop.money import format_money
 from shop.orders.admin_fulfilment import OrderFulfilmentMixin
@@ -125,6 +126,9 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
         "shipped_at",
         "shipped_by",
         "delivered_at",
+        "shipping",
+        "ship_to",
+        "stock_reserved",
     ]
     fieldsets = [
         (
@@ -141,7 +145,8 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        ("Money", {"fields": ["total", "received", "refunded", "currency"]}),
+        ("Money", {"fields": ["total", "shipping", "received", "refunded", "currency"]}),
+        ("Shipping", {"fields": ["ship_to", "stock_reserved"]}),
         ("Payment", {"fields": ["payment_intent_id", "failure_message"]}),
         (
             "Fulfilment",
@@ -183,6 +188,17 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
     @admin.display(description="total", ordering="total_amount")
     def total(self, order: Order) -> str:
         return order.total_display
+
+    @admin.display(description="shipping")
+    def shipping(self, order: Order) -> str:
+        return order.shipping_display
+
+    @admin.display(description="ship to")
+    def ship_to(self, order: Order) -> str:
+        lines = order.shipping_address_lines
+        if order.shipping_phone:
+            lines = [*lines, f"Phone: {order.shipping_phone}"]
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "—"
 
     @admin.display(description="amount received")
     def received(self, order: Order) -> str:

@@ -77,6 +77,7 @@ def _kind_context(kind: str) -> dict:
     from_total, to_total = (int(part) for part in event.split("-"))
     return {"refund_amount": to_total - from_total, "refund_total": to_total}
 
+
 # A claim older than this was lost (its worker died): the email may be sent again.
 # Far longer than EMAIL_TIMEOUT, so a slow send is never doubled by a retry.
 CLAIM_LEASE = timedelta(minutes=10)

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django_tasks_db.models import DBTaskResult
 
+from shop.cart.models import Cart
 from shop.catalog.models import Book, currency_validator
 from shop.money import format_money
 
@@ -61,7 +62,26 @@ class Order(models.Model):
         max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING, db_index=True
     )
     currency = models.CharField(max_length=3, validators=[currency_validator])
-    total_amount = models.PositiveIntegerField("total (minor units)")
+    total_amount = models.PositiveIntegerField("total (minor units)", help_text="Lines plus shipping.")
+    shipping_amount = models.PositiveIntegerField("shipping (minor units)", default=0)
+    # Where the books go, as the shopper gave it at checkout (sent to Stripe as `shipping`).
+    shipping_name = models.CharField(max_length=200, blank=True)
+    shipping_phone = models.CharField(max_length=40, blank=True)
+    shipping_line1 = models.CharField("address line 1", max_length=200, blank=True)
+    shipping_line2 = models.CharField("address line 2", max_length=200, blank=True)
+    shipping_city = models.CharField("city", max_length=100, blank=True)
+    shipping_state = models.CharField("state / region", max_length=100, blank=True)
+    shipping_postal_code = models.CharField("postal code", max_length=20, blank=True)
+    shipping_country = models.CharField("country", max_length=2, blank=True)
+    # The cart it was checked out from (empty for "buy this book now"); emptied when paid.
+    cart = models.ForeignKey(Cart, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # True while the order holds its copies (reserved when its PaymentIntent was
+    # created, kept once paid); cleared exactly once when they go back on hand.
+    stock_reserved = models.BooleanField(default=False, editable=False)
+    stock_reserved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Canceled here while its PaymentIntent may still be payable on Stripe:
+    # set with the cancel, cleared once Stripe canceled it (sync_payments retries).
+    payment_intent_cancel_pending = models.BooleanField(default=False, editable=False)
     payment_intent_id = models.CharField(
         "PaymentIntent id", max_length=255, unique=True, null=True, blank=True
     )
@@ -139,6 +159,32 @@ class Order(models.Model):
         return format_money(self.total_amount, self.currency)
 
     @property
+    def shipping_display(self) -> str:
+        return format_money(self.shipping_amount, self.currency)
+
+    @property
+    def subtotal_amount(self) -> int:
+        return self.total_amount - self.shipping_amount
+
+    @property
+    def subtotal_display(self) -> str:
+        return format_money(self.subtotal_amount, self.currency)
+
+    @property
+    def shipping_address_lines(self) -> list[str]:
+        """The address as it is written on a parcel, one line each, empty parts left out."""
+        city_line = " ".join(p for p in (self.shipping_postal_code, self.shipping_city) if p)
+        parts = [
+            self.shipping_name,
+            self.shipping_line1,
+            self.shipping_line2,
+            city_line,
+            self.shipping_state,
+            self.shipping_country,
+        ]
+        return [part for part in parts if part]
+
+    @property
     def is_payable(self) -> bool:
         return self.status in PAYABLE_STATUSES
 
@@ -166,6 +212,14 @@ class OrderItem(models.Model):
     @property
     def line_amount(self) -> int:
         return self.unit_amount * self.quantity
+
+    @property
+    def unit_display(self) -> str:
+        return format_money(self.unit_amount, self.order.currency)
+
+    @property
+    def line_display(self) -> str:
+        return format_money(self.line_amount, self.order.currency)
 
 
 class OrderStatusChange(models.Model):

@@ -112,3 +112,9 @@ def order_totals_for_email(*, email: str) -> CustomerTotals:
         orders=sum(row["orders"] for row in rows),
         paid_by_currency=[(row["currency"], row["paid"]) for row in rows if row["paid"]],
     )
+
+
+def orders_payment_intent_cancel_pending(*, order_number: str | None = None) -> QuerySet[Order]:
+    """Canceled orders whose PaymentIntent still has to be canceled on Stripe, oldest first."""
+    orders = Order.objects.filter(payment_intent_cancel_pending=True).order_by("updated_at")
+    return orders.filter(number=order_number) if order_number else orders

@@ -6,12 +6,17 @@ webhooks, success pages and staff actions apply one after another.
 """
 
 import logging
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from shop.cart.pricing import totals_compute
+from shop.cart.services import cart_clear
+from shop.catalog.exceptions import OutOfStock
 from shop.catalog.models import Book
+from shop.catalog.services import book_stock_release, book_stock_reserve_lines
 from shop.orders.carriers import carrier_tracking_url
 from shop.orders.emails import CONFIRMATION, SHIPPED, refunded_kind
 from shop.orders.models import (
@@ -24,6 +29,7 @@ from shop.orders.models import (
     OrderStatusChange,
 )
 from shop.orders.selectors import order_get_for_update
+from shop.orders.shipping import ShippingAddress
 from shop.orders.tasks import order_email_queue
 
 logger = logging.getLogger(__name__)
@@ -63,19 +69,101 @@ def _order_lock(order: Order) -> Order:
 
 
 @transaction.atomic
-def order_create(*, book: Book, email: str, checkout_key: str = "", quantity: int = 1) -> Order:
-    """A pending order for `quantity` of `book`, priced from the database."""
+def order_create(
+    *,
+    lines: Sequence[tuple[Book, int]],
+    email: str,
+    shipping: ShippingAddress | None = None,
+    checkout_key: str = "",
+    cart_id: int | None = None,
+) -> Order:
+    """A pending order for (book, quantity) lines, priced from the database, shipping included.
+
+    Every line's book must be in one currency (the cart enforces it).
+    """
+    if not lines:
+        raise ValueError("an order needs at least one line")
+    currencies = {book.currency for book, _ in lines}
+    if len(currencies) != 1:
+        raise ValueError(f"an order is in one currency, not {sorted(currencies)}")
+    totals = totals_compute(lines=[(book.price_amount, quantity) for book, quantity in lines])
     order = Order.objects.create(
         email=email,
-        currency=book.currency,
-        total_amount=book.price_amount * quantity,
+        currency=currencies.pop(),
+        total_amount=totals.total_amount,
+        shipping_amount=totals.shipping_amount,
         checkout_key=checkout_key,
+        cart_id=cart_id,
+        **(shipping.order_fields() if shipping else {}),
     )
-    OrderItem.objects.create(
-        order=order, book=book, title=book.title, unit_amount=book.price_amount, quantity=quantity
+    OrderItem.objects.bulk_create(
+        OrderItem(order=order, book=book, title=book.title, unit_amount=book.price_amount, quantity=quantity)
+        for book, quantity in lines
     )
     OrderStatusChange.objects.create(order=order, from_status="", to_status=order.status, cause="checkout")
     return order
+
+
+def order_quantities(*, order: Order) -> dict[int, int]:
+    """{book id: copies} of the order's lines."""
+    quantities: dict[int, int] = {}
+    for book_id, quantity in order.items.values_list("book_id", "quantity"):
+        quantities[book_id] = quantities.get(book_id, 0) + quantity
+    return quantities
+
+
+def order_stock_reserve(*, order: Order) -> Order:
+    """Take the order's copies off the shelf, once; raises OutOfStock (nothing taken) when short.
+
+    Runs inside the caller's transaction (the one that creates the
+    PaymentIntent), so a failure there gives the copies back too.
+    """
+    with transaction.atomic():
+        current = _order_lock(order)
+        if current.stock_reserved:
+            return current
+        book_stock_reserve_lines(quantities=order_quantities(order=current))
+        current.stock_reserved, current.stock_reserved_at = True, timezone.now()
+        current.save(update_fields=["stock_reserved", "stock_reserved_at", "updated_at"])
+    logger.info("order_stock_reserved", extra={"order": current.number})
+    return current
+
+
+def order_stock_release(*, order: Order, cause: str) -> bool:
+    """Put the order's copies back on hand if it still holds them; True if it did (exactly once)."""
+    with transaction.atomic():
+        current = _order_lock(order)
+        if not current.stock_reserved:
+            return False
+        for book_id, quantity in order_quantities(order=current).items():
+            book_stock_release(book_id=book_id, quantity=quantity)
+        current.stock_reserved = False
+        current.save(update_fields=["stock_reserved", "updated_at"])
+    logger.info("order_stock_released", extra={"order": current.number, "cause": cause})
+    return True
+
+
+OUT_OF_STOCK_AFTER_PAYMENT = "Paid but out of stock: refund or restock."
+
+
+def _order_take_stock_once_paid(current: Order, *, cause: str) -> None:
+    """A payment arrived for an order whose copies went back: take them again, or flag it.
+
+    The caller holds the order's row lock. An order that never reserved
+    (made before reservations existed, or by staff) is left alone.
+    """
+    if current.stock_reserved or current.stock_reserved_at is None:
+        return
+    try:
+        with transaction.atomic():
+            book_stock_reserve_lines(quantities=order_quantities(order=current))
+    except OutOfStock as short:
+        current.needs_review = True
+        reason = f"{OUT_OF_STOCK_AFTER_PAYMENT} ({short.message})"
+        current.review_reason = f"{current.review_reason}\n{reason}".strip()
+        logger.warning("order_flagged", extra={"order": current.number, "reason": reason, "cause": cause})
+        return
+    current.stock_reserved, current.stock_reserved_at = True, timezone.now()
 
 
 def _order_apply(locked: Order, *, to_status: str, cause: str, **fields) -> bool:
@@ -141,6 +229,8 @@ def order_mark_paid(*, order: Order, amount_received: int, cause: str) -> Order:
         current = _order_lock(order)
         if current.status == OrderStatus.PAID or current.paid_at is not None:
             return current  # already paid: nothing to redo (its confirmation was queued then)
+        if order_can_transition(from_status=current.status, to_status=OrderStatus.PAID):
+            _order_take_stock_once_paid(current, cause=cause)
         moved = _order_apply(
             current,
             to_status=OrderStatus.PAID,
@@ -150,6 +240,8 @@ def order_mark_paid(*, order: Order, amount_received: int, cause: str) -> Order:
             failure_message="",
         )
         if moved:
+            if current.cart_id:
+                cart_clear(cart_id=current.cart_id)
             # In this transaction: the email task commits (or rolls back) with the payment.
             order_email_queue(order=current, kind=CONFIRMATION)
     if not moved:  # canceled
@@ -161,8 +253,30 @@ def order_mark_failed(*, order: Order, message: str, cause: str) -> Order:
     return order_transition(order=order, to_status=OrderStatus.FAILED, cause=cause, failure_message=message)
 
 
-def order_mark_canceled(*, order: Order, cause: str) -> Order:
-    return order_transition(order=order, to_status=OrderStatus.CANCELED, cause=cause)
+def order_mark_canceled(*, order: Order, cause: str, cancel_payment_intent: bool = False) -> Order:
+    """Cancel the order and put its copies back on hand.
+
+    `cancel_payment_intent`: we gave up on it (not Stripe), so its PaymentIntent
+    must be canceled on Stripe too; `payment_intent_cancel_pending` says so
+    until `order_payment_intent_cancel_done`.
+    """
+    with transaction.atomic(savepoint=False):
+        current = _order_lock(order)
+        pending = cancel_payment_intent and bool(current.payment_intent_id)
+        moved = _order_apply(
+            current, to_status=OrderStatus.CANCELED, cause=cause, payment_intent_cancel_pending=pending
+        )
+        if moved:
+            order_stock_release(order=current, cause=cause)
+            current.refresh_from_db()
+    if not moved:
+        raise OrderTransitionNotAllowed(order=current, to_status=OrderStatus.CANCELED)
+    return current
+
+
+def order_payment_intent_cancel_done(*, order: Order) -> None:
+    Order.objects.filter(pk=order.pk).update(payment_intent_cancel_pending=False, updated_at=timezone.now())
+    order.payment_intent_cancel_pending = False
 
 
 def order_record_refunded_total(*, order: Order, amount_refunded: int, cause: str) -> Order:
@@ -245,6 +359,34 @@ def order_attach_payment_intent(
     if linked:
         order.client_secret_hash = client_secret_hash
     return order
+
+
+def order_stock_take_after_cancel(*, order: Order, cause: str) -> Order:
+    """Stripe took a payment for a canceled order: hold its copies for staff, or flag it."""
+    with transaction.atomic(savepoint=False):
+        current = _order_lock(order)
+        _order_take_stock_once_paid(current, cause=cause)
+        current.save()
+    return current
+
+
+def order_update_shipping(*, order: Order, shipping: ShippingAddress, cause: str) -> Order:
+    """Change where the books go (the shopper corrected the address before paying), with an audit row."""
+    with transaction.atomic(savepoint=False):
+        current = _order_lock(order)
+        if ShippingAddress.of_order(current) == shipping:
+            return current
+        for name, value in shipping.order_fields().items():
+            setattr(current, name, value)
+        current.save()
+        OrderStatusChange.objects.create(
+            order=current,
+            from_status=current.status,
+            to_status=current.status,
+            cause=f"{cause}: shipping address changed"[:255],
+        )
+    logger.info("order_shipping_changed", extra={"order": current.number, "cause": cause})
+    return current
 
 
 def order_update_email(*, order: Order, email: str, cause: str) -> Order:

@@ -64,9 +64,10 @@ def _context(order: Order) -> dict:
         "order": order,
         "items": items,
         "items_amount": items_amount,
-        "shipping_amount": order.total_amount - items_amount,
-        # A failed one-book order is paid again from that book's checkout.
-        "retry_book": items[0].book if order.is_payable and len(items) == 1 else None,
+        "shipping_amount": order.shipping_amount,
+        # A failed order is paid again from the cart's checkout, or a "buy now" from its book's.
+        "retry_cart": order.is_payable and order.cart_id is not None,
+        "retry_book": items[0].book if order.is_payable and order.cart_id is None and items else None,
         "timeline": order_timeline(order=order),
         "order_path": order_page_path(number=order.number),
         "receipt_path": order_receipt_path(number=order.number),

@@ -1,11 +1,15 @@
-// Checkout page: the Stripe Payment Element with deferred intent creation.
+// Checkout page: Stripe's Address and Payment Elements with deferred intent creation.
 //
-// On Pay: check the email, elements.submit(), ask the shop for a PaymentIntent
-// (POST config.createIntentUrl), then stripe.confirmPayment(), which sends the
-// shopper to config.returnUrl. The server prices the order; this script only
-// sends the book's slug and the email. Uses nothing of Stripe.js beyond
-// Stripe(), elements(), create("payment"), mount(), on("change"), submit() and
-// confirmPayment(), so the offline stand-in can implement the same subset.
+// On Pay: check the email, elements.submit(), read the address
+// (addressElement.getValue()), ask the shop for a PaymentIntent (POST
+// config.createIntentUrl), then stripe.confirmPayment(), which sends the
+// shopper to config.returnUrl. The server prices the order; this script sends
+// the book's slug (or nothing: the cart), the email, the address and the total
+// the shopper saw. If the server's total differs (409 with `total`), the page
+// shows the new total and asks again. Uses nothing of Stripe.js beyond
+// Stripe(), elements(), elements.update(), create("payment"|"address"),
+// mount(), on("change"), getValue(), submit() and confirmPayment(), so the
+// offline stand-in can implement the same subset.
 "use strict";
 
 (() => {
@@ -15,6 +19,7 @@
     unreachable: "We could not reach the shop. Check your connection and try again.",
     generic: "Something went wrong while starting your payment. Please try again.",
     stripeMissing: "The payment form could not load. Check your connection and reload the page.",
+    addressMissing: "Enter the address to ship your books to.",
   };
 
   const form = document.getElementById("payment-form");
@@ -27,7 +32,9 @@
   const emailInput = form.querySelector("#email");
   const payButton = form.querySelector("#pay-button");
   const messageBox = document.getElementById("payment-message");
-  const payLabel = payButton.textContent;
+  const cartLink = document.getElementById("cart-link");
+  let payLabel = payButton.textContent;
+  let expectedTotal = config.expectedTotal;
   let busy = false;
   let messageAbout = null; // "email" | "payment" | null: what the visible message refers to
 
@@ -67,8 +74,8 @@
     return input ? input.value : "";
   }
 
-  // Returns {clientSecret} or {error: "<text a shopper can read>"}.
-  async function createIntent(email) {
+  // Returns {clientSecret} or {error: "<text a shopper can read>", total?, totalDisplay?, outOfStock?}.
+  async function createIntent(email, shipping) {
     let response;
     try {
       response = await fetch(config.createIntentUrl, {
@@ -79,7 +86,12 @@
           Accept: "application/json",
           "X-CSRFToken": csrfToken(),
         },
-        body: JSON.stringify({ book: config.book, email }),
+        body: JSON.stringify({
+          ...(config.book ? { book: config.book } : {}),
+          email,
+          shipping,
+          expected_total: expectedTotal,
+        }),
       });
     } catch {
       return { error: MESSAGES.unreachable };
@@ -94,7 +106,12 @@
       return { error: MESSAGES.unreachable };
     }
     if (!response.ok) {
-      return { error: typeof data.error === "string" && data.error ? data.error : MESSAGES.generic };
+      return {
+        error: typeof data.error === "string" && data.error ? data.error : MESSAGES.generic,
+        total: Number.isInteger(data.total) ? data.total : null,
+        totalDisplay: typeof data.totalDisplay === "string" ? data.totalDisplay : "",
+        outOfStock: data.outOfStock === true,
+      };
     }
     if (typeof data.clientSecret !== "string" || !data.clientSecret) {
       return { error: MESSAGES.generic };
@@ -119,11 +136,36 @@
     return;
   }
 
+  // The server's total differs from the one shown (another tab changed the
+  // cart, a price changed): show it, so the shopper pays what they see.
+  function showNewTotal(total, totalDisplay) {
+    expectedTotal = total;
+    elements.update({ amount: total });
+    if (totalDisplay) {
+      const totalNode = document.getElementById("summary-total");
+      if (totalNode) {
+        totalNode.textContent = totalDisplay;
+      }
+      payLabel = `Pay ${totalDisplay}`;
+    }
+  }
+
   let stripe;
   let elements;
+  let addressElement;
   try {
     stripe = window.Stripe(config.publishableKey);
     elements = stripe.elements({ mode: "payment", amount: config.amount, currency: config.currency });
+    addressElement = elements.create("address", {
+      mode: "shipping",
+      allowedCountries: config.shippingCountries,
+    });
+    addressElement.mount("#address-element");
+    addressElement.on("change", (event) => {
+      if (event.complete && messageAbout === "address" && !busy) {
+        clearMessage();
+      }
+    });
     const paymentElement = elements.create("payment");
     paymentElement.mount("#payment-element");
     paymentElement.on("change", (event) => {
@@ -178,8 +220,22 @@
         fail(submitted.error.message);
         return;
       }
-      const intent = await createIntent(emailInput.value);
+      const address = await addressElement.getValue();
+      if (!address || !address.complete) {
+        showMessage(MESSAGES.addressMissing, "address");
+        setBusy(false);
+        return;
+      }
+      const { name, phone, address: parts } = address.value;
+      const shipping = { name, address: parts, ...(phone ? { phone } : {}) };
+      const intent = await createIntent(emailInput.value, shipping);
       if (intent.error) {
+        if (intent.total !== null && intent.total !== undefined && intent.total !== expectedTotal) {
+          showNewTotal(intent.total, intent.totalDisplay);
+        }
+        if (cartLink && !config.book && intent.total !== null && intent.total !== undefined) {
+          cartLink.hidden = false;
+        }
         fail(intent.error);
         return;
       }

@@ -9,7 +9,9 @@
  * and refuses to talk to anything but a loopback address: never real Stripe.
  *
  * Implements what static/js/checkout.js calls, nothing more: Stripe(pk),
- * stripe.elements({mode, amount, currency}), elements.create("payment"),
+ * stripe.elements({mode, amount, currency}), elements.update({amount}),
+ * elements.create("payment"), elements.create("address", {mode: "shipping",
+ * allowedCountries}) with getValue() and the `change` event ({complete, value}),
  * element.mount/on/focus/unmount, elements.submit() and
  * stripe.confirmPayment({elements, clientSecret, confirmParams: {return_url}}).
  *
@@ -357,6 +359,162 @@
     Object.keys(inputs).forEach(function (name) { inputs[name].disabled = disabled; });
   };
 
+  // --- Address element (mode "shipping") ---------------------------------------------
+
+  var ADDRESS_FIELDS = [
+    { name: "name", id: "standin-address-name", label: "Full name", autocomplete: "shipping name", required: "Enter your full name." },
+    { name: "country", id: "standin-address-country", label: "Country or region", autocomplete: "shipping country", required: "Choose your country." },
+    { name: "line1", id: "standin-address-line1", label: "Address line 1", autocomplete: "shipping address-line1", required: "Enter your address." },
+    { name: "line2", id: "standin-address-line2", label: "Address line 2 (optional)", autocomplete: "shipping address-line2" },
+    { name: "city", id: "standin-address-city", label: "City", autocomplete: "shipping address-level2", required: "Enter your city." },
+    { name: "state", id: "standin-address-state", label: "State, province or region (optional)", autocomplete: "shipping address-level1" },
+    { name: "postal_code", id: "standin-address-postal-code", label: "Postal code", autocomplete: "shipping postal-code", required: "Enter your postal code." },
+  ];
+
+  function AddressElement(options) {
+    options = options || {};
+    if (options.mode !== "shipping") {
+      throw new Error('Stripe stand-in: only elements.create("address", {mode: "shipping"}) is supported.');
+    }
+    this._countries = (options.allowedCountries || ["US"]).slice();
+    this._handlers = {};
+    this._inputs = {};
+    this._errors = {};
+    this._root = null;
+  }
+
+  AddressElement.prototype.on = PaymentElement.prototype.on;
+
+  AddressElement.prototype._emit = function (event, payload) {
+    (this._handlers[event] || []).slice().forEach(function (handler) {
+      handler(Object.assign({ elementType: "address" }, payload || {}));
+    });
+  };
+
+  AddressElement.prototype.mount = function (target) {
+    var container = typeof target === "string" ? document.querySelector(target) : target;
+    if (!container) throw new Error("Stripe stand-in: mount target " + String(target) + " not found.");
+    if (this._root) this.unmount();
+    this._root = this._render();
+    container.appendChild(this._root);
+    var self = this;
+    setTimeout(function () { self._emit("ready"); }, 0);
+    return this;
+  };
+
+  AddressElement.prototype.unmount = PaymentElement.prototype.unmount;
+
+  AddressElement.prototype.focus = function () {
+    if (this._inputs.name) this._inputs.name.focus();
+  };
+
+  AddressElement.prototype._render = function () {
+    var self = this;
+    var root = el("div", {
+      className: "standin-address-element",
+      role: "group",
+      "aria-label": "Shipping address (offline test form)",
+      style: { display: "grid", gap: "0.75rem" },
+    });
+    ADDRESS_FIELDS.forEach(function (field) {
+      var errorId = field.id + "-error";
+      var input;
+      var style = {
+        width: "100%",
+        boxSizing: "border-box",
+        padding: "0.6rem 0.75rem",
+        border: "1px solid #9ca3af",
+        borderRadius: "6px",
+        font: "inherit",
+      };
+      if (field.name === "country") {
+        input = el("select", { id: field.id, name: "standin-address-country", autocomplete: field.autocomplete, "aria-describedby": errorId, style: style },
+          self._countries.map(function (code) { return el("option", { value: code, text: code }); }));
+      } else {
+        input = el("input", {
+          id: field.id,
+          type: "text",
+          name: "standin-address-" + field.name,
+          autocomplete: field.autocomplete,
+          "aria-describedby": errorId,
+          "aria-invalid": "false",
+          style: style,
+        });
+      }
+      var error = el("p", {
+        id: errorId,
+        className: "standin-field-error",
+        role: "alert",
+        style: { margin: "0.25rem 0 0", color: "#b91c1c", fontSize: "0.875rem", minHeight: "0" },
+      });
+      input.addEventListener(field.name === "country" ? "change" : "input", function () {
+        if (input.getAttribute("aria-invalid") === "true" && input.value.trim()) self._showError(field.name, null);
+        self._emitChange();
+      });
+      self._inputs[field.name] = input;
+      self._errors[field.name] = error;
+      root.appendChild(
+        el("div", { className: "standin-field standin-field-" + field.name }, [
+          el("label", { for: field.id, text: field.label, style: { display: "block", fontWeight: "600", marginBottom: "0.25rem" } }),
+          input,
+          error,
+        ])
+      );
+    });
+    return root;
+  };
+
+  AddressElement.prototype._showError = PaymentElement.prototype._showError;
+
+  AddressElement.prototype._value = function () {
+    var inputs = this._inputs;
+    function v(name) { return inputs[name] ? inputs[name].value.trim() : ""; }
+    return {
+      name: v("name"),
+      phone: "",
+      address: {
+        line1: v("line1"),
+        line2: v("line2") || null,
+        city: v("city"),
+        state: v("state") || null,
+        postal_code: v("postal_code"),
+        country: v("country"),
+      },
+    };
+  };
+
+  AddressElement.prototype._firstProblem = function () {
+    var inputs = this._inputs;
+    for (var i = 0; i < ADDRESS_FIELDS.length; i++) {
+      var field = ADDRESS_FIELDS[i];
+      if (field.required && !(inputs[field.name] && inputs[field.name].value.trim())) {
+        return { field: field.name, code: "incomplete_" + field.name, message: field.required };
+      }
+    }
+    return null;
+  };
+
+  AddressElement.prototype._emitChange = function () {
+    this._emit("change", { complete: this._firstProblem() === null, empty: false, isNewAddress: true, value: this._value() });
+  };
+
+  AddressElement.prototype.getValue = function () {
+    return Promise.resolve({ complete: this._firstProblem() === null, isNewAddress: true, value: this._value() });
+  };
+
+  AddressElement.prototype._validate = function () {
+    var self = this;
+    ADDRESS_FIELDS.forEach(function (field) {
+      if (field.required) {
+        var missing = !(self._inputs[field.name] && self._inputs[field.name].value.trim());
+        self._showError(field.name, missing ? { message: field.required } : null);
+      }
+    });
+    return this._firstProblem();
+  };
+
+  AddressElement.prototype._setDisabled = PaymentElement.prototype._setDisabled;
+
   // --- Elements -------------------------------------------------------------------
 
   function Elements(stripe, options) {
@@ -369,9 +527,18 @@
     this._element = null;
   }
 
-  Elements.prototype.create = function (type) {
+  Elements.prototype.update = function (options) {
+    Object.assign(this._options, options || {});
+  };
+
+  Elements.prototype.create = function (type, options) {
+    if (type === "address") {
+      if (this._address) throw new Error("Stripe stand-in: this Elements group already has an address element.");
+      this._address = new AddressElement(options);
+      return this._address;
+    }
     if (type !== "payment") {
-      throw new Error('Stripe stand-in: only elements.create("payment") is supported, not ' + JSON.stringify(type) + ".");
+      throw new Error('Stripe stand-in: only elements.create("payment") and ("address") are supported, not ' + JSON.stringify(type) + ".");
     }
     if (this._element) throw new Error("Stripe stand-in: this Elements group already has a payment element.");
     this._element = new PaymentElement(this);
@@ -384,6 +551,12 @@
       return Promise.resolve({
         error: { type: "validation_error", message: "The payment form is not ready yet. Please wait a moment." },
       });
+    }
+    var address = this._address;
+    var addressProblem = address && address._root ? address._validate() : null;
+    if (addressProblem) {
+      address._inputs[addressProblem.field].focus();
+      return Promise.resolve({ error: { type: "validation_error", code: addressProblem.code, message: addressProblem.message } });
     }
     FIELDS.forEach(function (field) {
       element._showError(field.name, validators[field.name](element._values()[field.name]));

@@ -103,9 +103,34 @@ def open_checkout_from_catalog(page, title: str) -> None:
     page.locator("#standin-card-number").wait_for()  # the payment element is mounted
 
 
+def add_to_cart(page, slug: str, quantity: int) -> None:
+    """From the book's page: the quantity, then Add to cart (a plain form post)."""
+    page.goto(f"/books/{slug}/")
+    page.get_by_label("Quantity").fill(str(quantity))
+    page.locator("form[action='/cart/add/'] button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def open_cart_checkout(page) -> None:
+    page.goto("/cart/")
+    page.locator("#checkout-button").click()
+    page.wait_for_url(re.compile(r"/checkout/$"))
+    page.locator("#standin-card-number").wait_for()
+
+
 def fill_checkout(page, *, email: str = "reader@example.com", card: str = CARD_SUCCEEDS) -> None:
     page.get_by_label("Email").fill(email)
+    fill_address(page)
     fill_card(page, card)
+
+
+def fill_address(page, *, name: str = "Ada Lovelace", country: str = "GB") -> None:
+    """The shipping address, in the stand-in's address element."""
+    page.get_by_label("Full name").fill(name)
+    page.get_by_label("Country or region").select_option(country)
+    page.get_by_label("Address line 1").fill("12 St James's Square")
+    page.get_by_label("City").fill("London")
+    page.get_by_label("Postal code").fill("SW1Y 4JH")
 
 
 def fill_card(page, card: str, *, expiry: str = EXPIRY, cvc: str = "123") -> None:

@@ -16,7 +16,9 @@ from shop.orders.services import order_mark_shipped
 from tests.e2e.accessibility import assert_no_axe_violations
 from tests.e2e.helpers import (
     STANDIN_JS,
+    add_to_cart,
     fill_checkout,
+    open_cart_checkout,
     open_checkout_from_catalog,
     pay,
     wait_for_success_page,
@@ -40,6 +42,14 @@ def test_shopper_pages_have_no_axe_violations(page, offline_mode):
     assert_no_axe_violations(page)
 
     page.goto(book.get_absolute_url())
+    assert_no_axe_violations(page)
+
+    page.goto("/cart/")  # empty
+    assert_no_axe_violations(page)
+    add_to_cart(page, book.slug, 2)
+    page.goto("/cart/")
+    assert_no_axe_violations(page)
+    open_cart_checkout(page)  # /checkout/: summary, address and payment elements
     assert_no_axe_violations(page)
 
     open_checkout_from_catalog(page, WORKING_IN_PUBLIC)

@@ -32,9 +32,9 @@ AUTHENTICATION_FAILED = (
 @pytest.mark.parametrize(
     "slug, total",
     [
-        ("art-of-doing-science-and-engineering", "$23.00"),
-        ("making-of-prince-of-persia", "$25.00"),
-        ("working-in-public", "$28.00"),
+        ("art-of-doing-science-and-engineering", "$27.99"),
+        ("making-of-prince-of-persia", "$29.99"),
+        ("working-in-public", "$32.99"),
     ],
 )
 def test_buying_a_book_from_the_catalog_ends_paid(page, slug, total):
@@ -52,7 +52,8 @@ def test_buying_a_book_from_the_catalog_ends_paid(page, slug, total):
     assert order.email == "reader@example.com"
     assert [item.title for item in order.items.all()] == [book.title]
     order = wait_for_paid_by_webhook(page, order.number)
-    assert order.amount_received == book.price_amount
+    assert order.amount_received == book.price_amount + 499  # with shipping
+    assert order.shipping_city == "London"
 
 
 def test_a_declined_card_can_be_retried_on_the_same_order(page):
@@ -87,7 +88,7 @@ def test_3d_secure_completed_pays_the_order(page):
     dialog.get_by_role("button", name="Complete authentication").click()
 
     shown = wait_for_success_page(page)
-    assert shown["amount"] == "$23.00"
+    assert shown["amount"] == "$27.99"
     wait_for_paid_by_webhook(page, shown["number"])
     assert_no_csp_violations(page)
 

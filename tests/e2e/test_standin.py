@@ -8,6 +8,7 @@ from tests.e2e.helpers import (
     STANDIN_JS,
     STRIPE_JS_URL,
     assert_no_csp_violations,
+    fill_address,
     fill_card,
     fill_checkout,
     new_context,
@@ -54,6 +55,7 @@ def test_offline_mode_page_loads_the_standin_from_static_and_takes_a_payment(pag
 def test_card_details_are_checked_before_any_order_exists(page, context, card, expiry, cvc, message):
     open_checkout_from_catalog(page, "Working in Public: The Making and Maintenance of Open Source")
     page.get_by_label("Email").fill("reader@example.com")
+    fill_address(page)
     fill_card(page, card, expiry=expiry, cvc=cvc)
     pay(page)
 
@@ -61,6 +63,20 @@ def test_card_details_are_checked_before_any_order_exists(page, context, card, e
     invalid = page.locator("[aria-invalid=true]")
     assert invalid.count() == 1
     assert invalid.evaluate("node => node === document.activeElement")
+    assert requests_to(context, CREATE_INTENT_PATH) == []
+    assert Order.objects.count() == 0
+
+
+def test_the_address_is_checked_before_any_order_exists(page, context):
+    open_checkout_from_catalog(page, "Working in Public: The Making and Maintenance of Open Source")
+    page.get_by_label("Email").fill("reader@example.com")
+    fill_address(page)
+    page.get_by_label("City").fill("")
+    fill_card(page, "4242 4242 4242 4242")
+    pay(page)
+
+    assert payment_message(page) == "Enter your city."
+    assert page.get_by_label("City").evaluate("node => node === document.activeElement")
     assert requests_to(context, CREATE_INTENT_PATH) == []
     assert Order.objects.count() == 0
 

@@ -160,6 +160,13 @@ def test_a_paid_order_shows_its_lines_totals_payment_and_next_steps(client):
         items=False,
         status=OrderStatus.PAID,
         total_amount=2300 * 2 + 499,
+        shipping_amount=499,
+        shipping_name="Ada Lovelace",
+        shipping_line1="12 St James's Square",
+        shipping_city="London",
+        shipping_postal_code="SW1Y 4JH",
+        shipping_country="GB",
+        shipping_phone="+44 20 7946 0000",
         amount_received=4599,
         paid_at=timezone.now(),
         card_brand="visa",
@@ -175,6 +182,7 @@ def test_a_paid_order_shows_its_lines_totals_payment_and_next_steps(client):
     assert "$46.00" in body and "$4.99" in body and "$45.99" in body
     assert order.payment_intent_id in body
     assert "Visa ending in 4242" in body
+    assert "Ada Lovelace<br>12 St James&#x27;s Square<br>SW1Y 4JH London<br>GB<br>+44 20 7946 0000" in body
     assert order_receipt_path(number=order.number) in body
 
 

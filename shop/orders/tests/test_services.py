@@ -143,13 +143,14 @@ def test_expected_moves_are_allowed():
 def test_order_create_snapshots_book_and_writes_first_audit_row():
     book = BookFactory(title="Working in Public", price_amount=2800, currency="usd")
 
-    order = order_create(book=book, email="reader@example.com", checkout_key="sess:abc", quantity=2)
+    order = order_create(lines=[(book, 2)], email="reader@example.com", checkout_key="sess:abc")
 
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
     assert order.email == "reader@example.com"
     assert order.currency == "usd"
-    assert order.total_amount == 5600
+    assert order.total_amount == 5600  # free shipping from 50.00
+    assert order.shipping_amount == 0
     assert order.checkout_key == "sess:abc"
     assert order.number.startswith("SP-")
     assert order.paid_at is None
@@ -168,7 +169,7 @@ def test_order_create_snapshots_book_and_writes_first_audit_row():
 @pytest.mark.django_db
 def test_order_lines_keep_the_price_and_title_at_order_time():
     book = BookFactory(title="First Edition", price_amount=2300)
-    order = order_create(book=book, email="reader@example.com")
+    order = order_create(lines=[(book, 1)], email="reader@example.com")
 
     book.title = "Second Edition"
     book.price_amount = 3100
@@ -177,13 +178,13 @@ def test_order_lines_keep_the_price_and_title_at_order_time():
     item = OrderItem.objects.get(order=order)
     assert (item.title, item.unit_amount) == ("First Edition", 2300)
     order.refresh_from_db()
-    assert order.total_amount == 2300
+    assert order.total_amount == 2300 + 499  # with flat shipping
 
 
 @pytest.mark.django_db
 def test_order_create_uses_the_book_currency():
-    order = order_create(book=BookFactory(price_amount=1500, currency="eur"), email="a@example.com")
-    assert (order.currency, order.total_amount) == ("eur", 1500)
+    order = order_create(lines=[(BookFactory(price_amount=1500, currency="eur"), 1)], email="a@example.com")
+    assert (order.currency, order.total_amount, order.shipping_amount) == ("eur", 1999, 499)
 
 
 # --- order_transition over the whole matrix --------------------------------------
@@ -523,7 +524,7 @@ def assert_audit_chain_matches(order: Order) -> None:
 @postgres_only
 def test_transition_waits_for_the_row_lock(transactional_db):
     """A late failure arriving while a payment commits must see the payment, not overwrite it."""
-    order = order_create(book=BookFactory(), email="race@example.com")
+    order = order_create(lines=[(BookFactory(), 1)], email="race@example.com")
     paid_locked = threading.Event()
     waited = {}
 
@@ -556,7 +557,7 @@ def test_transition_waits_for_the_row_lock(transactional_db):
 
 @postgres_only
 def test_concurrent_transitions_keep_order_and_audit_consistent(transactional_db):
-    orders = [order_create(book=BookFactory(), email=f"race{i}@example.com") for i in range(5)]
+    orders = [order_create(lines=[(BookFactory(), 1)], email=f"race{i}@example.com") for i in range(5)]
     unexpected = []
 
     for order in orders:

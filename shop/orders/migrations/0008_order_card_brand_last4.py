@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0006_background_task_retry_permission'),
+        ('orders', '0007_order_lines_shipping_stock'),
     ]
 
     operations = [
