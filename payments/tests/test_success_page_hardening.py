@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from payments.client_secrets import client_secret_digest
+from payments.tests.checkout import one_book_body
 from payments.tests.emulator import payment_intent_pay
 from shop.orders.models import Order, OrderStatus
 from shop.orders.tests.factories import OrderFactory
@@ -26,7 +27,7 @@ def checkout(client, book, stripe_emulator):
     client.get(reverse("payments:checkout", args=[book.slug]))
     response = client.post(
         reverse("payments:create_intent"),
-        data=json.dumps({"book": book.slug, "email": "ada@example.com"}),
+        data=json.dumps(one_book_body(book, "ada@example.com")),
         content_type="application/json",
     )
     assert response.status_code == 200

@@ -49,6 +49,7 @@ FIELDS = [
     "items__title",
     "items__quantity",
     "items__unit_amount",
+    "shipping_amount",
     "total_amount",
     "amount_refunded",
     "currency",
@@ -62,16 +63,6 @@ def csv_cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def order_shipping_amount(row: dict) -> int | None:
-    """The order's shipping charge, in minor units: None until orders record one.
-
-    Orders have no shipping amount of their own yet (the cart checkout adds
-    `Order.shipping_amount`); when the field exists, add it to FIELDS and
-    this reads it. Until then the column is empty.
-    """
-    return row.get("shipping_amount")
-
-
 def _when(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
@@ -79,11 +70,10 @@ def _when(moment) -> str:
 def order_lines_rows(*, orders: QuerySet[Order]) -> Iterator[list[str]]:
     """The header, then one row per order line (an order without lines: one row, no book)."""
     yield HEADER
-    fields = [*FIELDS, "shipping_amount"] if _has_field("shipping_amount") else FIELDS
     lines = (
         Order.objects.filter(pk__in=orders.order_by().values("pk"))
         .order_by("created_at", "pk", "items__id")
-        .values(*fields)
+        .values(*FIELDS)
     )
     for row in lines.iterator(chunk_size=CHUNK_SIZE):
         currency = row["currency"]
@@ -104,17 +94,13 @@ def order_lines_rows(*, orders: QuerySet[Order]) -> Iterator[list[str]]:
                 row["items__title"],
                 row["items__quantity"],
                 money(row["items__unit_amount"]),
-                money(order_shipping_amount(row)),
+                money(row["shipping_amount"]),
                 money(row["total_amount"]),
                 money(row["amount_refunded"]),
                 currency.upper(),
                 row["payment_intent_id"],
             )
         ]
-
-
-def _has_field(name: str) -> bool:
-    return any(field.name == name for field in Order._meta.get_fields())
 
 
 class _Echo:

@@ -48,8 +48,9 @@ def test_one_row_per_order_line_with_every_column(admin_client):
     order = OrderFactory(
         email="ada@example.com",
         status=OrderStatus.PARTIALLY_REFUNDED,
-        total_amount=5800,
-        amount_received=5800,
+        total_amount=6299,
+        shipping_amount=499,
+        amount_received=6299,
         amount_refunded=500,
         payment_intent_id="pi_3Export",
         items__book=hamming,
@@ -74,9 +75,9 @@ def test_one_row_per_order_line_with_every_column(admin_client):
         "partially_refunded",
         "unfulfilled",
     )
-    assert (first["total"], first["refunded"], first["currency"]) == ("58.00", "5.00", "USD")
+    assert (first["shipping"], first["total"], first["refunded"]) == ("4.99", "62.99", "5.00")
+    assert first["currency"] == "USD"
     assert first["PaymentIntent id"] == "pi_3Export"
-    assert first["shipping"] == ""  # orders record no shipping amount yet
 
 
 def test_the_button_exports_what_the_list_shows(admin_client):
