@@ -144,6 +144,9 @@ CHECKOUT_RATE_LIMIT_WINDOW = max(env.int("CHECKOUT_RATE_LIMIT_WINDOW", default=6
 # Success-page loads per client IP within the same window (each may ask
 # Stripe about a PaymentIntent); 0 = no limit.
 SUCCESS_PAGE_RATE_LIMIT_PER_IP = env.int("SUCCESS_PAGE_RATE_LIMIT_PER_IP", default=60)
+# Order page and receipt loads (GET /orders/<number>/?key=...) per client IP
+# within the same window: a cap on guessing keys; 0 = no limit.
+ORDER_PAGE_RATE_LIMIT_PER_IP = env.int("ORDER_PAGE_RATE_LIMIT_PER_IP", default=60)
 # Reverse proxies in front of the app that append to X-Forwarded-For; 0 =
 # ignore the header (a client can write anything in it).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
@@ -168,7 +171,7 @@ AXES_LOCKOUT_TEMPLATE = "axes/locked_out.html"
 # Failure log lines name the username and address tried (never the password).
 AXES_SENSITIVE_PARAMETERS: list[str] = []
 # The client address the way the checkout rate limit reads it (NUM_PROXIES).
-AXES_CLIENT_IP_CALLABLE = "payments.ratelimit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "shop.ratelimit.client_ip"
 
 # A shopper's session (and so their cart) lasts this long after its last change.
 SESSION_COOKIE_AGE = 30 * 24 * 60 * 60
@@ -222,6 +225,11 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Stripe Press <orders
 # Seconds the mail server gets per message before the send fails (and is retried
 # later): an email task never hangs a worker, and its claim outlives it.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# The shop's public address, for links in emails (sent by a worker, which has no
+# request to take a host name from), e.g. https://shop.example.com.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+# Printed at the top of receipts; lines separated by "|".
+SHOP_ADDRESS = env.str("SHOP_ADDRESS", default="Stripe Press|510 Townsend Street|San Francisco, CA 94103|USA")
 
 # --- Background tasks (Django's Tasks API through the django-tasks backport) --
 # "database" (default): tasks are rows in this database (django-tasks-db), enqueued

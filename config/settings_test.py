@@ -28,6 +28,7 @@ FORCED = {
     "CHECKOUT_RATE_LIMIT_PER_SESSION": "10",
     "CHECKOUT_RATE_LIMIT_WINDOW": "600",
     "SUCCESS_PAGE_RATE_LIMIT_PER_IP": "60",
+    "ORDER_PAGE_RATE_LIMIT_PER_IP": "60",
     "NUM_PROXIES": "0",
     "TIME_ZONE": "UTC",
     "STATIC_ROOT": str(BASE_DIR / "staticfiles"),
@@ -59,6 +60,8 @@ FORCED = {
     "SHIPPING_FLAT_AMOUNT": "499",
     "SHIPPING_FREE_FROM": "5000",
     "EMAIL_TIMEOUT": "10",
+    "SITE_URL": "https://shop.stripe-press.test",
+    "SHOP_ADDRESS": "Stripe Press|1 Test Street|Testville, CA 94000|USA",
     # Tasks run inline where the order of effects is not the point; the tests about
     # the queue itself run a real db_worker (tests/tasks_worker.py) or RQ.
     "TASKS_BACKEND": "immediate",

@@ -13,5 +13,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("payments.urls")),
     path("cart/", include("shop.cart.urls")),
+    path("orders/", include("shop.orders.urls")),
     path("", include("shop.catalog.urls")),
 ]

@@ -31,6 +31,7 @@ from shop.orders.services import (
     order_mark_paid,
     order_mark_processing,
     order_payment_intent_cancel_done,
+    order_record_payment_card,
     order_stock_reserve,
     order_stock_take_after_cancel,
     order_update_email,
@@ -306,9 +307,33 @@ def payment_intent_cancel_for_order(*, order: Order) -> dict | None:
 
 
 def payment_intent_retrieve(*, payment_intent_id: str) -> dict:
+    # The payment method expanded: its card's brand and last 4 go on the receipt.
     return stripe_call(
-        "payment_intent.retrieve", lambda client: client.v1.payment_intents.retrieve(payment_intent_id)
+        "payment_intent.retrieve",
+        lambda client: client.v1.payment_intents.retrieve(
+            payment_intent_id, params={"expand": ["payment_method"]}
+        ),
     )
+
+
+def payment_intent_card(intent: dict) -> tuple[str, str] | None:
+    """(brand, last 4) of the card that paid, when the intent carries them, else None.
+
+    Found on an expanded payment method, an expanded latest charge, or the
+    charges list older API versions include; webhook payloads carry ids only.
+    """
+    method, charge = intent.get("payment_method"), intent.get("latest_charge")
+    charges = intent.get("charges") if isinstance(intent.get("charges"), dict) else {}
+    cards = []
+    if isinstance(method, dict):
+        cards.append(method.get("card"))
+    for item in [charge, *(charges.get("data") or [])]:
+        if isinstance(item, dict) and isinstance(item.get("payment_method_details"), dict):
+            cards.append(item["payment_method_details"].get("card"))
+    for card in cards:
+        if isinstance(card, dict) and isinstance(card.get("last4"), str):
+            return str(card.get("brand") or ""), card["last4"]
+    return None
 
 
 def payment_intent_outcome(intent: dict) -> PaymentOutcome:
@@ -364,6 +389,9 @@ def order_apply_payment_intent(
         order = _order_move(order=order, intent=intent, outcome=outcome, cause=cause)
     except OrderTransitionNotAllowed as refused:
         return PaymentIntentApplied(order=refused.order, changed=False, flagged=False, refused=True)
+    card = payment_intent_card(intent) if outcome == PaymentOutcome.SUCCEEDED else None
+    if card is not None:
+        order_record_payment_card(order=order, brand=card[0], last4=card[1])
     return PaymentIntentApplied(order=order, changed=order.status != status, flagged=False, refused=False)
 
 

@@ -13,9 +13,9 @@ from django.core.cache.backends.redis import RedisCache
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from payments import ratelimit
 from payments.ratelimit import RATE_LIMIT_MESSAGE, client_ip, rate_limit_hit
 from payments.tests.checkout import one_book_body
+from shop import ratelimit as shop_ratelimit
 from shop.orders.models import Order
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,7 @@ def test_per_session_limit_follows_the_session_across_addresses(limits):
 def test_a_new_window_allows_again(limits, monkeypatch):
     start = 600.0 * 1_700_000  # a window boundary
     clock = types.SimpleNamespace(time=lambda: start)
-    monkeypatch.setattr(ratelimit, "time", clock)
+    monkeypatch.setattr(shop_ratelimit, "time", clock)  # the limiter's clock (shop/ratelimit.py)
     client = Client()
     attempt(client)
     attempt(client)

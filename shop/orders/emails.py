@@ -18,7 +18,14 @@ the message but before step 3 committed sends one more copy on the retry.
 We prefer that rare duplicate to an order confirmation that never comes.
 
 Adding a kind: one line in EMAIL_KINDS, and templates
-`emails/order_<kind>.txt` and `.html` (context: order, items, amount_charged).
+`emails/order_<kind>.txt` and `.html` (context: order, items, amount_charged,
+order_url: the shopper's order page, absolute, with its access key).
+
+A kind sent once per order is its name ("confirmation", "shipped"). A kind
+sent once per event carries the event after a colon: "refunded:<from>-<to>"
+is the refund that took the order's amount refunded from <from> to <to>
+(minor units; the total only grows, so each refund has its own), and its
+templates get refund_amount and refund_total.
 """
 
 import logging
@@ -31,6 +38,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from shop.orders.access import order_page_url
 from shop.orders.models import Order, OrderEmail
 
 logger = logging.getLogger(__name__)
@@ -44,8 +52,31 @@ class EmailKind:
 # One line per kind; templates: emails/order_<kind>.txt and emails/order_<kind>.html.
 EMAIL_KINDS: dict[str, EmailKind] = {
     "confirmation": EmailKind(subject="Your Stripe Press order {number}"),
+    "shipped": EmailKind(subject="Your Stripe Press order {number} has shipped"),
+    "refunded": EmailKind(subject="A refund on your Stripe Press order {number}"),
 }
 CONFIRMATION = "confirmation"
+SHIPPED = "shipped"
+REFUNDED = "refunded"
+
+
+def refunded_kind(*, from_total: int, to_total: int) -> str:
+    """The kind of the email about the refund that took the order's refunded total from/to."""
+    return f"{REFUNDED}:{from_total}-{to_total}"
+
+
+def email_kind_base(kind: str) -> str:
+    """The kind's name without its event ("refunded:0-500" -> "refunded")."""
+    return kind.split(":", 1)[0]
+
+
+def _kind_context(kind: str) -> dict:
+    base, _, event = kind.partition(":")
+    if base != REFUNDED:
+        return {}
+    from_total, to_total = (int(part) for part in event.split("-"))
+    return {"refund_amount": to_total - from_total, "refund_total": to_total}
+
 
 # A claim older than this was lost (its worker died): the email may be sent again.
 # Far longer than EMAIL_TIMEOUT, so a slow send is never doubled by a retry.
@@ -62,11 +93,18 @@ class OrderEmailNotSent(Exception):
 
 def order_email_message(*, order: Order, kind: str) -> EmailMultiAlternatives:
     """The email of `kind` about `order` (text with an HTML alternative)."""
-    context = {"order": order, "items": list(order.items.all()), "amount_charged": order.amount_charged}
-    text = render_to_string(f"emails/order_{kind}.txt", context)
-    html = render_to_string(f"emails/order_{kind}.html", context)
+    base = email_kind_base(kind)
+    context = {
+        "order": order,
+        "items": list(order.items.all()),
+        "amount_charged": order.amount_charged,
+        "order_url": order_page_url(number=order.number),
+        **_kind_context(kind),
+    }
+    text = render_to_string(f"emails/order_{base}.txt", context)
+    html = render_to_string(f"emails/order_{base}.html", context)
     message = EmailMultiAlternatives(
-        subject=EMAIL_KINDS[kind].subject.format(number=order.number),
+        subject=EMAIL_KINDS[base].subject.format(number=order.number),
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[order.email],
@@ -82,7 +120,7 @@ def order_email_record(*, order: Order, kind: str) -> OrderEmail | None:
     row locked (the caller then enqueues the task): it commits or rolls back
     with that change. The unique (order, kind) constraint backs the check.
     """
-    if kind not in EMAIL_KINDS:
+    if email_kind_base(kind) not in EMAIL_KINDS:
         raise ValueError(f"Unknown order email kind {kind!r}.")
     if OrderEmail.objects.filter(order=order, kind=kind).exists():
         return None

@@ -102,6 +102,9 @@ class Order(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # How it was paid, for the receipt, when Stripe says (a card's brand and last 4 digits).
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField("card last 4", max_length=4, blank=True)
     # Claimed (set) right before the confirmation email is handed to the mail
     # server, cleared again if that fails: see shop/orders/emails.py.
     confirmation_sent_at = models.DateTimeField("confirmation email sent", null=True, blank=True)

@@ -18,7 +18,7 @@ from shop.catalog.exceptions import OutOfStock
 from shop.catalog.models import Book
 from shop.catalog.services import book_stock_release, book_stock_reserve_lines
 from shop.orders.carriers import carrier_tracking_url
-from shop.orders.emails import CONFIRMATION
+from shop.orders.emails import CONFIRMATION, SHIPPED, refunded_kind
 from shop.orders.models import (
     SHIPPABLE_STATUSES,
     FulfilmentChange,
@@ -287,18 +287,40 @@ def order_record_refunded_total(*, order: Order, amount_refunded: int, cause: st
     """
     with transaction.atomic(savepoint=False):
         current = _order_lock(order)
-        total = min(max(current.amount_refunded, amount_refunded), current.total_amount)
-        if total == current.amount_refunded or total == 0:
+        before = current.amount_refunded
+        total = min(max(before, amount_refunded), current.total_amount)
+        if total == before or total == 0:
             return current
         to_status = (
             OrderStatus.REFUNDED if total >= current.amount_charged else OrderStatus.PARTIALLY_REFUNDED
         )
         moved = _order_apply(current, to_status=to_status, cause=cause, amount_refunded=total)
+        if moved:
+            # One email per growth of the total: a report seen twice (API answer, then
+            # webhook) does not grow it, so it sends nothing more.
+            order_email_queue(order=current, kind=refunded_kind(from_total=before, to_total=total))
         if moved and to_status == OrderStatus.REFUNDED:
             _order_not_to_ship(current, cause=cause)
     if not moved:  # never paid here (canceled, pending…): Stripe's refund is not recorded on it
         raise OrderTransitionNotAllowed(order=current, to_status=to_status)
     return current
+
+
+def order_record_payment_card(*, order: Order, brand: str, last4: str) -> bool:
+    """Keep the card's brand and last 4 digits for the receipt, once; True if recorded now.
+
+    Plain values from whoever read them off Stripe's payment; a card already on
+    record is kept (one conditional UPDATE, no lock needed).
+    """
+    brand, last4 = (brand or "")[:20], (last4 or "")
+    if not (len(last4) == 4 and last4.isdigit()):
+        return False
+    recorded = Order.objects.filter(pk=order.pk, card_last4="").update(
+        card_brand=brand, card_last4=last4, updated_at=timezone.now()
+    )
+    if recorded:
+        order.card_brand, order.card_last4 = brand, last4
+    return bool(recorded)
 
 
 def order_flag_for_review(*, order: Order, reason: str, cause: str) -> Order:
@@ -464,7 +486,8 @@ def order_mark_shipped(*, order: Order, carrier: str, tracking_number: str, user
                 shipped_at=timezone.now(),
                 shipped_by=user,
             )
-            # The "shipped" email (issue 11) is enqueued here, in this transaction, once.
+            # In this transaction, once: the same shipment again returned above.
+            order_email_queue(order=current, kind=SHIPPED)
     if refusal is not None:
         raise FulfilmentNotAllowed(order=current, to_status=FulfilmentStatus.SHIPPED, message=refusal)
     return current

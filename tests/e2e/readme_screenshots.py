@@ -1,10 +1,12 @@
 """The README's screenshots: `make screenshots` runs this file (the suite does not collect it).
 
-docs/screenshots/checkout.png and admin-order.png, taken from the live shop
-in real Chromium, paid through the emulator. The checkout is shown as
+docs/screenshots/checkout.png, admin-order.png, admin-overview.png,
+admin-ship.png and order-page.png, taken from the live shop in real
+Chromium, paid through the emulator. The checkout is shown as
 `make run` serves it: offline mode, with its banner.
 """
 
+from shop.orders.access import order_page_path
 from shop.orders.models import Order
 from tests.e2e.helpers import (
     ROOT,
@@ -46,3 +48,19 @@ def test_readme_screenshots(page, staff, settings):  # noqa: F811
         full_page=True,
         clip={"x": 0, "y": 0, "width": 1200, "height": bottom},
     )
+
+    # The admin home with its sales overview (this order is the day's revenue).
+    page.goto("/admin/")
+    page.screenshot(path=SCREENSHOTS / "admin-overview.png", full_page=True)
+
+    # Mark as shipped, then the shopper's order page showing the parcel.
+    page.goto(f"/admin/orders/order/{order.pk}/ship/")
+    page.get_by_label("Carrier").select_option("ups")
+    page.get_by_label("Tracking number").fill("1Z 999 AA1 0123456784")
+    page.screenshot(path=SCREENSHOTS / "admin-ship.png")
+    page.get_by_role("button", name="Mark as shipped").click()
+    page.wait_for_url("**/change/")
+
+    page.goto(order_page_path(number=order.number))
+    page.locator("#tracking-link").wait_for()
+    page.screenshot(path=SCREENSHOTS / "order-page.png", full_page=True)

@@ -60,6 +60,20 @@ def test_shopper_pages_have_no_axe_violations(page, offline_mode):
     wait_for_success_page(page)
     assert_no_axe_violations(page)
 
+    # The order page (issue 11), shipped so its tracking link is there, and its receipt.
+    order_path = page.locator("#order-page-link").get_attribute("href")
+    order = Order.objects.get(number=page.locator("#order-number").inner_text().strip())
+    order_mark_shipped(order=order, carrier=Carrier.UPS, tracking_number="1Z999AA10123456784", user=None)
+    page.goto(order_path)
+    assert page.locator("#tracking-link").is_visible()
+    assert_no_axe_violations(page)
+    page.get_by_role("link", name="Printable receipt").click()
+    page.wait_for_url(re.compile(r"/receipt/"))
+    assert_no_axe_violations(page)
+    response = page.goto(order_path.split("?")[0] + "?key=wrong")
+    assert response.status == 404
+    assert_no_axe_violations(page)
+
     response = page.goto("/no-such-page/")
     assert response.status == 404
     assert_no_axe_violations(page)

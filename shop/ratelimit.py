@@ -1,0 +1,97 @@
+"""A fixed-window request limiter, for any page that strangers could hammer.
+
+Counters live in the configured Django cache (CACHE_URL). With Redis every
+web process shares them; `cache.add` + `cache.incr` are atomic there, so
+concurrent requests each get their own count. If the cache itself is down
+the request is allowed (and logged): losing a page to a cache outage would
+hurt more than a few minutes without the limit.
+
+Used by payments (create-intent, the success page) and by the shopper's
+order page (shop/orders/views.py); it knows nothing of either.
+"""
+
+import hashlib
+import ipaddress
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import BaseCache, cache
+from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RateLimitResult:
+    allowed: bool
+    count: int
+    retry_after: int  # seconds until the current window ends
+
+
+def client_ip(request: HttpRequest, *, num_proxies: int | None = None) -> str:
+    """The client's address: REMOTE_ADDR, or X-Forwarded-For behind `num_proxies` trusted proxies.
+
+    Each proxy appends the address it received the request from, so the
+    client is the entry `num_proxies` from the right; anything further left
+    was written by the client and is never trusted. With NUM_PROXIES=0 (the
+    default) the header is ignored entirely.
+    """
+    num_proxies = settings.NUM_PROXIES if num_proxies is None else num_proxies
+    remote_addr = request.META.get("REMOTE_ADDR", "")
+    if num_proxies > 0:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if hops:
+            candidate = hops[-min(num_proxies, len(hops))]
+            if _is_ip(candidate):
+                return candidate
+    return remote_addr
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def ip_bucket(ip: str) -> str:
+    """IPv6 clients usually own a whole /64: count them as one."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip or "unknown"
+    if address.version == 6:
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def rate_limit_hit(
+    *, scope: str, key: str, limit: int, window: int, now: float | None = None, store: BaseCache | None = None
+) -> RateLimitResult:
+    """Count one request for `key` in the current `window` (seconds) and say if it is allowed.
+
+    `store` defaults to the configured cache.
+    """
+    store = cache if store is None else store
+    now = time.time() if now is None else now
+    window_start = int(now // window) * window
+    retry_after = max(1, math.ceil(window_start + window - now))
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    cache_key = f"ratelimit:{scope}:{digest}:{window_start}"
+    try:
+        store.add(cache_key, 0, timeout=window + 5)
+        try:
+            count = store.incr(cache_key)
+        except ValueError:  # expired between add and incr
+            store.add(cache_key, 1, timeout=window + 5)
+            count = 1
+    except Exception as exc:  # the cache is down: fail open, loudly
+        logger.error("rate_limit_unavailable", extra={"scope": scope, "error": type(exc).__name__})
+        return RateLimitResult(allowed=True, count=0, retry_after=0)
+    return RateLimitResult(allowed=count <= limit, count=count, retry_after=retry_after)
