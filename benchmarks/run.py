@@ -104,6 +104,9 @@ def shop_environment(*, db: str, static_root: Path) -> dict[str, str]:
         "LOG_FORMAT": "plain",
         "WEB_CONCURRENCY": "2",
         "HOST": "127.0.0.1",
+        "SITE_URL": "https://127.0.0.1",
+        # wrk is one client address; the per-address limit still counts (a Redis call), never refuses.
+        "ORDER_PAGE_RATE_LIMIT_PER_IP": str(10**9),
     }
 
 
@@ -157,6 +160,8 @@ def seed(*, db: str, events: int) -> dict:
     OrderItem.objects.bulk_create(
         OrderItem(order=order, book=book, title=book.title, unit_amount=book.price_amount) for order in orders
     )
+    from shop.orders.access import order_page_path
+
     try:
         cart_checkout = reverse("payments:cart_checkout")
     except NoReverseMatch:
@@ -166,6 +171,7 @@ def seed(*, db: str, events: int) -> dict:
         "orders": [(o.id, o.number, o.payment_intent_id, o.total_amount, o.currency) for o in orders],
         "cookie": f"sessionid={session.session_key}",
         "cart_checkout": cart_checkout,
+        "order_page": order_page_path(number=orders[0].number),
         "cart_lines": len(books),
     }
 
@@ -245,6 +251,7 @@ def measure(args, seeded: dict, *, rss) -> list[dict]:
         (f"cart ({seeded['cart_lines']} lines)", f"{shop}/cart/", cookie, "shopper"),
         ("catalog / with a cart", f"{shop}/", cookie, "shopper"),
     ]
+    pages.append(("order page (key in the link)", shop + seeded["order_page"], "", "shopper"))
     if seeded["cart_checkout"]:
         pages.append(("checkout /checkout/ with a cart", shop + seeded["cart_checkout"], cookie, "shopper"))
     only = {name.strip() for name in args.only.split(",") if name.strip()}
