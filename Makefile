@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test screenshots lint format clean
+.PHONY: run test screenshots lint format clean bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -42,3 +42,7 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) staticfiles test-output .pytest_cache .ruff_cache
+
+## bench: the shop under load beside a bare Django view (PostgreSQL, Redis and wrk needed; see benchmarks/README.md)
+bench: $(STAMP)
+	$(PYTHON) -m benchmarks.run

@@ -124,6 +124,17 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 HEALTHZ_TIMEOUT_SECONDS = env.int("HEALTHZ_TIMEOUT_SECONDS", default=2)
 
 CACHES = {"default": env.cache_url_config(env.str("CACHE_URL", default="") or "locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "config.cache.ReusedClientRedisCache"  # why: config/cache.py
+# Shopper pages kept rendered in memory (shop/pagecache.py), kept fresh by a
+# version number in the cache above: on by default only when that cache is
+# shared by every process (Redis), as a per-process cache would let a price
+# change reach one process only.
+PAGE_CACHE = (
+    env.bool("PAGE_CACHE")
+    if env.str("PAGE_CACHE", default="")  # `PAGE_CACHE=` (empty, as in .env.example) counts as unset
+    else not CACHES["default"]["BACKEND"].endswith("LocMemCache")
+)
 
 # Card-testing defence on create-intent (payments/ratelimit.py): attempts
 # allowed per client IP and per session within the window; 0 = no limit.

@@ -46,6 +46,7 @@ from shop.catalog.exceptions import OutOfStock
 from shop.catalog.selectors import book_get_active
 from shop.money import format_money
 from shop.orders.selectors import order_bought_in_session
+from shop.pagecache import page_render
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,28 @@ def session_remember_order(request: HttpRequest, order_id: int) -> None:
         request.session[SESSION_ORDER_IDS] = (ids + [order_id])[-20:]
 
 
+def session_cookie_kept(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The cookie of a session started by this request, on a 5xx answer too.
+
+    The shopper's session starts with their first payment attempt; Django sets
+    no session cookie on a 5xx, so without this a retry after a Stripe outage
+    would start another session and another order.
+    """
+    session = request.session
+    if session.session_key and request.COOKIES.get(settings.SESSION_COOKIE_NAME) != session.session_key:
+        response.set_cookie(
+            settings.SESSION_COOKIE_NAME,
+            session.session_key,
+            max_age=session.get_expiry_age(),
+            domain=settings.SESSION_COOKIE_DOMAIN,
+            path=settings.SESSION_COOKIE_PATH,
+            secure=settings.SESSION_COOKIE_SECURE or None,
+            httponly=settings.SESSION_COOKIE_HTTPONLY or None,
+            samesite=settings.SESSION_COOKIE_SAMESITE,
+        )
+    return response
+
+
 def success_url(payment_intent_id: str) -> str:
     return f"{reverse('payments:success')}?{urlencode({'payment_intent': payment_intent_id})}"
 
@@ -87,20 +110,20 @@ def _checkout_config(request: HttpRequest, *, book_slug: str | None, totals: Tot
     }
 
 
-def _checkout_render(request: HttpRequest, *, context: dict) -> HttpResponse:
-    # Start the shopper's session now: its cookie must already be set if the
-    # first create-intent call fails (Django sets no session cookie on 5xx).
-    if not request.session.session_key:
-        request.session.save()
+def _checkout_context(context: dict) -> dict:
+    """The checkout page's context: `context` and whether Stripe is set up.
+
+    Opening a checkout page starts no session (a visitor who only looks writes
+    nothing): the first payment attempt does (create_intent).
+    """
     missing = missing_stripe_settings()
     if missing:
         logger.error("checkout_unavailable", extra={"missing_settings": ",".join(missing)})
-    context |= {
+    return context | {
         "payments_ready": not missing,
         "stripe_js_url": STRIPE_JS_URL,
         "stripe_api_base": settings.STRIPE_API_BASE if settings.STRIPE_OFFLINE_MODE else "",
     }
-    return render(request, "payments/checkout.html", context)
 
 
 @never_cache  # no-store: Back after paying asks the server again, never a cached, payable page
@@ -108,25 +131,41 @@ def _checkout_render(request: HttpRequest, *, context: dict) -> HttpResponse:
 @ensure_csrf_cookie
 @require_GET
 def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """ "Buy this book now": one copy of one book, the cart untouched."""
-    book = book_get_active(slug=slug)
-    totals = totals_compute(lines=[(book.price_amount, 1)])
-    # Paid already in this session (Back from the success page): say so before selling it again.
-    bought = order_bought_in_session(order_ids=session_order_ids(request), book=book)
-    context = {
-        "book": book,
-        "lines": [CartSummaryLine(book=book, quantity=1, line_amount=book.price_amount)],
-        "totals": totals,
-        "currency": book.currency,
-        "back_url": book.get_absolute_url(),
-        "back_label": f"Back to {book.title}",
-        "bought_order": bought,
-        "bought_url": success_url(bought.payment_intent_id) if bought else "",
-        "checkout_config": _checkout_config(
-            request, book_slug=book.slug, totals=totals, currency=book.currency
-        ),
-    }
-    return _checkout_render(request, context=context)
+    """ "Buy this book now": one copy of one book, the cart untouched.
+
+    The same page for every visitor, so it is kept rendered (shop/pagecache.py);
+    only "you already bought it" (and the CSRF token, the cart count) differ.
+    """
+
+    def shared() -> dict:
+        book = book_get_active(slug=slug)
+        totals = totals_compute(lines=[(book.price_amount, 1)])
+        return _checkout_context(
+            {
+                "book": book,
+                "lines": [CartSummaryLine(book=book, quantity=1, line_amount=book.price_amount)],
+                "totals": totals,
+                "currency": book.currency,
+                "back_url": book.get_absolute_url(),
+                "back_label": f"Back to {book.title}",
+                "checkout_config": _checkout_config(
+                    request, book_slug=book.slug, totals=totals, currency=book.currency
+                ),
+            }
+        )
+
+    def already_bought() -> dict:
+        # Paid already in this session (Back from the success page): say so before selling it again.
+        # Without a session cookie there is nothing to look up.
+        order_ids = session_order_ids(request) if settings.SESSION_COOKIE_NAME in request.COOKIES else []
+        if not order_ids:
+            return {"bought_order": None}
+        bought = order_bought_in_session(order_ids=order_ids, book=book_get_active(slug=slug))
+        return {"bought_order": bought, "bought_url": success_url(bought.payment_intent_id) if bought else ""}
+
+    return page_render(
+        request, "payments/checkout.html", shared, holes={"payments/_already_bought.html": already_bought}
+    )
 
 
 @never_cache
@@ -150,7 +189,7 @@ def cart_checkout_page(request: HttpRequest) -> HttpResponse:
             request, book_slug=None, totals=summary.totals, currency=summary.currency
         ),
     }
-    return _checkout_render(request, context=context)
+    return render(request, "payments/checkout.html", _checkout_context(context))
 
 
 def _checkout_lines(request: HttpRequest, *, slug: str) -> tuple[list, str, int | None]:
@@ -224,10 +263,11 @@ def create_intent(request: HttpRequest) -> JsonResponse:
     except CheckoutUnavailable as exc:
         return json_error(exc.message, 409)
     except StripeNotConfigured as exc:
-        return json_error(exc.message, 503)
+        return session_cookie_kept(request, json_error(exc.message, 503))
     except PaymentError as exc:
         logger.warning("create_intent_failed", extra={"error": type(exc).__name__})
-        return json_error(exc.message, 502 if isinstance(exc, PaymentRejected) else 503)
+        status = 502 if isinstance(exc, PaymentRejected) else 503
+        return session_cookie_kept(request, json_error(exc.message, status))
     session_remember_order(request, order.pk)
     return JsonResponse({"clientSecret": client_secret, "orderNumber": order.number})
 

@@ -115,7 +115,8 @@ def stripe_event_process(*, event: dict) -> str:
         if stored_outcome in HANDLED_OUTCOMES:
             return _duplicate(event)
         with transaction.atomic():
-            record = WebhookEvent.objects.select_for_update().get(pk=event_pk)
+            # Without the payload: it is the event in hand, and decoding its JSON again costs time.
+            record = WebhookEvent.objects.select_for_update().defer("payload").get(pk=event_pk)
             if record.outcome in HANDLED_OUTCOMES:  # applied by a concurrent delivery meanwhile
                 return _duplicate(event)
             result = _event_apply(event)

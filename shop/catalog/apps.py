@@ -5,3 +5,18 @@ class CatalogConfig(AppConfig):
     name = "shop.catalog"
     label = "catalog"
     verbose_name = "Catalog"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from shop.catalog.models import Book
+
+        # A book saved or deleted (the admin, a fixture, a shell): the pages showing it render anew.
+        post_save.connect(_book_changed, sender=Book, dispatch_uid="catalog_book_saved_pages")
+        post_delete.connect(_book_changed, sender=Book, dispatch_uid="catalog_book_deleted_pages")
+
+
+def _book_changed(sender, **kwargs) -> None:
+    from shop.pagecache import pages_changed
+
+    pages_changed()

@@ -9,6 +9,7 @@ from django.db.models import F
 
 from shop.catalog.exceptions import OutOfStock
 from shop.catalog.models import Book
+from shop.pagecache import pages_changed
 
 
 def book_stock_reserve(*, book_id: int, quantity: int) -> bool:
@@ -16,6 +17,8 @@ def book_stock_reserve(*, book_id: int, quantity: int) -> bool:
     if quantity <= 0:
         raise ValueError(f"quantity must be positive, not {quantity}")
     taken = Book.objects.filter(id=book_id, stock__gte=quantity).update(stock=F("stock") - quantity)
+    if taken:
+        pages_changed()  # the pages show the stock (sold out, the most copies one can add)
     return taken == 1
 
 
@@ -24,6 +27,7 @@ def book_stock_release(*, book_id: int, quantity: int) -> None:
     if quantity <= 0:
         raise ValueError(f"quantity must be positive, not {quantity}")
     Book.objects.filter(id=book_id).update(stock=F("stock") + quantity)
+    pages_changed()
 
 
 def book_stock_reserve_lines(*, quantities: Mapping[int, int]) -> None:

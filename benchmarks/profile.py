@@ -1,0 +1,91 @@
+"""Where one request's time goes, in-process: cProfile over Django's test client.
+
+    .venv/bin/python -m benchmarks.profile [--requests 500] [--top 25] [--page catalog]
+
+Same settings and freshly seeded database as `benchmarks.run` (production
+settings, DEBUG off, Redis cache), without gunicorn or the network: it shows
+the shop's own cost per request, by function, and its queries per request.
+"""
+
+import argparse
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.run import WEBHOOK_SECRET, seed, shop_environment, signed_event
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="stripe_press_bench")
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--page", default="", help="profile only pages whose name contains this")
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative or tottime")
+    args = parser.parse_args()
+    import os
+
+    with tempfile.TemporaryDirectory(prefix="stripe-press-profile-") as tmp:
+        os.environ.update(shop_environment(db=args.db, static_root=Path(tmp) / "static"))
+        seeded = seed(db=args.db, events=args.requests)
+        from django.db import connection
+        from django.test import Client
+
+        client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
+        shopper = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
+        shopper.cookies.load(seeded["cookie"])
+        slug = seeded["book"].slug
+        orders = iter(seeded["orders"])
+
+        def webhook():
+            payload, signature = signed_event(next(orders), run="profile")
+            return client.post(
+                "/payments/webhook/",
+                payload,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=signature,
+            )
+
+        pages = {
+            "catalog": lambda: client.get("/"),
+            "book": lambda: client.get(f"/books/{slug}/"),
+            "checkout": lambda: client.get(f"/checkout/{slug}/"),
+            "cart": lambda: shopper.get("/cart/"),
+            "webhook": webhook,
+        }
+        assert WEBHOOK_SECRET
+        for name, call in pages.items():
+            if args.page and args.page not in name:
+                continue
+            for _ in range(3):  # warm-up; a webhook's warm-up uses up orders, so only one
+                if name == "webhook":
+                    break
+                call()
+            queries: list[str] = []
+
+            def record(execute, sql, params, many, context, queries=queries):
+                queries.append(sql)
+                return execute(sql, params, many, context)
+
+            # (CaptureQueriesContext cannot be used: each request resets the query log it reads.)
+            with connection.execute_wrapper(record):
+                response = call()
+            profiler = cProfile.Profile()
+            started = time.perf_counter()
+            profiler.enable()
+            for _ in range(args.requests - 1 if name == "webhook" else args.requests):
+                call()
+            profiler.disable()
+            per_request = (time.perf_counter() - started) / args.requests * 1000
+            print(f"\n=== {name}: {response.status_code}, {len(queries)} queries, {per_request:.2f} ms/req")
+            for sql in queries:
+                print("   ", sql[:150])
+            pstats.Stats(profiler, stream=sys.stdout).sort_stats(args.sort).print_stats(args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

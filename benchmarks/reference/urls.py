@@ -1,0 +1,9 @@
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+
+def hello(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("Hello, world.\n", content_type="text/plain")
+
+
+urlpatterns = [path("", hello)]

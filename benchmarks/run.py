@@ -1,0 +1,428 @@
+"""The shop under load, the production way, beside a bare Django view: `make bench`.
+
+    make bench                  # or: .venv/bin/python -m benchmarks.run [--duration 10] [--events 3000]
+
+What it does, all on loopback, in about two minutes:
+1. (Re)creates its own PostgreSQL database (`--db`, default stripe_press_bench;
+   never the developer's), migrates it, loads the books, collects the static
+   files into a temporary folder and seeds what the pages need: a shopper's
+   session with a cart, and one pending order per webhook event.
+2. Starts the shop with `gunicorn -c config/gunicorn.conf.py` (WEB_CONCURRENCY=2,
+   from a virtualenv with requirements.txt only, .venv/runtime, made on first use;
+   DEBUG off, access log on, every security setting at its production value;
+   requests carry `X-Forwarded-Proto: https` as behind the TLS proxy the
+   README asks for), with CACHE_URL on the local Redis (db 13, flushed), as
+   the README's deployment section says. Beside it, the reference: a bare
+   Django hello-world (benchmarks/reference/) under the same gunicorn config.
+3. `wrk -t2 -c32 -d10s --latency` against the reference and each page, then
+   signed `payment_intent.succeeded` webhooks for distinct orders, 32 at a
+   time, with aiohttp; then the same events again (duplicates).
+4. Prints one table (req/s, p50, p99, ratio to the reference, errors), checks
+   every event was stored once and every order paid, and prints the workers'
+   memory (RSS) before and after, and the load average.
+
+Needs wrk (`apt-get install -y wrk`), PostgreSQL at 127.0.0.1:5432 (user
+postgres) and Redis at 127.0.0.1:6379.
+"""
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOP_PORT = 8611
+REFERENCE_PORT = 8612
+REDIS_URL = "redis://127.0.0.1:6379/13"
+WEBHOOK_SECRET = "whsec_benchmark_only"
+PROXY_HEADER = ("X-Forwarded-Proto", "https")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="stripe_press_bench", help="PostgreSQL database to (re)create")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per page")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--events", type=int, default=3000, help="webhook events (distinct orders)")
+    parser.add_argument("--only", default="", help="comma-separated row names to measure (all if empty)")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is missing: install it with `apt-get install -y wrk` (Debian/Ubuntu).", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="stripe-press-bench-") as tmp:
+        env = shop_environment(db=args.db, static_root=Path(tmp) / "static")
+        os.environ.update(env)
+        seeded = seed(db=args.db, events=args.events)
+        with (
+            server(env, port=SHOP_PORT, log=Path(tmp) / "shop.log") as shop,
+            server(
+                {**env, "DJANGO_SETTINGS_MODULE": "benchmarks.reference.settings"},
+                port=REFERENCE_PORT,
+                log=Path(tmp) / "reference.log",
+            ),
+        ):
+            load_before = os.getloadavg()
+            rows = measure(args, seeded, rss=lambda: workers_rss_mb(shop.pid))
+            rss_after = workers_rss_mb(shop.pid)
+            load_after = os.getloadavg()
+        stored_ok = check_webhooks(seeded)
+    print_report(rows, rss_after=rss_after, load=(load_before, load_after), stored_ok=stored_ok)
+    return 0 if stored_ok else 1
+
+
+def shop_environment(*, db: str, static_root: Path) -> dict[str, str]:
+    """Production settings (config/settings.py with DEBUG off), nothing read from .env."""
+    return {
+        "ENV_FILE": "",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "False",
+        "SECRET_KEY": "benchmark-secret-" + "Vb7Tq2Xe" * 8,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db}",
+        "CACHE_URL": REDIS_URL,
+        "BEHIND_TLS_PROXY": "True",
+        "FORWARDED_ALLOW_IPS": "127.0.0.1",
+        "STATIC_ROOT": str(static_root),
+        "STRIPE_SECRET_KEY": "sk_test_benchmark_only",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_benchmark_only",
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_API_BASE": "",
+        "EMAIL_URL": "dummymail://",
+        "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "plain",
+        "WEB_CONCURRENCY": "2",
+        "HOST": "127.0.0.1",
+        "SITE_URL": "https://127.0.0.1",
+        # wrk is one client address; the per-address limit still counts (a Redis call), never refuses.
+        "ORDER_PAGE_RATE_LIMIT_PER_IP": str(10**9),
+    }
+
+
+def seed(*, db: str, events: int) -> dict:
+    """A fresh benchmark database with the books, a cart of every book and `events` pending orders."""
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{db}"')
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+    import django
+
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+    from django.urls import NoReverseMatch, reverse
+
+    from shop.cart.models import Cart, CartLine
+    from shop.catalog.models import Book
+    from shop.orders.models import Order, OrderItem
+
+    call_command("migrate", verbosity=0)
+    call_command("loaddata", "books", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    books = list(Book.objects.order_by("id"))
+    for book in books:
+        book.stock = 1_000_000  # every webhook's order stays payable
+    Book.objects.bulk_update(books, ["stock"])
+
+    session = SessionStore()
+    session["has_cart"] = True
+    session.create()
+    cart = Cart.objects.create(session_id=session.session_key)
+    CartLine.objects.bulk_create(CartLine(cart=cart, book=book, quantity=1) for book in books)
+
+    book = books[0]
+    orders = Order.objects.bulk_create(
+        Order(
+            email=f"bench{i}@example.com",
+            currency=book.currency,
+            total_amount=book.price_amount,
+            payment_intent_id=f"pi_bench_{i:06d}",
+        )
+        for i in range(events)
+    )
+    OrderItem.objects.bulk_create(
+        OrderItem(order=order, book=book, title=book.title, unit_amount=book.price_amount) for order in orders
+    )
+    from shop.orders.access import order_page_path
+
+    try:
+        cart_checkout = reverse("payments:cart_checkout")
+    except NoReverseMatch:
+        cart_checkout = ""
+    return {
+        "book": book,
+        "orders": [(o.id, o.number, o.payment_intent_id, o.total_amount, o.currency) for o in orders],
+        "cookie": f"sessionid={session.session_key}",
+        "cart_checkout": cart_checkout,
+        "order_page": order_page_path(number=orders[0].number),
+        "cart_lines": len(books),
+    }
+
+
+RUNTIME_VENV = ROOT / ".venv" / "runtime"
+
+
+def runtime_python() -> str:
+    """A Python with requirements.txt only, as in production (kept in .venv/runtime).
+
+    The development environment has more: stripe-python, for one, loads aiohttp
+    (which localstripe brings) when it finds it, ~10 MB per worker that a
+    production install never has.
+    """
+    stamp = RUNTIME_VENV / "requirements.txt"
+    wanted = (ROOT / "requirements.txt").read_text()
+    if not stamp.exists() or stamp.read_text() != wanted:
+        print("creating .venv/runtime (requirements.txt only) for the servers…")
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(RUNTIME_VENV)], check=True)
+        pip = [str(RUNTIME_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        subprocess.run([*pip, "-r", str(ROOT / "requirements.txt")], check=True)
+        stamp.write_text(wanted)
+    return str(RUNTIME_VENV / "bin" / "python")
+
+
+@contextmanager
+def server(env: dict[str, str], *, port: int, log: Path):
+    """gunicorn -c config/gunicorn.conf.py on 127.0.0.1:`port`, until the block ends."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [runtime_python(), "-m", "gunicorn", "-c", "config/gunicorn.conf.py"],
+            cwd=ROOT,
+            env={**os.environ, **env, "PORT": str(port)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_up(port, process, log)
+            yield process
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def wait_until_up(port: int, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn on {port} exited:\n{log.read_text()[-3000:]}")
+        try:
+            get(f"http://127.0.0.1:{port}/healthz")
+            return
+        except urllib.error.HTTPError:
+            return  # it answers (the reference has no /healthz)
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"gunicorn on {port} did not answer within 60 s")
+
+
+def get(url: str, cookie: str = "") -> int:
+    request = urllib.request.Request(
+        url, headers=dict([PROXY_HEADER], **({"Cookie": cookie} if cookie else {}))
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status
+
+
+def measure(args, seeded: dict, *, rss) -> list[dict]:
+    shop = f"http://127.0.0.1:{SHOP_PORT}"
+    slug = seeded["book"].slug
+    cookie = seeded["cookie"]
+    pages = [
+        ("reference: bare Django view", f"http://127.0.0.1:{REFERENCE_PORT}/", "", "reference"),
+        ("catalog /", f"{shop}/", "", "shared"),
+        ("book page", f"{shop}/books/{slug}/", "", "shared"),
+        ("checkout page /checkout/<slug>/", f"{shop}/checkout/{slug}/", "", "shared"),
+        (f"cart ({seeded['cart_lines']} lines)", f"{shop}/cart/", cookie, "shopper"),
+        ("catalog / with a cart", f"{shop}/", cookie, "shopper"),
+    ]
+    pages.append(("order page (key in the link)", shop + seeded["order_page"], "", "shopper"))
+    if seeded["cart_checkout"]:
+        pages.append(("checkout /checkout/ with a cart", shop + seeded["cart_checkout"], cookie, "shopper"))
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    pages = [page for page in pages if not only or page[3] == "reference" or any(o in page[0] for o in only)]
+    statuses = [get(url, page_cookie) for _, url, page_cookie, _ in pages for _ in range(20)]  # warm-up
+    print(f"workers' RSS after warming up: {', '.join(f'{mb:.0f} MB' for mb in rss())}")
+    rows = []
+    reference_rps = None
+    for (name, url, page_cookie, kind), status in zip(pages, statuses[::20], strict=True):
+        result = wrk(url, cookie=page_cookie, duration=args.duration, connections=args.connections)
+        result.update(name=name, kind=kind, status=status)
+        if kind == "reference":
+            reference_rps = result["rps"]
+        rows.append(result)
+    if not only or any("webhook" in o for o in only):
+        rows.append(asyncio.run(webhooks(seeded, connections=args.connections, duplicate=False)))
+        rows.append(asyncio.run(webhooks(seeded, connections=args.connections, duplicate=True)))
+    for row in rows:
+        row["ratio"] = row["rps"] / reference_rps if reference_rps else None
+    return rows
+
+
+LATENCY_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def wrk(url: str, *, cookie: str, duration: int, connections: int) -> dict:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-H", ": ".join(PROXY_HEADER)]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(
+        [*command, url], capture_output=True, text=True, check=True, timeout=duration + 30
+    ).stdout
+
+    def latency(percent: str) -> float:
+        found = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
+        if found is None:
+            raise SystemExit(f"cannot read wrk's {percent}% latency:\n{output}")
+        return float(found.group(1)) * LATENCY_UNITS[found.group(2)]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "errors": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else "",
+    }
+
+
+def signed_event(order: tuple, *, run: str) -> tuple[bytes, str]:
+    order_id, number, intent_id, amount, currency = order
+    event = {
+        "id": f"evt_bench_{run}_{intent_id}",
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "livemode": False,
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": intent_id,
+                "object": "payment_intent",
+                "amount": amount,
+                "amount_received": amount,
+                "currency": currency,
+                "status": "succeeded",
+                "metadata": {"order_id": str(order_id), "order_number": number},
+            }
+        },
+    }
+    payload = json.dumps(event).encode()
+    timestamp = int(time.time())
+    signature = hmac.new(WEBHOOK_SECRET.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
+    return payload, f"t={timestamp},v1={signature.hexdigest()}"
+
+
+RUN_ID = str(int(time.time()))
+
+
+async def webhooks(seeded: dict, *, connections: int, duplicate: bool) -> dict:
+    """Deliver one signed event per order, `connections` at a time; the second call repeats them."""
+    import aiohttp
+
+    deliveries = [signed_event(order, run=RUN_ID) for order in seeded["orders"]]
+    if duplicate:
+        deliveries = deliveries[: max(len(deliveries) // 3, 1)]
+    queue: asyncio.Queue = asyncio.Queue()
+    for delivery in deliveries:
+        queue.put_nowait(delivery)
+    latencies: list[float] = []
+    errors = 0
+    url = f"http://127.0.0.1:{SHOP_PORT}/payments/webhook/"
+
+    async def deliver(session) -> None:
+        nonlocal errors
+        while not queue.empty():
+            payload, signature = queue.get_nowait()
+            headers = {
+                "Stripe-Signature": signature,
+                "Content-Type": "application/json",
+                PROXY_HEADER[0]: PROXY_HEADER[1],
+            }
+            started = time.perf_counter()
+            async with session.post(url, data=payload, headers=headers) as response:
+                await response.read()
+                if response.status != 200:
+                    errors += 1
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    connector = aiohttp.TCPConnector(limit=connections, force_close=True)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(deliver(session) for _ in range(connections)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "name": f"webhook {'duplicates' if duplicate else 'succeeded'} ({len(deliveries)} events)",
+        "kind": "webhook",
+        "status": 200,
+        "rps": len(deliveries) / elapsed,
+        "p50": latencies[len(latencies) // 2],
+        "p99": latencies[min(int(len(latencies) * 0.99), len(latencies) - 1)],
+        "errors": errors,
+        "socket_errors": "",
+    }
+
+
+def check_webhooks(seeded: dict) -> bool:
+    """Every event stored once and processed, every order paid."""
+    from payments.models import WebhookEvent
+    from shop.orders.models import Order
+
+    ids = [order[0] for order in seeded["orders"]]
+    events = WebhookEvent.objects.filter(stripe_event_id__startswith=f"evt_bench_{RUN_ID}_")
+    stored, processed = events.count(), events.filter(outcome=WebhookEvent.Outcome.PROCESSED).count()
+    paid = Order.objects.filter(id__in=ids, status="paid").count()
+    print(f"webhooks: {stored} events stored, {processed} processed, {paid} of {len(ids)} orders paid")
+    return stored == processed == paid == len(ids)
+
+
+def workers_rss_mb(master_pid: int) -> list[float]:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    sizes = []
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
+    return sizes
+
+
+def print_report(rows: list[dict], *, rss_after: list[float], load: tuple, stored_ok: bool) -> None:
+    print()
+    print("| what | req/s | p50 ms | p99 ms | × reference | errors |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for row in rows:
+        ratio = f"{row['ratio']:.2f}×" if row["ratio"] is not None else "–"
+        errors = str(row["errors"]) + (
+            f" ({row['socket_errors']})"
+            if "timeout 0" not in row["socket_errors"] and row["socket_errors"]
+            else ""
+        )
+        figures = f"{row['rps']:,.0f} | {row['p50']:.1f} | {row['p99']:.1f}"
+        print(f"| {row['name']} | {figures} | {ratio} | {errors} |")
+    print()
+    print("shop workers' RSS after the run: " + ", ".join(f"{mb:.0f} MB" for mb in rss_after))
+    print(
+        "load average (1/5/15 min) before: {:.2f} {:.2f} {:.2f}; after: {:.2f} {:.2f} {:.2f}".format(
+            *load[0], *load[1]
+        )
+    )
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; webhooks all stored once: {stored_ok}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""Shopper pages that look the same for every visitor, rendered once and kept in memory, always fresh.
+
+The catalog, the book pages and the checkout page shell are rendered from the
+database once per *pages version* and kept, split at their per-visitor holes,
+in this process's memory. Each request fills the holes — the CSRF token of the
+forms, the header's cart count, the flash messages, "you already bought this" —
+and sends the page. Nothing expires with time:
+
+- The version is one number in the shared cache (CACHE_URL, Redis in
+  production), read on every request: every process sees a change at once.
+- `pages_changed()` bumps it whenever something a page shows changes (a book
+  saved or deleted, stock taken or given back): right away, and again when the
+  transaction commits, so a page rendered in between from the old rows is never
+  served after the commit.
+- A page is stored under the version read *before* it was rendered: a render
+  racing a change is stored under the old version, which nobody asks for again.
+
+With a per-process cache (the development default) one process's change would
+not reach the others, so PAGE_CACHE defaults to off there; if the shared cache
+cannot be read, pages are rendered fresh on every request.
+
+Holes are marked in templates with `{% page_hole "<template>" %}` (shop/catalog/
+templatetags/page_holes.py) and the CSRF token with a marker in `csrf_token`;
+the markers hold a NUL character, which no text from the database can contain.
+"""
+
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template import Context, engines
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+VERSION_KEY = "pagecache:version"
+# Pages kept per process; beyond it they are all dropped and rendered again
+# (a few hundred pages of 5-20 KB: a few MB per worker).
+MAX_PAGES = 300
+RECORDING = "page_holes_recording"  # context flag: holes render as markers
+CSRF_HOLE = "csrf_token"
+HOLE_PATTERN = re.compile("\x00page-hole:([^\x00]+)\x00")
+
+ContextFactory = Callable[[], Mapping]
+
+
+def hole_marker(name: str) -> str:
+    return f"\x00page-hole:{name}\x00"
+
+
+def pages_version() -> int | None:
+    """The current pages version from the shared cache; None when it cannot be read."""
+    try:
+        version = cache.get(VERSION_KEY)
+        if version is None:
+            # A fresh start (or a flushed cache) never reuses a number a process may still hold.
+            cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+            version = cache.get(VERSION_KEY)
+    except Exception:  # any cache error: serve fresh renders, never stale ones
+        logger.warning("page_cache_unavailable", exc_info=True)
+        return None
+    return version
+
+
+def pages_changed() -> None:
+    """Something the cached pages show changed: the next request of every process renders anew."""
+    _version_bump()
+    transaction.on_commit(_version_bump)
+
+
+def _version_bump() -> None:
+    try:
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:  # no version yet (or flushed): any new number will do
+            cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+    except Exception:
+        logger.error("page_cache_not_invalidated", exc_info=True)
+
+
+class _Pages:
+    """This process's rendered pages of one version; a new version drops the old ones."""
+
+    def __init__(self) -> None:
+        self.version: int | None = None
+        self.pages: dict[tuple, list[bytes | str]] = {}
+
+    def get(self, version: int, key: tuple) -> list[bytes | str] | None:
+        if version != self.version:
+            self.version, self.pages = version, {}
+        return self.pages.get(key)
+
+    def put(self, version: int, key: tuple, parts: list[bytes | str]) -> None:
+        if version != self.version:
+            return  # changed meanwhile
+        if len(self.pages) >= MAX_PAGES:
+            self.pages = {}
+        self.pages[key] = parts
+
+
+_pages = _Pages()
+
+
+def page_render(
+    request: HttpRequest,
+    template_name: str,
+    context: ContextFactory,
+    *,
+    holes: Mapping[str, ContextFactory] | None = None,
+) -> HttpResponse:
+    """The page of `template_name`, from memory when this version has it, with its holes filled.
+
+    `context()` gives the shared part of the context (called only to render);
+    `holes` gives, per hole template, the per-visitor context it needs beyond
+    the context processors' (called on every request).
+    """
+    holes = holes or {}
+    version = pages_version() if settings.PAGE_CACHE else None
+    if version is None:
+        full = dict(context())
+        for hole_context in holes.values():
+            full.update(hole_context())
+        return render(request, template_name, full)
+    key = (template_name, request.scheme, request.get_host(), request.path)
+    parts = _pages.get(version, key)
+    if parts is None:
+        recorded = {**context(), RECORDING: True, CSRF_HOLE: hole_marker(CSRF_HOLE)}
+        text = HOLE_PATTERN.split(render_to_string(template_name, recorded, request=request))
+        # Even items are the page's own bytes, odd ones the names of its holes.
+        parts = [part if index % 2 else part.encode() for index, part in enumerate(text)]
+        _pages.put(version, key, parts)
+    return HttpResponse(b"".join(_filled(parts, request, holes)))
+
+
+def _filled(parts: list[bytes | str], request: HttpRequest, holes: Mapping[str, ContextFactory]):
+    filled: dict[str, bytes] = {}  # each hole once per request (one token for all the forms)
+    for index, part in enumerate(parts):
+        if not index % 2:
+            yield part
+            continue
+        if part not in filled:
+            filled[part] = _hole_fill(part, request, holes).encode()
+        yield filled[part]
+
+
+HoleContext = Callable[[HttpRequest], Mapping]
+_hole_contexts: dict[str, HoleContext] = {}
+_holes_rendered: dict[tuple, str] = {}
+MAX_HOLES_RENDERED = 1000
+MEMO_TYPES = (str, int, bool, type(None))
+
+
+def page_hole_context(template_name: str) -> Callable[[HoleContext], HoleContext]:
+    """Register what a hole's template reads, from the request (its app's `ready()` does).
+
+    Such a hole is rendered from that context alone, without the context
+    processors, and each distinct context of plain values once per process (a
+    cart count of 0, no messages: most visitors).
+    """
+
+    def register(function: HoleContext) -> HoleContext:
+        _hole_contexts[template_name] = function
+        return function
+
+    return register
+
+
+def _hole_fill(name: str, request: HttpRequest, holes: Mapping[str, ContextFactory]) -> str:
+    if name == CSRF_HOLE:
+        return get_token(request)
+    engine = engines["django"].engine
+    if name in holes:
+        context = dict(holes[name]())
+    elif name in _hole_contexts:
+        context = dict(_hole_contexts[name](request))
+    else:  # what a RequestContext would hold, without its machinery
+        context = {}
+        for processor in engine.template_context_processors:
+            context.update(processor(request))
+        return engine.get_template(name).render(Context(context))
+    if not all(isinstance(value, MEMO_TYPES) or value == () for value in context.values()):
+        return engine.get_template(name).render(Context(context))
+    key = (name, *sorted(context.items()))
+    html = _holes_rendered.get(key)
+    if html is None:
+        if len(_holes_rendered) >= MAX_HOLES_RENDERED:
+            _holes_rendered.clear()
+        html = _holes_rendered[key] = engine.get_template(name).render(Context(context))
+    return html
