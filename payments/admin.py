@@ -15,6 +15,7 @@ from payments.admin_refunds import OrderRefundMixin, RefundInline
 from payments.models import Refund, WebhookEvent
 from payments.services.replay import webhook_event_replay_by_staff
 from payments.stripe_client import stripe_dashboard_url
+from shop.admin_records import RecordAdminMixin
 from shop.orders.admin import OrderAdmin, ReadOnlyInline
 from shop.orders.models import Order
 from shop.orders.selectors import order_get_by_payment_intent
@@ -23,7 +24,7 @@ REPLAY_PERMISSION = "payments.replay_webhookevent"
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(RecordAdminMixin, admin.ModelAdmin):
     """The shop's record of what Stripe said: nothing here can be added, changed or deleted."""
 
     list_display = [
@@ -54,15 +55,6 @@ class WebhookEventAdmin(admin.ModelAdmin):
         "pretty_payload",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False  # the payment record is kept (pruning is sync_payments' job)
 
     def has_replay_permission(self, request: HttpRequest, obj: WebhookEvent | None = None) -> bool:
         return request.user.has_perm(REPLAY_PERMISSION)

@@ -24,6 +24,7 @@ from payments.selectors import (
     refunds_count,
 )
 from payments.services.refunds import refund_create, refund_send
+from shop.admin_records import RecordAdminMixin
 from shop.money import format_money, minor_units_to_text
 from shop.orders.admin import ReadOnlyInline
 from shop.orders.models import Order
@@ -48,7 +49,7 @@ class RefundInline(ReadOnlyInline):
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(RecordAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "order_link", "amount_display", "status", "created_by", "created_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["stripe_refund_id", "order__number", "order__payment_intent_id", "reason"]
@@ -66,15 +67,6 @@ class RefundAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return _can_see_refunds(request)

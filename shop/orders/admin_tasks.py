@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django_tasks_db.models import DBTaskResult
 
+from shop.admin_records import RecordAdminMixin
 from shop.orders.models import BackgroundTask
 from shop.orders.tasks import background_tasks_retry
 
@@ -18,7 +19,7 @@ if admin.site.is_registered(DBTaskResult):
 
 
 @admin.register(BackgroundTask)
-class BackgroundTaskAdmin(admin.ModelAdmin):
+class BackgroundTaskAdmin(RecordAdminMixin, admin.ModelAdmin):
     list_display = ["task_name", "arguments", "status", "enqueued_at", "finished_at", "attempts", "error"]
     list_filter = ["status", "queue_name"]
     search_fields = ["task_path", "exception_class_path"]
@@ -37,15 +38,6 @@ class BackgroundTaskAdmin(admin.ModelAdmin):
         "formatted_traceback",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.retry_backgroundtask")
