@@ -60,6 +60,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: answers a kept page to a visitor with no session or messages with the
+    # headers the whole stack gave it (shop/pagecache_middleware.py); all else passes.
+    "shop.pagecache_middleware.KeptPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.security.PermissionsPolicyMiddleware",
@@ -127,13 +130,20 @@ CACHES = {"default": env.cache_url_config(env.str("CACHE_URL", default="") or "l
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     CACHES["default"]["BACKEND"] = "config.cache.ReusedClientRedisCache"  # why: config/cache.py
 # Shopper pages kept rendered in memory (shop/pagecache.py), kept fresh by a
-# version number in the cache above: on by default only when that cache is
-# shared by every process (Redis), as a per-process cache would let a price
-# change reach one process only.
+# version number read on every request (shop/pagecache_version.py): "cache" keeps
+# it in the cache above, "host" in this host's shared memory (a memory load, not a
+# round trip; only when every process that changes books or stock runs on this
+# host). PAGE_CACHE is on by default when every process sees the same version:
+# a shared cache (Redis) or "host"; a per-process cache would let a price change
+# reach one process only.
+PAGE_CACHE_VERSION = env.str("PAGE_CACHE_VERSION", default="cache")
+if PAGE_CACHE_VERSION not in ("cache", "host"):
+    raise ImproperlyConfigured("PAGE_CACHE_VERSION must be cache or host.")
+PAGE_CACHE_VERSION_FILE = env.str("PAGE_CACHE_VERSION_FILE", default="")  # "host": empty = /dev/shm/…
 PAGE_CACHE = (
     env.bool("PAGE_CACHE")
     if env.str("PAGE_CACHE", default="")  # `PAGE_CACHE=` (empty, as in .env.example) counts as unset
-    else not CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    else PAGE_CACHE_VERSION == "host" or not CACHES["default"]["BACKEND"].endswith("LocMemCache")
 )
 
 # Card-testing defence on create-intent (payments/ratelimit.py): attempts

@@ -6,8 +6,9 @@ in this process's memory. Each request fills the holes — the CSRF token of the
 forms, the header's cart count, the flash messages, "you already bought this" —
 and sends the page. Nothing expires with time:
 
-- The version is one number in the shared cache (CACHE_URL, Redis in
-  production), read on every request: every process sees a change at once.
+- The version is one number, read on every request, in the shared cache
+  (CACHE_URL, Redis) or in this host's shared memory (PAGE_CACHE_VERSION,
+  shop/pagecache_version.py): every process sees a change at once.
 - `pages_changed()` bumps it whenever something a page shows changes (a book
   saved or deleted, stock taken or given back): right away, and again when the
   transaction commits, so a page rendered in between from the old rows is never
@@ -26,21 +27,21 @@ the markers hold a NUL character, which no text from the database can contain.
 
 import logging
 import re
-import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template import Context, engines
 from django.template.loader import render_to_string
 
+from shop.csrf_tokens import csrf_token
+from shop.pagecache_version import version_store
+
 logger = logging.getLogger(__name__)
 
-VERSION_KEY = "pagecache:version"
 # Pages kept per process; beyond it they are all dropped and rendered again
 # (a few hundred pages of 5-20 KB: a few MB per worker).
 MAX_PAGES = 300
@@ -56,17 +57,12 @@ def hole_marker(name: str) -> str:
 
 
 def pages_version() -> int | None:
-    """The current pages version from the shared cache; None when it cannot be read."""
+    """The current pages version (shop/pagecache_version.py); None when it cannot be read."""
     try:
-        version = cache.get(VERSION_KEY)
-        if version is None:
-            # A fresh start (or a flushed cache) never reuses a number a process may still hold.
-            cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-            version = cache.get(VERSION_KEY)
-    except Exception:  # any cache error: serve fresh renders, never stale ones
+        return version_store().read()
+    except Exception:  # any store error: serve fresh renders, never stale ones
         logger.warning("page_cache_unavailable", exc_info=True)
         return None
-    return version
 
 
 def pages_changed() -> None:
@@ -77,35 +73,47 @@ def pages_changed() -> None:
 
 def _version_bump() -> None:
     try:
-        try:
-            cache.incr(VERSION_KEY)
-        except ValueError:  # no version yet (or flushed): any new number will do
-            cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+        version_store().bump()
     except Exception:
         logger.error("page_cache_not_invalidated", exc_info=True)
 
 
-class _Pages:
-    """This process's rendered pages of one version; a new version drops the old ones."""
+class Pages:
+    """This process's pages of one version, by key; a new version drops the old ones."""
 
     def __init__(self) -> None:
         self.version: int | None = None
-        self.pages: dict[tuple, list[bytes | str]] = {}
+        self.pages: dict[tuple, object] = {}
 
-    def get(self, version: int, key: tuple) -> list[bytes | str] | None:
+    def get(self, version: int, key: tuple):
         if version != self.version:
             self.version, self.pages = version, {}
         return self.pages.get(key)
 
-    def put(self, version: int, key: tuple, parts: list[bytes | str]) -> None:
-        if version != self.version:
+    def put(self, version: int, key: tuple, page) -> None:
+        if self.version is None or version > self.version:  # versions only grow
+            self.version, self.pages = version, {}
+        elif version != self.version:
             return  # changed meanwhile
         if len(self.pages) >= MAX_PAGES:
             self.pages = {}
-        self.pages[key] = parts
+        self.pages[key] = page
 
 
-_pages = _Pages()
+_pages = Pages()
+
+
+@dataclass
+class PageKeep:
+    """Set on a request by KeptPageMiddleware (shop/pagecache_middleware.py): keep what this page gives.
+
+    `version` is the pages version the middleware read (None: read it here);
+    `parts` is filled in by page_render: the page as any visitor without a
+    session sees it, None where the CSRF token goes.
+    """
+
+    version: int | None = None
+    parts: tuple[bytes | None, ...] | None = None
 
 
 def page_render(
@@ -122,7 +130,10 @@ def page_render(
     the context processors' (called on every request).
     """
     holes = holes or {}
-    version = pages_version() if settings.PAGE_CACHE else None
+    keep: PageKeep | None = getattr(request, "page_keep", None)
+    version = None
+    if settings.PAGE_CACHE:
+        version = keep.version if keep is not None and keep.version is not None else pages_version()
     if version is None:
         full = dict(context())
         for hole_context in holes.values():
@@ -136,18 +147,34 @@ def page_render(
         # Even items are the page's own bytes, odd ones the names of its holes.
         parts = [part if index % 2 else part.encode() for index, part in enumerate(text)]
         _pages.put(version, key, parts)
-    return HttpResponse(b"".join(_filled(parts, request, holes)))
+    filled = _filled(parts, request, holes)
+    if keep is not None:
+        keep.version, keep.parts = version, filled
+    token = csrf_token(request).encode() if None in filled else b""
+    return HttpResponse(b"".join(token if part is None else part for part in filled))
 
 
-def _filled(parts: list[bytes | str], request: HttpRequest, holes: Mapping[str, ContextFactory]):
-    filled: dict[str, bytes] = {}  # each hole once per request (one token for all the forms)
+def _filled(
+    parts: list[bytes | str], request: HttpRequest, holes: Mapping[str, ContextFactory]
+) -> tuple[bytes | None, ...]:
+    """The page with its holes filled for this request, but for the CSRF token's (None); runs joined."""
+    filled: dict[str, bytes] = {}  # each hole once per request
+    out: list[bytes | None] = []
     for index, part in enumerate(parts):
         if not index % 2:
-            yield part
+            piece = part
+        elif part == CSRF_HOLE:
+            out.append(None)
             continue
-        if part not in filled:
-            filled[part] = _hole_fill(part, request, holes).encode()
-        yield filled[part]
+        else:
+            if part not in filled:
+                filled[part] = _hole_fill(part, request, holes).encode()
+            piece = filled[part]
+        if out and out[-1] is not None:
+            out[-1] += piece
+        else:
+            out.append(piece)
+    return tuple(out)
 
 
 HoleContext = Callable[[HttpRequest], Mapping]
@@ -173,8 +200,6 @@ def page_hole_context(template_name: str) -> Callable[[HoleContext], HoleContext
 
 
 def _hole_fill(name: str, request: HttpRequest, holes: Mapping[str, ContextFactory]) -> str:
-    if name == CSRF_HOLE:
-        return get_token(request)
     engine = engines["django"].engine
     if name in holes:
         context = dict(holes[name]())
