@@ -15,18 +15,24 @@ from django.http import HttpRequest
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 
 ALPHABET = CSRF_ALLOWED_CHARS
-INDEX = {char: index for index, char in enumerate(ALPHABET)}
-# A byte at or above this would favour the alphabet's first characters: drawn again.
+# A byte at or above this would favour the alphabet's first characters: dropped, drawn again.
 UNBIASED_BELOW = 256 - 256 % len(ALPHABET)
+BYTE_TO_CHAR = bytes(ord(ALPHABET[byte % len(ALPHABET)]) for byte in range(256))
+BIASED_BYTES = bytes(range(UNBIASED_BELOW, 256))
+# Masking adds a secret's and a mask's characters' positions in ALPHABET, modulo its length.
+MASKED = {
+    (secret, mask): ALPHABET[(ALPHABET.index(secret) + ALPHABET.index(mask)) % len(ALPHABET)]
+    for secret in ALPHABET
+    for mask in ALPHABET
+}
 
 
 def random_chars(count: int) -> str:
     """`count` characters of ALPHABET, each equally likely."""
-    chars: list[str] = []
+    chars = b""
     while len(chars) < count:
-        drawn = secrets.token_bytes(count + 8)
-        chars.extend(ALPHABET[byte % len(ALPHABET)] for byte in drawn if byte < UNBIASED_BELOW)
-    return "".join(chars[:count])
+        chars += secrets.token_bytes(count + 8).translate(BYTE_TO_CHAR, BIASED_BYTES)
+    return chars[:count].decode()
 
 
 def csrf_token(request: HttpRequest) -> str:
@@ -40,5 +46,4 @@ def csrf_token(request: HttpRequest) -> str:
         secret = request.META["CSRF_COOKIE"] = random_chars(CSRF_SECRET_LENGTH)
     request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True  # as get_token: renew the cookie's expiry
     mask = random_chars(CSRF_SECRET_LENGTH)
-    size = len(ALPHABET)
-    return mask + "".join(ALPHABET[(INDEX[s] + INDEX[m]) % size] for s, m in zip(secret, mask, strict=True))
+    return mask + "".join(map(MASKED.__getitem__, zip(secret, mask, strict=True)))

@@ -178,3 +178,9 @@ def test_csrf_token_reuses_the_visitors_secret_and_masks_it_anew(rf):
     assert first != second
     assert _unmask_cipher_token(first) == _unmask_cipher_token(second) == "a" * 32
     assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+
+
+def test_random_chars_drop_the_bytes_that_would_favour_some_characters(monkeypatch):
+    draws = iter([bytes([255, 248, 61]) + b"\xff" * 37, bytes([62, 0, 1]) + b"\xfa" * 37])
+    monkeypatch.setattr("shop.csrf_tokens.secrets.token_bytes", lambda size: next(draws))
+    assert random_chars(4) == ALPHABET[61] + ALPHABET[0] + ALPHABET[0] + ALPHABET[1]
