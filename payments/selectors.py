@@ -95,6 +95,16 @@ def webhook_events_failed(*, order: Order | None = None) -> QuerySet[WebhookEven
     return events
 
 
+def webhook_events_to_requeue(*, received_before: datetime, max_attempts: int) -> QuerySet[WebhookEvent]:
+    """Events to apply again, oldest first: still RECEIVED since before `received_before`
+    (their task was lost), or FAILED fewer than `max_attempts` times."""
+    Outcome = WebhookEvent.Outcome
+    return WebhookEvent.objects.filter(
+        Q(outcome=Outcome.RECEIVED, received_at__lt=received_before)
+        | Q(outcome=Outcome.FAILED, attempts__lt=max_attempts)
+    ).order_by("received_at")
+
+
 def webhook_events_handled_before(*, received_before: datetime) -> QuerySet[WebhookEvent]:
     """Processed and ignored events received before `received_before` (prunable)."""
     return WebhookEvent.objects.filter(

@@ -38,7 +38,7 @@ from payments.services.confirmation import (
     confirmation_order,
 )
 from payments.services.intents import CheckoutRequest, PaymentOutcome, checkout_key_for, checkout_start
-from payments.services.webhooks import WebhookRejected, stripe_event_process, stripe_event_verify
+from payments.services.webhooks import WebhookRejected, stripe_event_receive, stripe_event_verify
 from payments.stripe_client import missing_stripe_settings
 from shop.cart.pricing import Totals, totals_compute
 from shop.cart.selectors import CartSummaryLine, cart_get_for_session, cart_summary
@@ -317,11 +317,11 @@ def payment_success(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
-    """Stripe's deliveries. 400: not genuine; 200: stored (or duplicate); 500: retry later."""
+    """Stripe's deliveries. 400: not genuine; 200: stored and queued (or a duplicate); 500: not stored."""
     if request.method != "POST":
         return json_error("Webhooks are POSTed by Stripe.", 405, Allow="POST")
     try:
-        event = stripe_event_verify(
+        verified = stripe_event_verify(
             payload=request_body_read(request, max_bytes=WEBHOOK_MAX_BYTES),
             signature=request.headers.get("Stripe-Signature", ""),
         )
@@ -329,9 +329,10 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         logger.warning("webhook_rejected", extra={"reason": str(exc)})
         return json_error(str(exc), 400)
     try:
-        outcome = stripe_event_process(event=event)
-    except Exception:  # recorded on the event; Stripe will retry
-        return json_error("Processing failed; it will be retried.", 500)
+        outcome = stripe_event_receive(verified=verified)
+    except Exception:  # the database failed: not acknowledged, so Stripe redelivers
+        logger.exception("webhook_not_stored", extra={"event_id": verified.event["id"]})
+        return json_error("The event could not be stored; it will be retried.", 500)
     return JsonResponse({"received": True, "outcome": outcome})
 
 

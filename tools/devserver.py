@@ -14,7 +14,7 @@ URLs: `PORT=8001 make run`, or PORT=8001 in `.env`.
 Next to the web server it runs what production runs beside it (README,
 "Background work"): a task worker (`manage.py db_worker`, or `rqworker` with
 TASKS_BACKEND=rq) that sends the emails, and the periodic job
-(`manage.py sync_payments --replay-failed-events`) every SYNC_EVERY seconds.
+(`manage.py sync_payments`) every SYNC_EVERY seconds.
 Ctrl-C stops them all.
 """
 
@@ -115,7 +115,7 @@ def worker_command(tasks_backend: str) -> list[str]:
 def run_schedule(stopping: threading.Event) -> None:
     """The periodic job, as cron runs it in production: now, then every SYNC_EVERY seconds."""
     while not stopping.is_set():
-        job = start("sync_payments", "--replay-failed-events")
+        job = start("sync_payments")
         while job.poll() is None and not stopping.wait(0.5):
             pass
         stop_process_group(job)
@@ -132,7 +132,7 @@ def run_server(*, port: int, tasks_backend: str) -> int:
     if worker:
         command = " ".join(worker_command(tasks_backend))
         say(f"Worker:   manage.py {command} (pid {worker.pid}) sends the emails")
-    say(f"Schedule: manage.py sync_payments --replay-failed-events now and every {SYNC_EVERY // 60} minutes")
+    say(f"Schedule: manage.py sync_payments now and every {SYNC_EVERY // 60} minutes")
     try:
         while server.poll() is None:
             if worker and worker.poll() is not None:

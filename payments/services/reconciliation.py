@@ -28,7 +28,12 @@ from payments.services.intents import (
     payment_intent_retrieve,
 )
 from payments.services.refunds import refund_refresh
-from payments.services.webhooks import DUPLICATE, stripe_event_process
+from payments.services.webhooks import (
+    DUPLICATE,
+    MAX_ATTEMPTS,
+    stripe_event_apply,
+    webhook_events_requeue,
+)
 from payments.stripe_client import stripe_call
 from shop.orders.models import Order, OrderStatus
 from shop.orders.selectors import (
@@ -202,10 +207,10 @@ def refund_sync(*, refund: Refund, dry_run: bool = False) -> SyncStep:
 
 
 def webhook_event_replay(*, event: WebhookEvent, dry_run: bool = False) -> SyncStep:
-    """Process a stored event whose processing failed again, exactly as the webhook view does."""
+    """Apply a stored event whose apply failed again, now, as its task would (whatever its attempts)."""
     if dry_run:
         return SyncStep(False, "would replay")
-    outcome = stripe_event_process(event=event.payload)
+    outcome = stripe_event_apply(event_pk=event.pk)
     return SyncStep(outcome != DUPLICATE, f"replayed: {outcome}")
 
 
@@ -224,6 +229,16 @@ def stripe_health_check() -> str:
 
 STRIPE_NOT_CONFIGURED = "STRIPE_SECRET_KEY is not set"
 STRIPE_UNAVAILABLE = "no answer, a 5xx error or rate limiting"
+
+
+def lost_work_requeue(*, report: Callable[[str], None]) -> None:
+    """Enqueue again the tasks lost or failed: webhook events not applied, emails not sent."""
+    events = webhook_events_requeue()
+    if events:
+        report(f"webhook events queued again (task lost, or failed < {MAX_ATTEMPTS} times): {events}")
+    emails = order_emails_requeue()
+    if emails:
+        report(f"emails queued again (failed or lost before): {emails}")
 
 
 def payments_sync(
@@ -248,6 +263,8 @@ def payments_sync(
         summary.failed += 1
         report(f"Stripe health check: FAILED, {summary.aborted}; stopping")
         logger.error("sync_payments_stripe_unreachable", extra={"reason": summary.aborted})
+        if not dry_run:
+            lost_work_requeue(report=report)  # needs no Stripe
         return summary
     abandon_before = timezone.now() - abandon_after if abandon_after else None
     steps: list[tuple[str, Callable[[], SyncStep]]] = []
@@ -298,9 +315,7 @@ def payments_sync(
         summary.changed += result.changed
         report(f"{label}: {result.text}")
     if not dry_run:
-        requeued = order_emails_requeue()
-        if requeued:
-            report(f"emails queued again (failed or lost before): {requeued}")
+        lost_work_requeue(report=report)
     logger.info(
         "sync_payments_done",
         extra={

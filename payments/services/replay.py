@@ -1,9 +1,9 @@
 """Replaying a failed webhook event from the admin, by staff with `payments.replay_webhookevent`.
 
 The replay itself is the one `sync_payments --replay-failed-events` uses
-(`webhook_event_replay`): the stored payload goes through the webhook's own
-processing, so an event applied meanwhile is not applied twice and a new
-failure is recorded on the event again.
+(`webhook_event_replay`): the webhook's apply task run at once, in the
+request, on the stored event, so an event applied meanwhile is not applied
+twice and a new failure is recorded on the event again.
 """
 
 import logging
@@ -25,7 +25,7 @@ def webhook_event_replay_by_staff(*, event: WebhookEvent, user) -> ReplayResult:
     """Replay one stored event; what staff should be told."""
     try:
         step = webhook_event_replay(event=event)
-    except Exception as exc:  # recorded on the event by the webhook processing
+    except Exception as exc:  # recorded on the event by the apply
         logger.warning(
             "webhook_replay_failed",
             extra={

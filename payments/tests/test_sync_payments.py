@@ -179,7 +179,7 @@ def test_replay_failed_events_reprocesses_them_like_the_webhook(monkeypatch, pos
         raise RuntimeError("database hiccup")
 
     monkeypatch.setitem(webhooks.EVENT_HANDLERS, "payment_intent.succeeded", broken)
-    assert post_webhook(event).status_code == 500
+    assert post_webhook(event).json()["outcome"] == "failed"
     assert WebhookEvent.objects.get().outcome == "failed"
     monkeypatch.setitem(webhooks.EVENT_HANDLERS, "payment_intent.succeeded", handler)
 
@@ -207,7 +207,40 @@ def test_a_replay_that_fails_again_is_counted_and_kept_failed(monkeypatch, post_
 
     assert f"event {event['id']} (payment_intent.succeeded): FAILED (RuntimeError)" in output
     assert output.strip().endswith("checked 1, changed 0, failed 1")
-    assert WebhookEvent.objects.get().attempts == 2
+    # Then, below the attempt limit, its task is queued again (here the immediate backend runs it).
+    assert "webhook events queued again (task lost, or failed < 5 times): 1" in output
+    assert WebhookEvent.objects.get().attempts == 3
+
+
+def test_every_run_requeues_failed_events_below_the_attempt_limit(monkeypatch, post_webhook, mailoutbox):
+    """Stripe got a 200 and does not retry: sync_payments does, without --replay-failed-events."""
+    order = OrderFactory()
+    handler = webhooks.EVENT_HANDLERS["payment_intent.succeeded"]
+
+    def broken(*args):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setitem(webhooks.EVENT_HANDLERS, "payment_intent.succeeded", broken)
+    post_webhook(payment_intent_event("payment_intent.succeeded", order))
+    monkeypatch.setitem(webhooks.EVENT_HANDLERS, "payment_intent.succeeded", handler)
+
+    output = sync("--older-than", "60")
+
+    assert "webhook events queued again (task lost, or failed < 5 times): 1" in output
+    assert (WebhookEvent.objects.get().outcome, WebhookEvent.objects.get().attempts) == ("processed", 2)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert "queued again" not in sync("--older-than", "60")
+
+
+def test_a_dry_run_requeues_nothing(monkeypatch, post_webhook):
+    monkeypatch.setitem(webhooks.EVENT_HANDLERS, "payment_intent.succeeded", lambda *args: 1 / 0)
+    post_webhook(payment_intent_event("payment_intent.succeeded", OrderFactory()))
+
+    output = sync("--dry-run")
+
+    assert "queued again" not in output
+    assert WebhookEvent.objects.get().attempts == 1
 
 
 def test_a_payment_intent_stripe_does_not_know_is_reported_and_the_run_goes_on(mailoutbox):

@@ -7,6 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command, execute_from_command_line
 from django.utils import timezone
 
+from payments.models import WebhookEvent
+from payments.services import webhooks
+from payments.tests.events import payment_intent_event
 from payments.tests.fakes import CONNECTION_REFUSED, TIMEOUT
 from shop.orders.models import Order, OrderStatus
 from shop.orders.tests.factories import OrderFactory
@@ -85,3 +88,24 @@ def test_abandoned_orders_are_not_canceled_here_when_stripe_cannot_cancel_them(s
 
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
+
+
+def test_failed_webhook_events_are_requeued_even_when_stripe_cannot_be_reached(
+    stripe_outage, post_webhook, monkeypatch
+):
+    """Applying a stored event needs no Stripe call: the re-queue does not wait for Stripe."""
+    order = OrderFactory()
+    handler = webhooks.EVENT_HANDLERS["payment_intent.succeeded"]
+    monkeypatch.setitem(webhooks.EVENT_HANDLERS, "payment_intent.succeeded", lambda *args: 1 / 0)
+    post_webhook(payment_intent_event("payment_intent.succeeded", order))
+    monkeypatch.setitem(webhooks.EVENT_HANDLERS, "payment_intent.succeeded", handler)
+    stripe_outage(500)
+    out = StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("sync_payments", stdout=out)
+
+    assert "webhook events queued again (task lost, or failed < 5 times): 1" in out.getvalue()
+    assert WebhookEvent.objects.get().outcome == WebhookEvent.Outcome.PROCESSED
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID

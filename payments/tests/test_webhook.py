@@ -2,6 +2,7 @@
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import OperationalError
@@ -10,6 +11,7 @@ from django.db.backends.utils import CursorWrapper
 from payments.models import WebhookEvent
 from payments.services import webhooks
 from payments.tests.events import charge_refunded_event, payment_intent_event, stripe_event
+from payments.tests.factories import WebhookEventFactory
 from shop.orders.models import Order, OrderStatus, OrderStatusChange
 from shop.orders.tests.factories import OrderFactory
 from tests.tasks_worker import DATABASE_TASKS
@@ -269,7 +271,8 @@ def test_charge_refunded_partial_then_full_without_double_counting(post_webhook,
     assert (order.status, order.amount_refunded) == (OrderStatus.REFUNDED, 2300)
 
 
-def test_handler_error_rolls_back_answers_500_and_is_retried(post_webhook, order, monkeypatch):
+def test_a_failed_apply_rolls_back_answers_200_and_sync_payments_retries(post_webhook, order, monkeypatch):
+    """Stripe had its 200 and will not redeliver: our own retry (sync_payments' re-queue) applies it."""
     event = payment_intent_event("payment_intent.succeeded", order)
     real_handler = webhooks.EVENT_HANDLERS["payment_intent.succeeded"]
 
@@ -280,7 +283,7 @@ def test_handler_error_rolls_back_answers_500_and_is_retried(post_webhook, order
     monkeypatch.setitem(webhooks.EVENT_HANDLERS, "payment_intent.succeeded", crash_after_marking_paid)
     response = post_webhook(event)
 
-    assert response.status_code == 500
+    assert (response.status_code, response.json()["outcome"]) == (200, "failed")
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING  # rolled back
     assert not order.status_changes.filter(to_status="paid").exists()
@@ -289,13 +292,64 @@ def test_handler_error_rolls_back_answers_500_and_is_retried(post_webhook, order
     assert "boom after the order was updated" in record.error
 
     monkeypatch.setitem(webhooks.EVENT_HANDLERS, "payment_intent.succeeded", real_handler)
-    response = post_webhook(event)  # Stripe's retry
+    assert webhooks.webhook_events_requeue() == 1  # what sync_payments runs
 
-    assert response.status_code == 200
     record.refresh_from_db()
     assert (record.outcome, record.attempts, record.error) == (Outcome.PROCESSED, 2, "")
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
+    assert webhooks.webhook_events_requeue() == 0
+
+
+def test_a_redelivery_of_a_failed_event_applies_it_again(post_webhook, order, monkeypatch):
+    event = payment_intent_event("payment_intent.succeeded", order)
+    real_handler = webhooks.EVENT_HANDLERS["payment_intent.succeeded"]
+
+    def broken(evt, obj):
+        raise RuntimeError("broken")
+
+    monkeypatch.setitem(webhooks.EVENT_HANDLERS, "payment_intent.succeeded", broken)
+    assert post_webhook(event).json()["outcome"] == "failed"
+    monkeypatch.setitem(webhooks.EVENT_HANDLERS, "payment_intent.succeeded", real_handler)
+
+    assert post_webhook(event).json()["outcome"] == "processed"
+    assert WebhookEvent.objects.get().attempts == 2
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+
+
+def test_failed_events_are_retried_up_to_the_limit_then_left_to_staff(post_webhook, order, monkeypatch):
+    def broken(evt, obj):
+        raise RuntimeError("still broken")
+
+    monkeypatch.setitem(webhooks.EVENT_HANDLERS, "payment_intent.succeeded", broken)
+    post_webhook(payment_intent_event("payment_intent.succeeded", order))
+    for _ in range(webhooks.MAX_ATTEMPTS - 1):
+        assert webhooks.webhook_events_requeue() == 1
+
+    record = WebhookEvent.objects.get()
+    assert (record.outcome, record.attempts) == (Outcome.FAILED, webhooks.MAX_ATTEMPTS)
+    assert webhooks.webhook_events_requeue() == 0
+
+
+def test_an_event_left_received_is_requeued_only_once_it_is_old(order, settings):
+    """A task lost after the 200 (a worker killed mid-apply leaves the event RECEIVED)."""
+    settings.TASKS = DATABASE_TASKS  # enqueue only: no worker runs here
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    event = payment_intent_event("payment_intent.succeeded", order)
+    record = WebhookEventFactory(
+        stripe_event_id=event["id"], payload=event, order=None, outcome=Outcome.RECEIVED
+    )
+    assert webhooks.webhook_events_requeue() == 0  # its task may be on its way
+    WebhookEvent.objects.filter(pk=record.pk).update(
+        received_at=timezone.now() - webhooks.REQUEUE_RECEIVED_AFTER - timedelta(seconds=1)
+    )
+
+    assert webhooks.webhook_events_requeue() == 1
+    task = DBTaskResult.objects.get()
+    assert (task.task_path, task.args_kwargs["args"]) == ("payments.tasks.webhook_event_apply", [record.pk])
 
 
 @pytest.mark.django_db(transaction=True)  # no test transaction around it: as in production
@@ -320,14 +374,29 @@ def test_database_unavailable_answers_5xx_and_the_redelivery_is_processed(post_w
     assert order.status == OrderStatus.PAID
 
 
-def test_new_event_query_budget(post_webhook, order, assert_max_queries, settings):
-    # Store (1), lock the event (1), find and lock the order (2), update it and
-    # write its audit row (2), record the outcome (1); paid: the confirmation
-    # email's row (2) and its task's row (1), queued in the same transaction.
+def test_new_event_query_budget_store_and_enqueue(post_webhook, order, assert_max_queries, settings):
+    # The request stores the event (1) and enqueues its task (1, a row with the database backend).
     settings.TASKS = DATABASE_TASKS
     OrderFactory.create_batch(20)
-    with assert_max_queries(7 + 3):
-        post_webhook(payment_intent_event("payment_intent.succeeded", order))
+    with assert_max_queries(2):
+        response = post_webhook(payment_intent_event("payment_intent.succeeded", order))
+    assert response.json()["outcome"] == "queued"
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING  # a worker applies it
+
+
+def test_apply_task_query_budget(post_webhook, order, assert_max_queries, settings):
+    # Lock the event (1), find and lock the order (2), update it and write its audit
+    # row (2), record the outcome (1); paid: the confirmation email's row (2) and its
+    # task's row (1), queued in the same transaction.
+    settings.TASKS = DATABASE_TASKS
+    OrderFactory.create_batch(20)
+    post_webhook(payment_intent_event("payment_intent.succeeded", order))
+    record = WebhookEvent.objects.get()
+    with assert_max_queries(6 + 3):
+        assert webhooks.stripe_event_apply(event_pk=record.pk) == Outcome.PROCESSED
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
 
 
 def test_duplicate_query_budget_does_not_grow(post_webhook, order, assert_max_queries):

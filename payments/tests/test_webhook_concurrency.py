@@ -1,6 +1,5 @@
 """Concurrent and interrupted deliveries, on PostgreSQL (real row locks, real connections)."""
 
-import json
 import os
 import signal
 import subprocess
@@ -11,11 +10,14 @@ from pathlib import Path
 from django.db import connection
 
 from payments.models import WebhookEvent
+from payments.services.webhooks import stripe_event_apply
 from payments.tests.events import payment_intent_event
 from shop.orders.models import OrderStatus, OrderStatusChange
 from shop.orders.tests.factories import OrderFactory
 from tests.postgres import postgres_only, run_at_once, webhook_delivery
 from tests.tasks_worker import DATABASE_TASKS
+
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,11 +58,11 @@ def test_conflicting_events_at_once_end_paid_whatever_the_order(transactional_db
 
 
 KILLED_WORKER_SCRIPT = """
-import json, sys, time
+import sys, time
 import django
 django.setup()
 from shop.orders import services
-from payments.services.webhooks import stripe_event_process
+from payments.services.webhooks import stripe_event_apply
 
 apply = services._order_apply
 
@@ -71,22 +73,27 @@ def apply_then_hang(*args, **kwargs):
     return result
 
 services._order_apply = apply_then_hang
-stripe_event_process(event=json.loads(sys.argv[1]))
+stripe_event_apply(event_pk=int(sys.argv[1]))
 """
 
 
 @postgres_only
-def test_a_worker_killed_mid_webhook_leaves_no_half_applied_state(transactional_db, tmp_path, post_webhook):
+def test_a_worker_killed_mid_apply_leaves_no_half_applied_state(
+    transactional_db, tmp_path, post_webhook, settings
+):
+    settings.TASKS = DATABASE_TASKS  # stored and queued; the task runs in the process killed below
     order = OrderFactory()
     event = payment_intent_event("payment_intent.succeeded", order)
+    assert post_webhook(event).json()["outcome"] == "queued"
     marker = tmp_path / "applied"
     db = connection.settings_dict
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
     }
+    pk = str(WebhookEvent.objects.get().pk)
     worker = subprocess.Popen(
-        [sys.executable, "-c", KILLED_WORKER_SCRIPT, json.dumps(event), str(marker)], cwd=ROOT, env=env
+        [sys.executable, "-c", KILLED_WORKER_SCRIPT, pk, str(marker)], cwd=ROOT, env=env
     )
     try:
         deadline = time.monotonic() + 30
@@ -109,7 +116,8 @@ def test_a_worker_killed_mid_webhook_leaves_no_half_applied_state(transactional_
         0,
     )
 
-    response = post_webhook(event)  # Stripe's redelivery
+    settings.TASKS = IMMEDIATE_TASKS
+    response = post_webhook(event)  # a redelivery (or sync_payments' re-queue) applies it
 
     assert response.json()["outcome"] == "processed"
     order.refresh_from_db()
@@ -120,23 +128,36 @@ def test_a_worker_killed_mid_webhook_leaves_no_half_applied_state(transactional_
 def test_webhook_query_budgets_with_djangos_own_counter(
     transactional_db, post_webhook, django_assert_max_num_queries, django_assert_num_queries, settings
 ):
-    """On PostgreSQL, outside a test transaction, Django's own counter (BEGIN and
-    COMMIT included) sees what production runs."""
+    """On PostgreSQL, outside a test transaction, Django's own counter sees what production runs."""
     settings.TASKS = DATABASE_TASKS
     order = OrderFactory()
     OrderFactory.create_batch(20)
     processing = payment_intent_event("payment_intent.processing", order)
     succeeded = payment_intent_event("payment_intent.succeeded", order)
 
-    # The event stored on arrival (1, committed on its own), then BEGIN, lock
-    # the event, find the order, lock it and look for a newer event already
-    # applied (processing and failed only), lock it again in the transition
-    # (a no-op), update it, its audit row, the event's outcome, COMMIT (10).
-    with django_assert_max_num_queries(11):
-        assert post_webhook(processing).json()["outcome"] == "processed"
-    with django_assert_num_queries(1):
+    # The request: the event stored (1) and its task's row (1), each committed on its own.
+    with django_assert_num_queries(2):
+        assert post_webhook(processing).json()["outcome"] == "queued"
+    # Not applied yet, so a redelivery queues it again (the task applies it once).
+    with django_assert_num_queries(2):
+        assert post_webhook(processing).json()["outcome"] == "queued"
+    event_pk = WebhookEvent.objects.get().pk
+
+    # The task: BEGIN, lock the event, find the order, lock it and look for a newer
+    # event already applied (processing and failed only), lock it again in the
+    # transition (a no-op), update it, its audit row, the event's outcome, COMMIT.
+    with django_assert_max_num_queries(10):
+        assert stripe_event_apply(event_pk=event_pk) == "processed"
+    with django_assert_num_queries(3):  # the second task: BEGIN, lock, COMMIT; nothing applied
+        assert stripe_event_apply(event_pk=event_pk) == "duplicate"
+    with django_assert_num_queries(1):  # a duplicate delivery of a handled event: one statement
         assert post_webhook(processing).json()["outcome"] == "duplicate"
-    # Paid: the same 9, plus in the same transaction the confirmation email's
-    # row (2) and its task's row (1); a worker sends it.
-    with django_assert_max_num_queries(9 + 3):
-        assert post_webhook(succeeded).json()["outcome"] == "processed"
+
+    with django_assert_num_queries(2):
+        assert post_webhook(succeeded).json()["outcome"] == "queued"
+    succeeded_pk = WebhookEvent.objects.latest("id").pk
+    # Paid: BEGIN, lock the event, find the order, lock it, update it, its audit row,
+    # the event's outcome, COMMIT (8), and in the same transaction the confirmation
+    # email's row (2) and its task's row (1); a worker sends it.
+    with django_assert_max_num_queries(8 + 3):
+        assert stripe_event_apply(event_pk=succeeded_pk) == "processed"

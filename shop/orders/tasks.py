@@ -1,13 +1,10 @@
 """Background work about orders, on Django's Tasks API (the django-tasks backport).
 
 `order_email_queue` is called inside the transaction of the change that
-causes the email (e.g. `order_mark_paid`). With the database backend (the
-default) the task is a row in the same database, written by that
-transaction: it commits or rolls back with the order, and a worker
-(`manage.py db_worker`) picks it up once committed. With a backend outside
-the database (RQ on Redis) the task is enqueued on commit instead (so a
-worker never sees an order that is not there yet, nor one rolled back); the
-`OrderEmail` row still commits with the change, so an enqueue lost between
+causes the email (e.g. `order_mark_paid`) and enqueues through
+`shop.tasks.task_enqueue`: with the database backend (the default) the task
+commits or rolls back with the order; with RQ it is pushed on commit. The
+`OrderEmail` row always commits with the change, so a push lost between the
 commit and Redis is caught by `order_emails_requeue`.
 """
 
@@ -16,11 +13,10 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
-from django_tasks.backends.immediate import ImmediateBackend
-from django_tasks_db import DatabaseBackend
 
 from shop.orders.emails import order_email_deliver, order_email_record, order_emails_lost
 from shop.orders.models import BackgroundTask, Order, OrderEmail
+from shop.tasks import task_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -29,15 +25,6 @@ logger = logging.getLogger(__name__)
 def order_email_send(order_id: int, kind: str) -> bool:
     """Send one email about an order, at most once (see shop/orders/emails.py)."""
     return order_email_deliver(order_id=order_id, kind=kind)
-
-
-def _enqueue(email: OrderEmail) -> None:
-    backend = order_email_send.get_backend()
-    send = order_email_send.enqueue
-    if isinstance(backend, (DatabaseBackend, ImmediateBackend)):
-        send(email.order_id, email.kind)  # in the caller's transaction
-    else:
-        transaction.on_commit(lambda: send(email.order_id, email.kind), robust=True)
 
 
 def order_email_queue(*, order: Order, kind: str) -> bool:
@@ -49,7 +36,7 @@ def order_email_queue(*, order: Order, kind: str) -> bool:
     email = order_email_record(order=order, kind=kind)
     if email is None:
         return False
-    _enqueue(email)
+    task_enqueue(order_email_send, email.order_id, email.kind)
     return True
 
 
@@ -63,7 +50,7 @@ def order_emails_requeue() -> int:
     for email in emails:
         with transaction.atomic():
             OrderEmail.objects.filter(pk=email.pk).update(queued_at=timezone.now())
-            _enqueue(email)
+            task_enqueue(order_email_send, email.order_id, email.kind)
         logger.info("order_email_requeued", extra={"order_id": email.order_id, "kind": email.kind})
     return len(emails)
 

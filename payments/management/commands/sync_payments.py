@@ -1,6 +1,6 @@
 """`python manage.py sync_payments`: reconcile orders and refunds with Stripe.
 
-Run it every few minutes from cron or a systemd timer (see the README). It is
+Run it every 5 minutes from cron or a systemd timer (see the README). It is
 safe to repeat and to run while webhooks arrive. Every run first checks that
 Stripe answers (even with nothing to reconcile) and exits non-zero when it
 cannot be reached or refuses the key.
@@ -23,7 +23,8 @@ class Command(BaseCommand):
         "Read the PaymentIntent of every pending, processing or failed order older than "
         "--older-than minutes from Stripe and apply it as a webhook would; cancel unpaid "
         "orders (and their PaymentIntents) older than --cancel-abandoned-after hours; "
-        "settle refunds Stripe has not confirmed; optionally replay failed webhook events. "
+        "settle refunds Stripe has not confirmed; queue again webhook events and emails whose task "
+        "was lost or failed; optionally replay every failed webhook event now. "
         "With --prune-events, only delete old processed and ignored webhook events."
     )
 
@@ -51,7 +52,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--replay-failed-events",
             action="store_true",
-            help="Process again the stored webhook events whose processing failed.",
+            help="Apply now every stored webhook event whose apply failed, whatever its attempts "
+            "(every run already queues again those that failed fewer than 5 times).",
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="Read from Stripe and report; change nothing."

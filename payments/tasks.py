@@ -1,0 +1,17 @@
+"""Background work about payments, on Django's Tasks API (the django-tasks backport)."""
+
+from django_tasks import task
+
+
+@task()
+def webhook_event_apply(event_pk: int) -> str:
+    """Apply a stored Stripe event to its order, once, and record the outcome (payments/services/webhooks.py).
+
+    Enqueued by the webhook once the event is stored, and by sync_payments for
+    events whose task was lost or whose apply failed. Fails (after recording
+    FAILED on the event) when applying fails.
+    """
+    # Imported here: the webhook service enqueues this task, so it imports this module.
+    from payments.services.webhooks import stripe_event_apply
+
+    return stripe_event_apply(event_pk=event_pk)
