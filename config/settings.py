@@ -64,7 +64,7 @@ MIDDLEWARE = [
     # headers the whole stack gave it (shop/pagecache_middleware.py); all else passes.
     "shop.pagecache_middleware.KeptPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "config.security.PolicyOncePerProcessCSPMiddleware",  # django-csp's, each policy built once
     "config.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
