@@ -54,6 +54,9 @@ def main() -> int:
             "book": lambda: client.get(f"/books/{slug}/"),
             "checkout": lambda: client.get(f"/checkout/{slug}/"),
             "cart": lambda: shopper.get("/cart/"),
+            "catalog-with-cart": lambda: shopper.get("/"),
+            "order-page": lambda: client.get(seeded["order_page"]),
+            "cart-checkout": lambda: shopper.get(seeded["cart_checkout"]),
             "webhook": webhook,
         }
         assert WEBHOOK_SECRET
