@@ -4,6 +4,7 @@ visitor who only browses costs no rows."""
 from dataclasses import dataclass, field
 
 from django.db.models import Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from shop.cart.exceptions import BookNotForSale, CurrencyMismatch
@@ -55,26 +56,37 @@ class CartSummary:
         return self.totals.total_amount
 
 
-def cart_get_for_session(*, session_key: str | None) -> Cart | None:
-    """The cart of this (unexpired) session, or None; never creates one."""
-    if not session_key:
-        return None
-    return Cart.objects.filter(session_id=session_key, session__expire_date__gt=timezone.now()).first()
+@dataclass(frozen=True)
+class CartState:
+    """What identifies a cart's contents right now: pages kept for it are keyed by this."""
+
+    cart_id: int | None = None  # None: no cart (no session, an expired one, or none made yet)
+    revision: int = 0
+    item_count: int = 0
 
 
-def cart_item_count_for_session(*, session_key: str | None) -> int:
-    """Copies in this session's cart: one query, none without a session."""
+NO_CART = CartState()
+
+
+def cart_state_for_session(*, session_key: str | None) -> CartState:
+    """The cart of this (unexpired) session, its revision and its copies: one query, none without a session.
+
+    Never creates a session or a cart.
+    """
     if not session_key:
-        return 0
-    lines = CartLine.objects.filter(
-        cart__session_id=session_key, cart__session__expire_date__gt=timezone.now()
+        return NO_CART
+    row = (
+        Cart.objects.filter(session_id=session_key, session__expire_date__gt=timezone.now())
+        .annotate(item_count=Coalesce(Sum("lines__quantity"), 0))
+        .values_list("id", "revision", "item_count")
+        .first()
     )
-    return lines.aggregate(copies=Sum("quantity"))["copies"] or 0
+    return CartState(*row) if row else NO_CART
 
 
-def cart_summary(*, cart: Cart | None) -> CartSummary:
+def cart_summary(*, cart_id: int | None) -> CartSummary:
     """Lines with their books, totals and what stands in the way of checking out: one query."""
-    lines = list(cart.lines.select_related("book")) if cart else []
+    lines = list(CartLine.objects.filter(cart_id=cart_id).select_related("book")) if cart_id else []
     currency = lines[0].book.currency if lines else ""
     summary_lines = [
         CartSummaryLine(
@@ -86,7 +98,7 @@ def cart_summary(*, cart: Cart | None) -> CartSummary:
         for line in lines
     ]
     return CartSummary(
-        cart_id=cart.id if cart else None,
+        cart_id=cart_id,
         lines=summary_lines,
         currency=currency,
         totals=totals_compute(lines=[(line.unit_amount, line.quantity) for line in summary_lines]),
