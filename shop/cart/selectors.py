@@ -3,8 +3,8 @@ visitor who only browses costs no rows."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Sum
-from django.db.models.functions import Coalesce
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.utils import timezone
 
 from shop.cart.exceptions import BookNotForSale, CurrencyMismatch
@@ -71,17 +71,27 @@ NO_CART = CartState()
 def cart_state_for_session(*, session_key: str | None) -> CartState:
     """The cart of this (unexpired) session, its revision and its copies: one query, none without a session.
 
-    Never creates a session or a cart.
+    Never creates a session or a cart. It runs on every page a shopper with a
+    cart opens (the header shows the count), so its SQL is written out: the
+    ORM's compiling of the same query cost three times its round trip.
     """
     if not session_key:
         return NO_CART
-    row = (
-        Cart.objects.filter(session_id=session_key, session__expire_date__gt=timezone.now())
-        .annotate(item_count=Coalesce(Sum("lines__quantity"), 0))
-        .values_list("id", "revision", "item_count")
-        .first()
-    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_CART_STATE_SQL, [session_key, now])
+        row = cursor.fetchone()
     return CartState(*row) if row else NO_CART
+
+
+_CART_STATE_SQL = f"""
+    SELECT cart.id, cart.revision, COALESCE(SUM(line.quantity), 0)
+    FROM {Cart._meta.db_table} cart
+    JOIN {Session._meta.db_table} session ON session.session_key = cart.session_id
+    LEFT JOIN {CartLine._meta.db_table} line ON line.cart_id = cart.id
+    WHERE cart.session_id = %s AND session.expire_date > %s
+    GROUP BY cart.id, cart.revision
+"""
 
 
 def cart_summary(*, cart_id: int | None) -> CartSummary:
