@@ -14,9 +14,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from shop.orders.access import order_access_key_valid, order_page_path, order_receipt_path
+from shop.orders.access import order_get_with_key, order_page_path, order_receipt_path
 from shop.orders.models import Order
-from shop.orders.selectors import order_get_by_number
 from shop.orders.timeline import order_timeline
 from shop.ratelimit import client_ip, ip_bucket, rate_limit_hit
 from shop.shopperpages import shopper_page_render
@@ -50,9 +49,7 @@ def _order_for_visitor(request: HttpRequest, number: str) -> Order:
             )
             response["Retry-After"] = str(result.retry_after)
             raise _NotShown(response)
-    key = request.GET.get("key", "")
-    # The key is checked before the database is asked: a wrong one costs no query.
-    order = order_get_by_number(number=number) if order_access_key_valid(number=number, key=key) else None
+    order = order_get_with_key(number=number, key=request.GET.get("key", ""))
     if order is None:
         raise _NotShown(render(request, "orders/not_found.html", status=404))
     return order
