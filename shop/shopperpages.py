@@ -36,7 +36,7 @@ from django.template.loader import render_to_string
 # _hole_fill: one way to fill a hole, the same as the pages everyone shares.
 from shop.pagecache import CSRF_HOLE, HOLE_PATTERN, RECORDING, _hole_fill, hole_marker, pages_version
 
-MAX_BYTES = 4 * 1024 * 1024  # ~150 carts of 20 books per worker
+MAX_BYTES = 2 * 1024 * 1024  # a 3-book cart page is ~9 KB, one of 20 books ~40 KB
 
 ContextFactory = Callable[[], Mapping]
 
