@@ -66,6 +66,9 @@ def main() -> int:
             "book": lambda: client.get(f"/books/{slug}/"),
             "checkout": lambda: client.get(f"/checkout/{slug}/"),
             "cart": lambda: shopper.get("/cart/"),
+            "catalog-with-cart": lambda: shopper.get("/"),
+            "order-page": lambda: client.get(seeded["order_page"]),
+            "cart-checkout": lambda: shopper.get(seeded["cart_checkout"]),
             "webhook": webhook,
             "webhook_apply": webhook_apply,
         }

@@ -41,12 +41,14 @@ from payments.services.intents import CheckoutRequest, PaymentOutcome, checkout_
 from payments.services.webhooks import WebhookRejected, stripe_event_receive, stripe_event_verify
 from payments.stripe_client import missing_stripe_settings
 from shop.cart.pricing import Totals, totals_compute
-from shop.cart.selectors import CartSummaryLine, cart_get_for_session, cart_summary
+from shop.cart.selectors import CartSummaryLine, cart_state_for_session, cart_summary
+from shop.cart.shopper import shopper_cart_state
 from shop.catalog.exceptions import OutOfStock
 from shop.catalog.selectors import book_get_active
 from shop.money import format_money
 from shop.orders.selectors import order_bought_in_session
 from shop.pagecache import page_render
+from shop.shopperpages import shopper_page_render
 
 logger = logging.getLogger(__name__)
 
@@ -173,23 +175,46 @@ def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
 @ensure_csrf_cookie
 @require_GET
 def cart_checkout_page(request: HttpRequest) -> HttpResponse:
-    """Checkout of the shopper's cart; back to the cart while it is empty or has a problem."""
-    summary = cart_summary(cart=cart_get_for_session(session_key=request.session.session_key))
-    if not summary.can_check_out:
+    """Checkout of the shopper's cart; back to the cart while it is empty or has a problem.
+
+    Kept rendered per cart revision (shop/shopperpages.py), like the cart page:
+    a page is kept only for a cart that could be checked out under that same
+    revision and those same books.
+    """
+    state = shopper_cart_state(request)
+    if not state.item_count:
         return redirect("cart:page")
-    context = {
-        "book": None,
-        "lines": summary.lines,
-        "totals": summary.totals,
-        "currency": summary.currency,
-        "back_url": reverse("cart:page"),
-        "back_label": "Back to your cart",
-        "cart_item_count": summary.item_count,
-        "checkout_config": _checkout_config(
-            request, book_slug=None, totals=summary.totals, currency=summary.currency
-        ),
+
+    def context() -> dict:
+        summary = cart_summary(cart_id=state.cart_id)
+        if not summary.can_check_out:
+            raise _CartNotReady
+        return _checkout_context(
+            {
+                "book": None,
+                "lines": summary.lines,
+                "totals": summary.totals,
+                "currency": summary.currency,
+                "back_url": reverse("cart:page"),
+                "back_label": "Back to your cart",
+                "checkout_config": _checkout_config(
+                    request, book_slug=None, totals=summary.totals, currency=summary.currency
+                ),
+            }
+        )
+
+    holes = {
+        "cart/_header_link.html": lambda: {"cart_item_count": state.item_count},
+        "payments/_already_bought.html": lambda: {"bought_order": None},
     }
-    return render(request, "payments/checkout.html", _checkout_context(context))
+    try:
+        return shopper_page_render(request, "payments/checkout.html", context, state=state, holes=holes)
+    except _CartNotReady:
+        return redirect("cart:page")
+
+
+class _CartNotReady(Exception):
+    """The cart has a line that cannot be bought as it is: the cart page says which."""
 
 
 def _checkout_lines(request: HttpRequest, *, slug: str) -> tuple[list, str, int | None]:
@@ -202,7 +227,7 @@ def _checkout_lines(request: HttpRequest, *, slug: str) -> tuple[list, str, int 
     if slug:
         book = book_get_active(slug=slug)
         return [(book, 1)], checkout_key_for(session_key=session_key, book=book), None
-    summary = cart_summary(cart=cart_get_for_session(session_key=session_key))
+    summary = cart_summary(cart_id=cart_state_for_session(session_key=session_key).cart_id)
     if summary.is_empty:
         raise CheckoutUnavailable("Your cart is empty. Add a book to it first.")
     if summary.problems:

@@ -3,14 +3,13 @@
 from django.contrib.messages import get_messages
 from django.http import HttpRequest
 
-from shop.cart.context_processors import cart
+from shop.cart.shopper import shopper_cart_state
 from shop.pagecache import page_hole_context
 
 
 @page_hole_context("cart/_header_link.html")
 def header_link_context(request: HttpRequest) -> dict:
-    count = cart(request)["cart_item_count"]
-    return {"cart_item_count": count() if callable(count) else count}
+    return {"cart_item_count": shopper_cart_state(request).item_count}
 
 
 @page_hole_context("cart/_messages.html")

@@ -1,12 +1,15 @@
 """Changes to a shopper's cart. Each runs in one transaction with the cart row
 locked, so a double click or two tabs cannot slip past the limits; a refused
-change leaves everything (even a cart about to be created) as it was.
+change leaves everything (even a cart about to be created) as it was. Every
+change to the lines moves the cart's revision on, in the same transaction:
+pages kept rendered for the cart are keyed by it.
 
 Stock is checked, not reserved: copies are taken when the order's payment
 starts (shop.catalog.services.book_stock_reserve_lines).
 """
 
 from django.db import transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from shop.cart.exceptions import BookNotForSale, CurrencyMismatch, QuantityNotAllowed, TooManyLines
@@ -30,7 +33,10 @@ def cart_add_book(*, session_key: str, book_id: int, quantity: int) -> CartLine:
 def cart_set_quantity(*, session_key: str, book_id: int, quantity: int) -> CartLine | None:
     """Make the cart hold exactly `quantity` copies of the book; 0 removes it (None returned)."""
     if quantity == 0:
-        CartLine.objects.filter(cart__session_id=session_key, book_id=book_id).delete()
+        with transaction.atomic():
+            removed, _ = CartLine.objects.filter(cart__session_id=session_key, book_id=book_id).delete()
+            if removed:
+                _revision_bump(Cart.objects.filter(session_id=session_key))
         return None
     with transaction.atomic():
         book = _book_for_sale(book_id=book_id)
@@ -43,7 +49,9 @@ def cart_set_quantity(*, session_key: str, book_id: int, quantity: int) -> CartL
 
 def cart_clear(*, cart_id: int) -> None:
     """Empty the cart (its order was paid)."""
-    CartLine.objects.filter(cart_id=cart_id).delete()
+    with transaction.atomic():
+        CartLine.objects.filter(cart_id=cart_id).delete()
+        _revision_bump(Cart.objects.filter(id=cart_id))
 
 
 def _book_for_sale(*, book_id: int) -> Book:
@@ -70,5 +78,9 @@ def _line_save(*, cart: Cart, book: Book, line: CartLine | None, quantity: int) 
         line = CartLine(cart=cart, book=book)
     line.quantity = quantity
     line.save()
-    Cart.objects.filter(id=cart.id).update(updated_at=timezone.now())
+    _revision_bump(Cart.objects.filter(id=cart.id))
     return line
+
+
+def _revision_bump(carts: QuerySet[Cart]) -> None:
+    carts.update(revision=F("revision") + 1, updated_at=timezone.now())

@@ -7,7 +7,6 @@ gets a 4xx JSON {"error": ...} when its change is refused.
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -15,9 +14,11 @@ from django.views.decorators.http import require_POST, require_safe
 
 from shop.cart.exceptions import CartError
 from shop.cart.forms import CartAddForm, CartUpdateForm
-from shop.cart.selectors import cart_get_for_session, cart_summary
+from shop.cart.selectors import cart_summary
 from shop.cart.services import cart_add_book, cart_set_quantity
+from shop.cart.shopper import shopper_cart_state
 from shop.catalog.exceptions import OutOfStock
+from shop.shopperpages import shopper_page_render
 
 SESSION_HAS_CART = "has_cart"
 
@@ -25,14 +26,16 @@ SESSION_HAS_CART = "has_cart"
 @never_cache
 @require_safe
 def cart_page(request: HttpRequest) -> HttpResponse:
-    # The cookie's session key, unverified: the selector only finds carts of live sessions.
-    summary = cart_summary(cart=cart_get_for_session(session_key=request.session.session_key))
-    context = {
-        "cart": summary,
-        "cart_item_count": summary.item_count,
-        "free_shipping_from": settings.SHIPPING_FREE_FROM,
-    }
-    return render(request, "cart/cart.html", context)
+    """Kept rendered per cart revision (shop/shopperpages.py): one query per visit once kept."""
+    # From the cookie's session key, unverified: only carts of live sessions are found.
+    state = shopper_cart_state(request)
+
+    def context() -> dict:
+        summary = cart_summary(cart_id=state.cart_id)
+        return {"cart": summary, "free_shipping_from": settings.SHIPPING_FREE_FROM}
+
+    header = {"cart/_header_link.html": lambda: {"cart_item_count": state.item_count}}
+    return shopper_page_render(request, "cart/cart.html", context, state=state, holes=header)
 
 
 @require_POST

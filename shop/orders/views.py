@@ -14,11 +14,11 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from shop.orders.access import order_access_key_valid, order_page_path, order_receipt_path
+from shop.orders.access import order_get_with_key, order_page_path, order_receipt_path
 from shop.orders.models import Order
-from shop.orders.selectors import order_get_by_number
 from shop.orders.timeline import order_timeline
 from shop.ratelimit import client_ip, ip_bucket, rate_limit_hit
+from shop.shopperpages import shopper_page_render
 
 RATE_LIMIT_MESSAGE = "Too many requests for order pages. Please wait a few minutes and try again."
 
@@ -49,9 +49,7 @@ def _order_for_visitor(request: HttpRequest, number: str) -> Order:
             )
             response["Retry-After"] = str(result.retry_after)
             raise _NotShown(response)
-    key = request.GET.get("key", "")
-    # The key is checked before the database is asked: a wrong one costs no query.
-    order = order_get_by_number(number=number) if order_access_key_valid(number=number, key=key) else None
+    order = order_get_with_key(number=number, key=request.GET.get("key", ""))
     if order is None:
         raise _NotShown(render(request, "orders/not_found.html", status=404))
     return order
@@ -82,7 +80,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         order = _order_for_visitor(request, number)
     except _NotShown as refusal:
         return _private(refusal.response)
-    return _private(render(request, "orders/order_detail.html", _context(order)))
+    return _private(_order_page_render(request, "orders/order_detail.html", order))
 
 
 @never_cache
@@ -93,4 +91,16 @@ def order_receipt(request: HttpRequest, number: str) -> HttpResponse:
         order = _order_for_visitor(request, number)
     except _NotShown as refusal:
         return _private(refusal.response)
-    return _private(render(request, "orders/receipt.html", _context(order)))
+    return _private(_order_page_render(request, "orders/receipt.html", order))
+
+
+def _order_page_render(request: HttpRequest, template_name: str, order: Order) -> HttpResponse:
+    """Kept rendered per state of the order's row (shop/shopperpages.py).
+
+    Every change to an order changes its row (its status, amounts, shipping,
+    fulfilment, card, and updated_at with each status change that adds an
+    audit row), and its items never change once ordered; the books they link
+    to are covered by the pages version.
+    """
+    state = ("order", *(getattr(order, field.attname) for field in Order._meta.concrete_fields))
+    return shopper_page_render(request, template_name, lambda: _context(order), state=state)

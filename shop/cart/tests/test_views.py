@@ -467,4 +467,4 @@ def test_a_session_started_by_the_page_itself_costs_no_count_query(rf, django_as
     request.session = SessionStore()
     request.session.save()
     with django_assert_num_queries(0):
-        assert cart(request)["cart_item_count"] == 0
+        assert cart(request)["cart_item_count"]() == 0

@@ -1,0 +1,72 @@
+"""The order page and receipt kept rendered per state of the order's row (shop/shopperpages.py):
+only the key's holder sees an order, any change to it shows on the next request, one query per visit."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+
+from shop.catalog.tests.factories import BookFactory
+from shop.orders.access import order_access_key
+from shop.orders.models import Carrier, Order, OrderItem, OrderStatus
+from shop.orders.services import order_mark_shipped
+from shop.orders.tests.factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def paid_order(**fields):
+    defaults = {"status": OrderStatus.PAID, "amount_received": 2300, "paid_at": timezone.now()}
+    return OrderFactory(**{**defaults, **fields})
+
+
+def visit(client, order, *, key_of=None, receipt=False):
+    name = "orders:receipt" if receipt else "orders:detail"
+    key = order_access_key(number=(key_of or order).number)
+    return client.get(reverse(name, args=[order.number]), {"key": key})
+
+
+def test_each_key_opens_only_its_own_order_also_once_kept(client):
+    first, second = paid_order(email="first@example.com"), paid_order(email="second@example.com")
+    for _ in range(2):  # rendered, then from memory
+        assert "first@example.com" in visit(client, first).content.decode()
+        assert "second@example.com" in visit(client, second).content.decode()
+        assert visit(client, first, key_of=second).status_code == 404
+        assert visit(client, second, key_of=first).status_code == 404
+
+
+def test_the_page_and_the_receipt_are_kept_apart(client):
+    order = paid_order()
+    page, receipt = visit(client, order), visit(client, order, receipt=True)
+    assert visit(client, order).content == page.content
+    assert visit(client, order, receipt=True).content == receipt.content
+    assert page.content != receipt.content
+
+
+def test_a_change_to_the_row_shows_on_the_next_request_even_without_updated_at(client):
+    order = paid_order()
+    assert "ending in 4242" not in visit(client, order).content.decode()
+    Order.objects.filter(pk=order.pk).update(card_brand="visa", card_last4="4242")  # updated_at untouched
+    assert "Visa ending in 4242" in visit(client, order).content.decode()
+
+
+def test_shipping_shows_on_the_next_request(client):
+    order = paid_order()
+    assert "1Z999AA10123456784" not in visit(client, order).content.decode()
+    staff = get_user_model().objects.create_user("staff", is_staff=True)
+    order_mark_shipped(order=order, carrier=Carrier.UPS, tracking_number="1Z999AA10123456784", user=staff)
+    assert "1Z999AA10123456784" in visit(client, order).content.decode()
+
+
+def test_a_kept_order_page_costs_one_query_whatever_its_size(client, django_assert_num_queries):
+    order = paid_order()
+    for book in BookFactory.create_batch(20):
+        OrderItem.objects.create(order=order, book=book, title=book.title, unit_amount=1000, quantity=1)
+    first = visit(client, order)
+    with django_assert_num_queries(1):  # the order; its items and audit rows only to render
+        again = visit(client, order)
+    assert again.content == first.content
+    lines = OrderItem.objects.filter(order=order).count()
+    assert lines > 20
+    assert again.content.decode().count('<td class="num">1</td>') == lines
+    assert again["Referrer-Policy"] == "no-referrer"
