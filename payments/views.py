@@ -48,7 +48,6 @@ from shop.catalog.selectors import book_get_active
 from shop.money import format_money
 from shop.orders.selectors import order_bought_in_session
 from shop.pagecache import page_render
-from shop.shopperpages import shopper_page_render
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +176,7 @@ def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
 def cart_checkout_page(request: HttpRequest) -> HttpResponse:
     """Checkout of the shopper's cart; back to the cart while it is empty or has a problem.
 
-    Kept rendered per cart revision (shop/shopperpages.py), like the cart page:
+    Kept rendered per cart revision (shop/pagecache.py, `state`), like the cart page:
     a page is kept only for a cart that could be checked out under that same
     revision and those same books.
     """
@@ -208,7 +207,7 @@ def cart_checkout_page(request: HttpRequest) -> HttpResponse:
         "payments/_already_bought.html": lambda: {"bought_order": None},
     }
     try:
-        return shopper_page_render(request, "payments/checkout.html", context, state=state, holes=holes)
+        return page_render(request, "payments/checkout.html", context, state=state, holes=holes)
     except _CartNotReady:
         return redirect("cart:page")
 

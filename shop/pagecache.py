@@ -27,7 +27,7 @@ the markers hold a NUL character, which no text from the database can contain.
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -79,28 +79,43 @@ def _version_bump() -> None:
 
 
 class Pages:
-    """This process's pages of one version, by key; a new version drops the old ones."""
+    """This process's pages of one version, by key, within a count (and a byte) budget.
 
-    def __init__(self) -> None:
+    A new version drops the old ones; beyond a budget they are all dropped
+    and rendered again. With `max_bytes`, pages are lists of parts (bytes,
+    and hole names).
+    """
+
+    def __init__(self, *, max_pages: int = MAX_PAGES, max_bytes: int | None = None) -> None:
+        self.max_pages, self.max_bytes = max_pages, max_bytes
         self.version: int | None = None
         self.pages: dict[tuple, object] = {}
+        self.size = 0
 
     def get(self, version: int, key: tuple):
         if version != self.version:
-            self.version, self.pages = version, {}
+            self.version, self.pages, self.size = version, {}, 0
         return self.pages.get(key)
 
     def put(self, version: int, key: tuple, page) -> None:
         if self.version is None or version > self.version:  # versions only grow
-            self.version, self.pages = version, {}
+            self.version, self.pages, self.size = version, {}, 0
         elif version != self.version:
             return  # changed meanwhile
-        if len(self.pages) >= MAX_PAGES:
-            self.pages = {}
+        size = sum(len(part) for part in page) if self.max_bytes is not None else 0
+        if len(self.pages) >= self.max_pages or (
+            self.max_bytes is not None and self.size + size > self.max_bytes
+        ):
+            self.pages, self.size = {}, 0
         self.pages[key] = page
+        self.size += size
 
 
 _pages = Pages()
+# Pages of one shopper's things (a cart, an order), kept per the state they show:
+# many more of them, so bounded in bytes (a 3-book cart page is ~9 KB, a 20-book one ~40 KB).
+SHOPPER_PAGES_MAX_BYTES = 2 * 1024 * 1024
+_shopper_pages = Pages(max_pages=10_000, max_bytes=SHOPPER_PAGES_MAX_BYTES)
 
 
 @dataclass
@@ -122,15 +137,24 @@ def page_render(
     context: ContextFactory,
     *,
     holes: Mapping[str, ContextFactory] | None = None,
+    state: Hashable = None,
 ) -> HttpResponse:
     """The page of `template_name`, from memory when this version has it, with its holes filled.
 
     `context()` gives the shared part of the context (called only to render);
     `holes` gives, per hole template, the per-visitor context it needs beyond
     the context processors' (called on every request).
+
+    A page that shows one shopper's things (their cart, their order) passes
+    `state`: what the view read, for this visitor and access-checked, that
+    decides everything `context()` gives (the cart's id and revision, the
+    order's row). It is kept under that state as well, so it is only ever
+    found by a request whose own read returned the same state, and any change
+    to the state is a page not kept yet. Such pages are never answered by
+    KeptPageMiddleware, whose freshness is the pages version's alone.
     """
     holes = holes or {}
-    keep: PageKeep | None = getattr(request, "page_keep", None)
+    keep: PageKeep | None = getattr(request, "page_keep", None) if state is None else None
     version = None
     if settings.PAGE_CACHE:
         version = keep.version if keep is not None and keep.version is not None else pages_version()
@@ -140,13 +164,16 @@ def page_render(
             full.update(hole_context())
         return render(request, template_name, full)
     key = (template_name, request.scheme, request.get_host(), request.path)
-    parts = _pages.get(version, key)
+    store = _pages
+    if state is not None:
+        key, store = (*key, state), _shopper_pages
+    parts = store.get(version, key)
     if parts is None:
         recorded = {**context(), RECORDING: True, CSRF_HOLE: hole_marker(CSRF_HOLE)}
         text = HOLE_PATTERN.split(render_to_string(template_name, recorded, request=request))
         # Even items are the page's own bytes, odd ones the names of its holes.
         parts = [part if index % 2 else part.encode() for index, part in enumerate(text)]
-        _pages.put(version, key, parts)
+        store.put(version, key, parts)
     filled = _filled(parts, request, holes)
     if keep is not None:
         keep.version, keep.parts = version, filled

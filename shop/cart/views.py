@@ -18,7 +18,7 @@ from shop.cart.selectors import cart_summary
 from shop.cart.services import cart_add_book, cart_set_quantity
 from shop.cart.shopper import shopper_cart_state
 from shop.catalog.exceptions import OutOfStock
-from shop.shopperpages import shopper_page_render
+from shop.pagecache import page_render
 
 SESSION_HAS_CART = "has_cart"
 
@@ -26,7 +26,7 @@ SESSION_HAS_CART = "has_cart"
 @never_cache
 @require_safe
 def cart_page(request: HttpRequest) -> HttpResponse:
-    """Kept rendered per cart revision (shop/shopperpages.py): one query per visit once kept."""
+    """Kept rendered per cart revision (shop/pagecache.py, `state`): one query per visit once kept."""
     # From the cookie's session key, unverified: only carts of live sessions are found.
     state = shopper_cart_state(request)
 
@@ -35,7 +35,7 @@ def cart_page(request: HttpRequest) -> HttpResponse:
         return {"cart": summary, "free_shipping_from": settings.SHIPPING_FREE_FROM}
 
     header = {"cart/_header_link.html": lambda: {"cart_item_count": state.item_count}}
-    return shopper_page_render(request, "cart/cart.html", context, state=state, holes=header)
+    return page_render(request, "cart/cart.html", context, state=state, holes=header)
 
 
 @require_POST

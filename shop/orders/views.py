@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET
 from shop.orders.access import order_get_with_key, order_page_path, order_receipt_path
 from shop.orders.models import Order
 from shop.orders.timeline import order_timeline
+from shop.pagecache import page_render
 from shop.ratelimit import client_ip, ip_bucket, rate_limit_hit
-from shop.shopperpages import shopper_page_render
 
 RATE_LIMIT_MESSAGE = "Too many requests for order pages. Please wait a few minutes and try again."
 
@@ -95,7 +95,7 @@ def order_receipt(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _order_page_render(request: HttpRequest, template_name: str, order: Order) -> HttpResponse:
-    """Kept rendered per state of the order's row (shop/shopperpages.py).
+    """Kept rendered per state of the order's row (shop/pagecache.py, `state`).
 
     Every change to an order changes its row (its status, amounts, shipping,
     fulfilment, card, and updated_at with each status change that adds an
@@ -103,4 +103,4 @@ def _order_page_render(request: HttpRequest, template_name: str, order: Order) -
     to are covered by the pages version.
     """
     state = ("order", *(getattr(order, field.attname) for field in Order._meta.concrete_fields))
-    return shopper_page_render(request, template_name, lambda: _context(order), state=state)
+    return page_render(request, template_name, lambda: _context(order), state=state)

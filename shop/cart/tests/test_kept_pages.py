@@ -1,4 +1,4 @@
-"""The cart page and the cart checkout kept rendered per cart revision (shop/shopperpages.py):
+"""The cart page and the cart checkout kept rendered per cart revision (shop/pagecache.py):
 each shopper sees their own cart, every change shows on the next request, one query per visit."""
 
 import re

@@ -1,4 +1,4 @@
-"""The order page and receipt kept rendered per state of the order's row (shop/shopperpages.py):
+"""The order page and receipt kept rendered per state of the order's row (shop/pagecache.py):
 only the key's holder sees an order, any change to it shows on the next request, one query per visit."""
 
 import pytest
