@@ -223,3 +223,26 @@ def test_concurrent_senders_send_once(transactional_db):
 
     assert sorted(results) == [False] * 7 + [True]
     assert len(mail.outbox) == 1
+
+
+def test_the_email_and_the_orders_confirmation_are_recorded_sent_together(monkeypatch):
+    """A worker dying between the two records leaves neither: the email is owed again, never half-known."""
+    order = OrderFactory(status=OrderStatus.PAID)
+    OrderEmail.objects.create(order=order, kind=CONFIRMATION, queued_at=timezone.now())
+    update = type(OrderEmail.objects.all()).update
+
+    def dies_on_the_order(queryset, **fields):
+        if "confirmation_sent_at" in fields:
+            raise SystemExit("worker killed")
+        return update(queryset, **fields)
+
+    monkeypatch.setattr(type(OrderEmail.objects.all()), "update", dies_on_the_order)
+    with pytest.raises(SystemExit):
+        order_email_deliver(order_id=order.pk, kind=CONFIRMATION)
+    monkeypatch.undo()
+
+    assert len(mail.outbox) == 1
+    email = OrderEmail.objects.get()
+    assert email.sent_at is None
+    order.refresh_from_db()
+    assert order.confirmation_sent_at is None

@@ -34,6 +34,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -161,9 +162,12 @@ def order_email_deliver(*, order_id: int, kind: str) -> bool:
         )
         raise OrderEmailNotSent(f"{kind} email for order {order.number}: {error}") from exc
     sent_at = timezone.now()
-    OrderEmail.objects.filter(pk=email.pk).update(sent_at=sent_at, attempts=email.attempts + 1, last_error="")
-    if kind == CONFIRMATION:  # the order page's summary of its confirmation
-        Order.objects.filter(pk=order.pk).update(confirmation_sent_at=sent_at)
+    with transaction.atomic():  # both or neither: a worker killed in between leaves no half-record
+        OrderEmail.objects.filter(pk=email.pk).update(
+            sent_at=sent_at, attempts=email.attempts + 1, last_error=""
+        )
+        if kind == CONFIRMATION:  # the order page's summary of its confirmation
+            Order.objects.filter(pk=order.pk).update(confirmation_sent_at=sent_at)
     logger.info(
         "order_email_sent",
         extra={"order": order.number, "kind": kind, "payment_intent": order.payment_intent_id},
