@@ -45,6 +45,20 @@ def emulator_webhooks(stripe_emulator, live_server, settings):
 
 
 @pytest.fixture(autouse=True)
+def limiter_clock(monkeypatch):
+    """The rate limiter's windows are fixed slices of the wall clock: a test that happened to cross
+    a boundary (every 10 minutes) would see its count start again. Each test runs inside one window;
+    tests of the windows themselves move this clock (payments/tests/test_ratelimit.py)."""
+    import types
+
+    from shop import ratelimit
+
+    clock = types.SimpleNamespace(time=lambda: 600.0 * 1_700_000 + 300)  # mid-window
+    monkeypatch.setattr(ratelimit, "time", clock)
+    return clock
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     """Every test starts with an empty cache: checkout rate-limit counters live there,
     and the whole suite calls create-intent from the same 127.0.0.1."""
