@@ -4,7 +4,8 @@ Django builds a new `redis.Redis` around the pool for every cache operation;
 with redis-py 8 that costs more than the round trip to Redis itself (each
 client fills a table of ~170 response callbacks). The client is thread-safe
 and the pool it wraps is already shared, so keeping it changes nothing else.
-CACHE_URL=redis://… selects this backend (config/settings.py).
+CACHE_URL=redis://… selects this backend (config/settings.py). It also counts in
+one round trip (`incr_expiring`).
 """
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -29,3 +30,16 @@ class ReusedClientRedisCache(RedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = ReusedRedisCacheClient
+
+    def incr_expiring(self, key: str, *, timeout: int) -> int:
+        """Add 1 to the counter at `key`, made (at 0, living `timeout` seconds) if missing; its new value.
+
+        One round trip, atomic (MULTI/EXEC), where Django's `add` + `incr`
+        take three (`incr` asks first whether the key exists). Used by the
+        rate limiter (shop/ratelimit.py).
+        """
+        key = self.make_and_validate_key(key)
+        pipeline = self._cache.get_client(key, write=True).pipeline()
+        pipeline.set(key, 0, ex=timeout, nx=True)
+        pipeline.incr(key)
+        return pipeline.execute()[1]

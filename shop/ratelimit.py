@@ -1,8 +1,9 @@
 """A fixed-window request limiter, for any page that strangers could hammer.
 
 Counters live in the configured Django cache (CACHE_URL). With Redis every
-web process shares them; `cache.add` + `cache.incr` are atomic there, so
-concurrent requests each get their own count. If the cache itself is down
+web process shares them, counted in one atomic round trip (config/cache.py);
+elsewhere `cache.add` + `cache.incr`. Concurrent requests each get their own
+count. If the cache itself is down
 the request is allowed (and logged): losing a page to a cache outage would
 hurt more than a few minutes without the limit.
 
@@ -85,13 +86,20 @@ def rate_limit_hit(
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     cache_key = f"ratelimit:{scope}:{digest}:{window_start}"
     try:
-        store.add(cache_key, 0, timeout=window + 5)
-        try:
-            count = store.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            store.add(cache_key, 1, timeout=window + 5)
-            count = 1
+        count = _counted(store, cache_key, timeout=window + 5)
     except Exception as exc:  # the cache is down: fail open, loudly
         logger.error("rate_limit_unavailable", extra={"scope": scope, "error": type(exc).__name__})
         return RateLimitResult(allowed=True, count=0, retry_after=0)
     return RateLimitResult(allowed=count <= limit, count=count, retry_after=retry_after)
+
+
+def _counted(store: BaseCache, key: str, *, timeout: int) -> int:
+    """Add 1 to the counter at `key`: in one round trip on Redis (config/cache.py), else add + incr."""
+    if hasattr(store, "incr_expiring"):
+        return store.incr_expiring(key, timeout=timeout)
+    store.add(key, 0, timeout=timeout)
+    try:
+        return store.incr(key)
+    except ValueError:  # expired between add and incr
+        store.add(key, 1, timeout=timeout)
+        return 1

@@ -6,6 +6,7 @@ import os
 import threading
 import types
 import uuid
+from unittest import mock
 
 import pytest
 import redis
@@ -13,6 +14,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from config.cache import ReusedClientRedisCache
 from payments.ratelimit import RATE_LIMIT_MESSAGE, client_ip, rate_limit_hit
 from payments.tests.checkout import one_book_body
 from shop import ratelimit as shop_ratelimit
@@ -161,13 +163,19 @@ def redis_prefix():
         raw.delete(key)
 
 
-def redis_cache(prefix: str) -> RedisCache:
+@pytest.fixture(params=[ReusedClientRedisCache, RedisCache], ids=["one-round-trip", "add-and-incr"])
+def redis_backend(request):
+    """The shop's Redis backend (counts in one round trip) and Django's own (add + incr)."""
+    return request.param
+
+
+def redis_cache(prefix: str, backend=ReusedClientRedisCache) -> RedisCache:
     """One web process's view of the cache: its own client and connection pool."""
-    return RedisCache(REDIS_URL, {"KEY_PREFIX": prefix})
+    return backend(REDIS_URL, {"KEY_PREFIX": prefix})
 
 
-def test_counters_are_shared_across_processes(redis_prefix):
-    first, second = redis_cache(redis_prefix), redis_cache(redis_prefix)
+def test_counters_are_shared_across_processes(redis_prefix, redis_backend):
+    first, second = redis_cache(redis_prefix, redis_backend), redis_cache(redis_prefix, redis_backend)
     assert first._cache.get_client() is not second._cache.get_client()
     results = [
         rate_limit_hit(scope="ip", key="203.0.113.7", limit=3, window=600, now=1_020_000_000, store=store)
@@ -177,8 +185,8 @@ def test_counters_are_shared_across_processes(redis_prefix):
     assert [r.allowed for r in results] == [True, True, True, False]
 
 
-def test_concurrent_attempts_on_redis_are_all_counted(redis_prefix):
-    stores = [redis_cache(redis_prefix) for _ in range(4)]
+def test_concurrent_attempts_on_redis_are_all_counted(redis_prefix, redis_backend):
+    stores = [redis_cache(redis_prefix, redis_backend) for _ in range(4)]
     barrier = threading.Barrier(len(stores))
     counts: list[int] = []
 
@@ -198,10 +206,27 @@ def test_concurrent_attempts_on_redis_are_all_counted(redis_prefix):
     assert sorted(counts) == list(range(1, 101))  # every attempt got its own number: none lost
 
 
+def test_a_counter_in_redis_lives_one_window_and_costs_one_round_trip(redis_prefix):
+    store = redis_cache(redis_prefix)
+    client = store._cache.get_client(write=True)
+    calls = []
+    real_pipeline = client.pipeline
+    client.pipeline = lambda *args, **kwargs: calls.append(1) or real_pipeline(*args, **kwargs)
+    with mock.patch.object(
+        type(client), "execute_command", side_effect=AssertionError("a round trip of its own")
+    ):
+        result = rate_limit_hit(
+            scope="ip", key="192.0.2.1", limit=3, window=600, now=1_020_000_000, store=store
+        )
+    assert result.count == 1 and calls == [1]
+    (key,) = redis.Redis.from_url(REDIS_URL).scan_iter(f"{redis_prefix}*ratelimit:ip:*")
+    assert 0 < redis.Redis.from_url(REDIS_URL).ttl(key) <= 605
+
+
 def test_the_view_uses_the_configured_redis_cache(limits, redis_prefix):
     limits.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.ReusedClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": redis_prefix,
         }
@@ -216,7 +241,7 @@ def test_the_view_uses_the_configured_redis_cache(limits, redis_prefix):
 def test_an_unreachable_cache_lets_shoppers_pay_and_logs(limits, caplog):
     limits.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.ReusedClientRedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
         }
     }
