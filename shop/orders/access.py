@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from shop.orders.models import Order
+from shop.orders.selectors import order_get_by_number
 
 ACCESS_KEY_SALT = "shop.orders.access_key"
 ACCESS_KEY_LENGTH = 32  # characters of base64url: 192 bits
@@ -52,17 +53,10 @@ def order_access_key_valid(*, number: str, key: str) -> bool:
 
 
 def order_get_with_key(*, number: str, key: str) -> Order | None:
-    """Order `number` if `key` opens it, else None: a wrong key costs no query.
-
-    One query by the unique number, written out: the order page runs it on
-    every visit, and the ORM's compiling of it cost more than its round trip.
-    """
+    """Order `number` if `key` opens it, else None: a wrong key costs no query, a right one one."""
     if not order_access_key_valid(number=number, key=key):
         return None
-    return next(iter(Order.objects.raw(_ORDER_BY_NUMBER_SQL, [number])), None)
-
-
-_ORDER_BY_NUMBER_SQL = f"SELECT * FROM {Order._meta.db_table} WHERE number = %s"
+    return order_get_by_number(number=number)
 
 
 def order_page_path(*, number: str) -> str:
