@@ -92,16 +92,18 @@ class Pages:
         self.pages: dict[tuple, object] = {}
         self.size = 0
 
-    def get(self, version: int, key: tuple):
-        if version != self.version:
+    def _holds(self, version: int) -> bool:
+        """Whether these are `version`'s pages; a newer version drops the older ones (versions only grow)."""
+        if self.version is None or version > self.version:
             self.version, self.pages, self.size = version, {}, 0
-        return self.pages.get(key)
+        return version == self.version
+
+    def get(self, version: int, key: tuple):
+        return self.pages.get(key) if self._holds(version) else None
 
     def put(self, version: int, key: tuple, page) -> None:
-        if self.version is None or version > self.version:  # versions only grow
-            self.version, self.pages, self.size = version, {}, 0
-        elif version != self.version:
-            return  # changed meanwhile
+        if not self._holds(version):
+            return  # read before a change: rendered from rows that may be gone
         size = sum(len(part) for part in page) if self.max_bytes is not None else 0
         if len(self.pages) >= self.max_pages or (
             self.max_bytes is not None and self.size + size > self.max_bytes
