@@ -93,7 +93,7 @@ def main() -> int:
             rss_after = workers_rss_mb(shop.pid)
             load_after = os.getloadavg()
         burst = next((row for row in rows if row["name"].startswith("webhook succeeded")), None)
-        stored_ok = check_webhooks(seeded, burst)
+        stored_ok = check_webhooks(burst)
     print_report(rows, rss_after=rss_after, load=(load_before, load_after), stored_ok=stored_ok)
     return 0 if stored_ok else 1
 
@@ -401,12 +401,16 @@ def webhooks(seeded: dict, *, duration: int, connections: int, duplicate: bool) 
     return result
 
 
-def stored_event_intents() -> list[str]:
-    """The PaymentIntent ids of this run's stored events."""
+def run_events():
+    """This run's stored webhook events (their ids carry RUN_ID, signed_event)."""
     from payments.models import WebhookEvent
 
-    events = WebhookEvent.objects.filter(stripe_event_id__startswith=f"evt_bench_{RUN_ID}_")
-    return list(events.values_list("payment_intent_id", flat=True))
+    return WebhookEvent.objects.filter(stripe_event_id__startswith=f"evt_bench_{RUN_ID}_")
+
+
+def stored_event_intents() -> list[str]:
+    """The PaymentIntent ids of this run's stored events."""
+    return list(run_events().values_list("payment_intent_id", flat=True))
 
 
 @contextmanager
@@ -441,7 +445,7 @@ def queue_drained(*, timeout: float = 900) -> str:
     from payments.models import WebhookEvent
 
     waiting = (TaskResultStatus.READY, TaskResultStatus.RUNNING)
-    events = WebhookEvent.objects.filter(stripe_event_id__startswith=f"evt_bench_{RUN_ID}_")
+    events = run_events()
     started = time.perf_counter()
     while True:
         stored = events.count()
@@ -456,14 +460,14 @@ def queue_drained(*, timeout: float = 900) -> str:
     return f"applied {applied:,} of {stored:,} stored, drained in {elapsed:.1f} s after the burst"
 
 
-def check_webhooks(seeded: dict, burst: dict | None) -> bool:
+def check_webhooks(burst: dict | None) -> bool:
     """Every delivery answered 2xx was stored, once, and processed, and its order paid."""
     from payments.models import WebhookEvent
     from shop.orders.models import Order
 
     if burst is None:
         return True
-    events = WebhookEvent.objects.filter(stripe_event_id__startswith=f"evt_bench_{RUN_ID}_")
+    events = run_events()
     stored, processed = events.count(), events.filter(outcome=WebhookEvent.Outcome.PROCESSED).count()
     intents = events.values_list("payment_intent_id", flat=True)
     paid = Order.objects.filter(payment_intent_id__in=intents, status="paid").count()
