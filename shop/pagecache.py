@@ -82,12 +82,18 @@ class Pages:
     """This process's pages of one version, by key, within a count (and a byte) budget.
 
     A new version drops the old ones; beyond a budget they are all dropped
-    and rendered again. With `max_bytes`, pages are lists of parts (bytes,
-    and hole names).
+    and rendered again. With `max_bytes`, `size_of(page)` counts a page's bytes
+    (by default a page is a list of parts: bytes, and hole names).
     """
 
-    def __init__(self, *, max_pages: int = MAX_PAGES, max_bytes: int | None = None) -> None:
-        self.max_pages, self.max_bytes = max_pages, max_bytes
+    def __init__(
+        self,
+        *,
+        max_pages: int = MAX_PAGES,
+        max_bytes: int | None = None,
+        size_of: Callable[[object], int] = lambda parts: sum(len(part) for part in parts),
+    ) -> None:
+        self.max_pages, self.max_bytes, self.size_of = max_pages, max_bytes, size_of
         self.version: int | None = None
         self.pages: dict[tuple, object] = {}
         self.size = 0
@@ -104,7 +110,7 @@ class Pages:
     def put(self, version: int, key: tuple, page) -> None:
         if not self._holds(version):
             return  # read before a change: rendered from rows that may be gone
-        size = sum(len(part) for part in page) if self.max_bytes is not None else 0
+        size = self.size_of(page) if self.max_bytes is not None else 0
         if len(self.pages) >= self.max_pages or (
             self.max_bytes is not None and self.size + size > self.max_bytes
         ):
@@ -117,7 +123,11 @@ _pages = Pages()
 # Pages of one shopper's things (a cart, an order), kept per the state they show:
 # many more of them, so bounded in bytes (a 3-book cart page is ~9 KB, a 20-book one ~40 KB).
 SHOPPER_PAGES_MAX_BYTES = 2 * 1024 * 1024
-_shopper_pages = Pages(max_pages=10_000, max_bytes=SHOPPER_PAGES_MAX_BYTES)
+_shopper_pages = Pages(
+    max_pages=10_000,
+    max_bytes=SHOPPER_PAGES_MAX_BYTES,
+    size_of=lambda parts: sum(len(part) for part in parts),
+)
 
 
 @dataclass
@@ -125,12 +135,14 @@ class PageKeep:
     """Set on a request by KeptPageMiddleware (shop/pagecache_middleware.py): keep what this page gives.
 
     `version` is the pages version the middleware read (None: read it here);
-    `parts` is filled in by page_render: the page as any visitor without a
-    session sees it, None where the CSRF token goes.
+    `parts` and `state` are filled in by page_render: the page as this visitor
+    sees it, None where the CSRF token goes, and the `state` it was rendered
+    for (None: a page the same for every visitor but for its holes).
     """
 
     version: int | None = None
     parts: tuple[bytes | None, ...] | None = None
+    state: Hashable = None
 
 
 def page_render(
@@ -152,11 +164,11 @@ def page_render(
     decides everything `context()` gives (the cart's id and revision, the
     order's row). It is kept under that state as well, so it is only ever
     found by a request whose own read returned the same state, and any change
-    to the state is a page not kept yet. Such pages are never answered by
-    KeptPageMiddleware, whose freshness is the pages version's alone.
+    to the state is a page not kept yet. KeptPageMiddleware answers such a
+    page only when `state` is the visitor's cart state, which it reads itself.
     """
     holes = holes or {}
-    keep: PageKeep | None = getattr(request, "page_keep", None) if state is None else None
+    keep: PageKeep | None = getattr(request, "page_keep", None)
     version = None
     if settings.PAGE_CACHE:
         version = keep.version if keep is not None and keep.version is not None else pages_version()
@@ -178,7 +190,7 @@ def page_render(
         store.put(version, key, parts)
     filled = _filled(parts, request, holes)
     if keep is not None:
-        keep.version, keep.parts = version, filled
+        keep.version, keep.parts, keep.state = version, filled, state
     token = csrf_token(request).encode() if None in filled else b""
     return HttpResponse(b"".join(token if part is None else part for part in filled))
 

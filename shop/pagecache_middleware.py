@@ -1,4 +1,4 @@
-"""Kept pages answered before the middleware stack, for visitors with nothing of their own yet.
+"""Kept pages answered before the middleware stack, for visitors with no flash messages to show.
 
 A visitor without a session cookie and without flash messages sees a kept
 page (shop/pagecache.py) exactly as every other such visitor does, but for
@@ -12,12 +12,28 @@ bytes and the same headers, with this visitor's CSRF token (shop/csrf_tokens.py)
 cookie from Django's own CSRF middleware. Freshness is pagecache's: a response is kept per pages version
 and the version is read on every request.
 
-Everything else — a visitor with a session (a cart, staff), a flash message
-to show, a request Django would redirect to HTTPS, another method, a path
-that is not a kept page — takes the usual way.
+A shopper (a session cookie, no flash messages) is answered the same way
+where the page showed nothing of theirs but their cart, read here in one
+query (`cart_state_for_session`, which also checks the session is live):
+
+- a page the same for everyone but its header's cart count (the catalog, a
+  book) is kept per pages version and count;
+- a page of the cart itself (the cart, its checkout: `page_render(state=)`
+  with the cart's state) per pages version and cart state (its id and
+  revision: only that cart's session finds it, and any change to it is a
+  page not kept yet).
+
+Only a response that did not touch the session's data is kept for shoppers:
+anything read from it (the signed-in user, orders paid in this session)
+marks it accessed, so such a page always takes the usual way. Flash messages
+live in their cookie (the session holds some only when the cookie says so),
+so a request without that cookie has none to show.
+
+Everything else — a flash message to show, a request Django would redirect
+to HTTPS, another method, a path that is not a kept page — takes the usual way.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -28,6 +44,9 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.http import http_date
 
 from shop import pagecache
+from shop.cart.selectors import CartState, cart_state_for_session
+from shop.cart.shopper import REQUEST_ATTRIBUTE as CART_STATE_ATTRIBUTE
+from shop.cart.shopper import shopper_cart_state
 from shop.csrf_tokens import csrf_token
 
 # Headers of the kept response not replayed as they were: the length is
@@ -42,16 +61,21 @@ class KeptResponse:
     expires: bool
 
 
-# This process's kept answers (per pages version), and the keys that were kept pages in any
-# version: only those cost a version read, not static files or other pages.
+# How a shopper's answer of a kept page is keyed besides the page: by the cart's item count
+# (a page the same for everyone but that) or by the whole cart state (a page of the cart).
+BY_COUNT, BY_CART = "count", "cart"
+
+# This process's kept answers (per pages version) for blank visitors and for shoppers, and the
+# keys that were kept pages in any version: only those cost a version read (and a shopper's
+# cart read), not static files or other pages.
 _kept = pagecache.Pages()
-_known: set[tuple] = set()
-
-
-def visitor_is_blank(request: HttpRequest) -> bool:
-    """No session (so no cart, no sign-in, nothing bought) and no flash messages to show."""
-    cookies = request.COOKIES
-    return settings.SESSION_COOKIE_NAME not in cookies and CookieStorage.cookie_name not in cookies
+_kept_for_shoppers = pagecache.Pages(
+    max_pages=10_000,
+    max_bytes=pagecache.SHOPPER_PAGES_MAX_BYTES,
+    size_of=lambda kept: sum(len(part) for part in kept.parts if part is not None),
+)
+_known: dict[tuple, str] = {}
+_known_for_shoppers: dict[tuple, str] = {}
 
 
 class KeptPageMiddleware:
@@ -63,40 +87,61 @@ class KeptPageMiddleware:
         key = self._key(request)
         if key is None:
             return self.get_response(request)
+        if request.COOKIES.get(settings.SESSION_COOKIE_NAME):
+            return self._for_shopper(request, key)
         version = None
         if key in _known:
             version = pagecache.pages_version()
             kept = _kept.get(version, key) if version is not None else None
             if kept is not None:
                 return self._answer(request, kept)
-        request.page_keep = pagecache.PageKeep(version=version)
+        request.page_keep = keep = pagecache.PageKeep(version=version)
         response = self.get_response(request)
-        self._keep(key, request.page_keep, response)
+        if keep.state is None and _keepable(keep, response):
+            _remember(_known, key, BY_COUNT)
+            _kept.put(keep.version, key, _kept_response(keep, response))
+        return response
+
+    def _for_shopper(self, request: HttpRequest, key: tuple) -> HttpResponse:
+        version = None
+        keyed_by = _known_for_shoppers.get(key)
+        if keyed_by is not None:
+            version = pagecache.pages_version()
+            cart = cart_state_for_session(session_key=request.COOKIES[settings.SESSION_COOKIE_NAME])
+            setattr(request, CART_STATE_ATTRIBUTE, cart)  # the view reads it from there on a miss
+            kept = (
+                _kept_for_shoppers.get(version, (key, _by(keyed_by, cart))) if version is not None else None
+            )
+            if kept is not None:
+                return self._answer(request, kept)
+        request.page_keep = keep = pagecache.PageKeep(version=version)
+        response = self.get_response(request)
+        if getattr(request, "session", None) is None or request.session.accessed:
+            return response  # something of the session's own may be on the page
+        if not _keepable(keep, response):
+            return response
+        cart = shopper_cart_state(request)  # read by the page already, or one query now
+        if keep.state is None:
+            keyed_by = BY_COUNT
+        elif keep.state == cart:
+            keyed_by = BY_CART
+        else:
+            return response  # a page of something else's state (an order): only its view can check it
+        _remember(_known_for_shoppers, key, keyed_by)
+        _kept_for_shoppers.put(keep.version, (key, _by(keyed_by, cart)), _kept_response(keep, response))
         return response
 
     def _key(self, request: HttpRequest) -> tuple | None:
-        if not settings.PAGE_CACHE or request.method != "GET" or not visitor_is_blank(request):
+        if not settings.PAGE_CACHE or request.method != "GET":
             return None
+        if request.COOKIES.get(CookieStorage.cookie_name):
+            return None  # flash messages to show (an emptied cookie holds none)
         if settings.SECURE_SSL_REDIRECT and not request.is_secure():
             return None  # SecurityMiddleware redirects it
         try:
             return (request.scheme, request.get_host(), request.path)
         except DisallowedHost:
             return None  # the usual way answers 400
-
-    def _keep(self, key: tuple, keep: "pagecache.PageKeep", response: HttpResponse) -> None:
-        if keep.parts is None or response.status_code != 200 or response.streaming:
-            return
-        if set(response.cookies) - {settings.CSRF_COOKIE_NAME}:
-            return  # something of this visitor's own was started after all
-        headers = tuple(
-            (name, value) for name, value in response.items() if name.lower() not in RECOMPUTED_HEADERS
-        )
-        kept = KeptResponse(parts=keep.parts, headers=headers, expires=response.has_header("Expires"))
-        if len(_known) >= pagecache.MAX_PAGES:
-            _known.clear()
-        _known.add(key)
-        _kept.put(keep.version, key, kept)
 
     def _answer(self, request: HttpRequest, kept: KeptResponse) -> HttpResponse:
         self.csrf.process_request(request)
@@ -107,3 +152,27 @@ class KeptPageMiddleware:
         if kept.expires:
             response.headers["Expires"] = http_date()
         return self.csrf.process_response(request, response)
+
+
+def _keepable(keep: pagecache.PageKeep, response: HttpResponse) -> bool:
+    """A kept page, answered in full, that started nothing of this visitor's own but a CSRF cookie."""
+    if keep.parts is None or response.status_code != 200 or response.streaming:
+        return False
+    return not set(response.cookies) - {settings.CSRF_COOKIE_NAME}
+
+
+def _kept_response(keep: pagecache.PageKeep, response: HttpResponse) -> KeptResponse:
+    headers = tuple(
+        (name, value) for name, value in response.items() if name.lower() not in RECOMPUTED_HEADERS
+    )
+    return KeptResponse(parts=keep.parts, headers=headers, expires=response.has_header("Expires"))
+
+
+def _remember(known: dict[tuple, str], key: tuple, keyed_by: str) -> None:
+    if len(known) >= pagecache.MAX_PAGES:
+        known.clear()
+    known[key] = keyed_by
+
+
+def _by(keyed_by: str, cart: CartState) -> Hashable:
+    return cart.item_count if keyed_by == BY_COUNT else cart

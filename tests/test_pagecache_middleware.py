@@ -2,15 +2,20 @@
 
 import re
 import time
+from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from unittest import mock
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from payments import views as payments_views
+from shop.cart import views as cart_views
 from shop.cart.models import CartLine
 from shop.catalog import views as catalog_views
 from shop.catalog.tests.factories import BookFactory
@@ -184,3 +189,99 @@ def test_random_chars_drop_the_bytes_that_would_favour_some_characters(monkeypat
     draws = iter([bytes([255, 248, 61]) + b"\xff" * 37, bytes([62, 0, 1]) + b"\xfa" * 37])
     monkeypatch.setattr("shop.csrf_tokens.secrets.token_bytes", lambda size: next(draws))
     assert random_chars(4) == ALPHABET[61] + ALPHABET[0] + ALPHABET[0] + ALPHABET[1]
+
+
+# Shoppers: a session cookie, no flash messages. Their cart is read first, in one query.
+
+
+def shopper_with_cart(book, quantity: int) -> Client:
+    shopper = Client()
+    assert shopper.post(reverse("cart:add"), {"book": book.slug, "quantity": quantity}).status_code == 302
+    shopper.get(reverse("cart:page"))  # shows the "added" message: its cookie is emptied
+    return shopper
+
+
+def cart_count(response) -> str:
+    return re.search(r'class="cart-link__count">\((\d+)\)', response.content.decode()).group(1)
+
+
+@pytest.fixture
+def cart_page_calls():
+    with mock.patch("shop.cart.views.page_render", wraps=cart_views.page_render) as spy:
+        yield spy
+
+
+def test_a_shoppers_next_catalog_visit_is_answered_first_with_their_count_in_one_query(
+    book, book_list_calls, django_assert_num_queries
+):
+    alice, bob = shopper_with_cart(book, 3), shopper_with_cart(book, 1)
+    assert cart_count(alice.get("/")) == "3"
+    calls = book_list_calls.call_count
+
+    with django_assert_num_queries(1):  # the cart's state, nothing else
+        page = alice.get("/")
+
+    assert cart_count(page) == "3"
+    assert book_list_calls.call_count == calls
+    assert cart_count(bob.get("/")) == cart_count(bob.get("/")) == "1"
+    assert cart_count(Client().get("/")) == "0"
+    token = CSRF_INPUT.search(page.content.decode()).group(1)
+    assert _unmask_cipher_token(token) == alice.cookies[settings.CSRF_COOKIE_NAME].value
+
+
+def test_a_shoppers_cart_page_comes_from_memory_until_their_cart_changes(book, cart_page_calls):
+    other = BookFactory(title="Visual Explanations", slug="visual-explanations", stock=5)
+    alice, bob = shopper_with_cart(book, 2), shopper_with_cart(other, 2)  # same count and revision
+    alice.get("/cart/")
+    calls = cart_page_calls.call_count
+
+    page = alice.get("/cart/").content.decode()
+
+    assert cart_page_calls.call_count == calls
+    assert "The Dream Machine" in page and "Visual Explanations" not in page
+    assert "Visual Explanations" in bob.get("/cart/").content.decode()
+    assert "Visual Explanations" in bob.get("/cart/").content.decode()
+    alice.post(reverse("cart:add"), {"book": other.slug, "quantity": 1})
+    assert "Visual Explanations" in alice.get("/cart/").content.decode()
+
+
+def test_an_admin_change_reaches_a_shoppers_next_page_at_once(book):
+    shopper = shopper_with_cart(book, 1)
+    shopper.get("/")
+    shopper.get("/")
+    book.price_amount = 3100
+    book.save()
+
+    assert "$31.00" in shopper.get("/").content.decode()
+    assert "$31.00" in shopper.get("/cart/").content.decode()
+
+
+def test_an_expired_session_is_answered_as_no_cart(book):
+    shopper = shopper_with_cart(book, 2)
+    shopper.get("/")
+    assert cart_count(shopper.get("/")) == "2"
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+
+    assert cart_count(shopper.get("/")) == "0"
+
+
+def test_a_page_that_read_the_session_is_never_answered_first(book):
+    # The checkout page looks up the books this session paid for ("you already bought this").
+    shopper = shopper_with_cart(book, 1)
+    path = reverse("payments:checkout", args=[book.slug])
+    with mock.patch("payments.views.page_render", wraps=payments_views.page_render) as spy:
+        shopper.get(path)
+        shopper.get(path)
+    assert spy.call_count == 2
+
+
+def test_a_shopper_with_a_flash_message_to_show_goes_the_whole_way(book, book_list_calls):
+    shopper = shopper_with_cart(book, 1)
+    shopper.get("/")
+    shopper.post(reverse("cart:add"), {"book": book.slug, "quantity": 1})
+    calls = book_list_calls.call_count
+
+    page = shopper.get("/").content.decode()
+
+    assert book_list_calls.call_count == calls + 1
+    assert "Added a copy of" in page
