@@ -38,7 +38,7 @@ from django.template import Context, engines
 from django.template.loader import render_to_string
 
 from shop.csrf_tokens import csrf_token
-from shop.pagecache_version import version_store
+from shop.pagecache_version import PAGES, version_store
 
 logger = logging.getLogger(__name__)
 
@@ -58,24 +58,38 @@ def hole_marker(name: str) -> str:
 
 def pages_version() -> int | None:
     """The current pages version (shop/pagecache_version.py); None when it cannot be read."""
-    try:
-        return version_store().read()
-    except Exception:  # any store error: serve fresh renders, never stale ones
-        logger.warning("page_cache_unavailable", exc_info=True)
-        return None
+    return version_read(PAGES)
 
 
 def pages_changed() -> None:
     """Something the cached pages show changed: the next request of every process renders anew."""
-    _version_bump()
-    transaction.on_commit(_version_bump)
+    version_changed(PAGES)
 
 
-def _version_bump() -> None:
+def version_read(name: str) -> int | None:
+    """Version `name` now; None when it cannot be read (then nothing kept under it may be used)."""
     try:
-        version_store().bump()
+        return version_store(name).read()
+    except Exception:  # any store error: serve fresh reads, never stale ones
+        logger.warning("page_cache_unavailable", extra={"version": name}, exc_info=True)
+        return None
+
+
+def version_changed(name: str) -> None:
+    """Bump version `name` right away, and again when the transaction commits.
+
+    So a read made in between, from rows about to change, is stored under a
+    version nobody asks for once the change is visible.
+    """
+    _version_bump(name)
+    transaction.on_commit(lambda: _version_bump(name))
+
+
+def _version_bump(name: str) -> None:
+    try:
+        version_store(name).bump()
     except Exception:
-        logger.error("page_cache_not_invalidated", exc_info=True)
+        logger.error("page_cache_not_invalidated", extra={"version": name}, exc_info=True)
 
 
 class Pages:

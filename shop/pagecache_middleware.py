@@ -13,8 +13,9 @@ cookie from Django's own CSRF middleware. Freshness is pagecache's: a response i
 and the version is read on every request.
 
 A shopper (a session cookie, no flash messages) is answered the same way
-where the page showed nothing of theirs but their cart, read here in one
-query (`cart_state_for_session`, which also checks the session is live):
+where the page showed nothing of theirs but their cart, whose state is read
+here (`shopper_cart_state`: remembered per carts version, else one query
+that also checks the session is live):
 
 - a page the same for everyone but its header's cart count (the catalog, a
   book) is kept per pages version and count;
@@ -44,8 +45,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.http import http_date
 
 from shop import pagecache
-from shop.cart.selectors import CartState, cart_state_for_session
-from shop.cart.shopper import REQUEST_ATTRIBUTE as CART_STATE_ATTRIBUTE
+from shop.cart.selectors import CartState
 from shop.cart.shopper import shopper_cart_state
 from shop.csrf_tokens import csrf_token
 
@@ -107,8 +107,7 @@ class KeptPageMiddleware:
         keyed_by = _known_for_shoppers.get(key)
         if keyed_by is not None:
             version = pagecache.pages_version()
-            cart = cart_state_for_session(session_key=request.COOKIES[settings.SESSION_COOKIE_NAME])
-            setattr(request, CART_STATE_ATTRIBUTE, cart)  # the view reads it from there on a miss
+            cart = shopper_cart_state(request)  # kept on the request: the view reads it from there on a miss
             kept = (
                 _kept_for_shoppers.get(version, (key, _by(keyed_by, cart))) if version is not None else None
             )

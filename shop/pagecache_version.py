@@ -1,7 +1,9 @@
-"""Where the kept pages' version number lives (shop/pagecache.py): the shared cache, or this host's memory.
+"""Where the kept pages' version numbers live (shop/pagecache.py): the shared cache, or this host's memory.
 
-Every request reads the version and every change to what the pages show bumps
-it, so the read is on the hot path of each kept page:
+Each version is named: "pages" (what the kept pages show: books, stock) and
+"carts" (any shopper's cart or session: shop/cart/shopper.py). Every request
+reads one and every change to what it covers bumps it, so the read is on the
+hot path of each kept page:
 
 - `CacheVersion` (PAGE_CACHE_VERSION=cache, the default): a key in CACHE_URL
   (Redis). Right for any number of hosts; costs a round trip per request.
@@ -37,18 +39,21 @@ SLOT = struct.Struct("<q")
 
 
 class CacheVersion:
+    def __init__(self, key: str = VERSION_KEY) -> None:
+        self.key = key
+
     def read(self) -> int:
-        version = cache.get(VERSION_KEY)
+        version = cache.get(self.key)
         if version is None:
-            cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-            version = cache.get(VERSION_KEY)
+            cache.add(self.key, time.time_ns(), timeout=None)
+            version = cache.get(self.key)
         return version
 
     def bump(self) -> None:
         try:
-            cache.incr(VERSION_KEY)
+            cache.incr(self.key)
         except ValueError:  # no version yet (or flushed): any new number will do
-            cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+            cache.set(self.key, time.time_ns(), timeout=None)
 
 
 class HostVersion:
@@ -95,15 +100,20 @@ def host_version_path(file_setting: str, database: dict) -> Path:
 _stores: dict[tuple, CacheVersion | HostVersion] = {}
 
 
-def version_store() -> CacheVersion | HostVersion:
-    """The store PAGE_CACHE_VERSION names; made once per process and configuration."""
+PAGES = "pages"
+
+
+def version_store(name: str = PAGES) -> CacheVersion | HostVersion:
+    """The store of version `name` where PAGE_CACHE_VERSION says; made once per process and configuration."""
     database = settings.DATABASES["default"]
-    key = (settings.PAGE_CACHE_VERSION, settings.PAGE_CACHE_VERSION_FILE, database.get("NAME"))
+    key = (name, settings.PAGE_CACHE_VERSION, settings.PAGE_CACHE_VERSION_FILE, database.get("NAME"))
     store = _stores.get(key)
     if store is None:
+        suffix = "" if name == PAGES else f"-{name}"  # the pages' own key and file as they were
         if settings.PAGE_CACHE_VERSION == "host":
-            store = HostVersion(host_version_path(settings.PAGE_CACHE_VERSION_FILE, database))
+            path = host_version_path(settings.PAGE_CACHE_VERSION_FILE, database)
+            store = HostVersion(path.with_name(path.name + suffix))
         else:
-            store = CacheVersion()
+            store = CacheVersion(VERSION_KEY + suffix.replace("-", ":"))
         store = _stores[key] = store
     return store

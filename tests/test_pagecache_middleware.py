@@ -12,7 +12,6 @@ from django.contrib.sessions.models import Session
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from payments import views as payments_views
 from shop.cart import views as cart_views
@@ -211,14 +210,14 @@ def cart_page_calls():
         yield spy
 
 
-def test_a_shoppers_next_catalog_visit_is_answered_first_with_their_count_in_one_query(
+def test_a_shoppers_next_catalog_visit_is_answered_first_with_their_count_and_no_query(
     book, book_list_calls, django_assert_num_queries
 ):
     alice, bob = shopper_with_cart(book, 3), shopper_with_cart(book, 1)
     assert cart_count(alice.get("/")) == "3"
     calls = book_list_calls.call_count
 
-    with django_assert_num_queries(1):  # the cart's state, nothing else
+    with django_assert_num_queries(0):  # the cart's state remembered (shop/cart/shopper.py)
         page = alice.get("/")
 
     assert cart_count(page) == "3"
@@ -260,9 +259,22 @@ def test_an_expired_session_is_answered_as_no_cart(book):
     shopper = shopper_with_cart(book, 2)
     shopper.get("/")
     assert cart_count(shopper.get("/")) == "2"
-    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    after_expiry = Session.objects.get().expire_date + timedelta(seconds=1)
 
-    assert cart_count(shopper.get("/")) == "0"
+    with mock.patch("django.utils.timezone.now", return_value=after_expiry):
+        assert cart_count(shopper.get("/")) == "0"
+
+
+def test_a_cart_change_reaches_the_next_page_of_every_shopper_at_once(book, django_assert_num_queries):
+    alice, bob = shopper_with_cart(book, 2), shopper_with_cart(book, 1)
+    for shopper in (alice, bob, alice, bob):
+        shopper.get("/")
+    alice.post(reverse("cart:update"), {"book": book.slug, "quantity": 5})
+    alice.get(reverse("cart:page"))  # the "updated" message
+
+    assert cart_count(alice.get("/")) == "5"
+    with django_assert_num_queries(1):  # any cart change: each session's state read once more
+        assert cart_count(bob.get("/")) == "1"
 
 
 def test_a_page_that_read_the_session_is_never_answered_first(book):

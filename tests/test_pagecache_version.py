@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from shop.cart.models import CartLine
 from shop.catalog.models import Book
 from shop.catalog.tests.factories import BookFactory
-from shop.pagecache_version import HostVersion, host_version_path
+from shop.pagecache_version import PAGES, HostVersion, host_version_path, version_store
 
 BUMP_FROM_ANOTHER_PROCESS = (
     "import sys; from pathlib import Path; from shop.pagecache_version import HostVersion; "
@@ -96,3 +97,30 @@ def test_an_unusable_version_file_means_fresh_pages_not_errors(settings, tmp_pat
     assert Client().get("/").status_code == 200
     Book.objects.filter(pk=book.pk).update(title="Renamed behind its back")
     assert "Renamed behind its back" in Client().get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_cart_changed_by_another_process_reaches_the_shoppers_next_page(host_version):
+    book = BookFactory(title="The Dream Machine", stock=9)
+    shopper = Client()
+    shopper.post("/cart/add/", {"book": book.slug, "quantity": 2})
+    shopper.get("/cart/")  # shows the "added" message
+    assert 'cart-link__count">(2)' in shopper.get("/").content.decode()
+    CartLine.objects.update(quantity=4)  # no bump here: it comes from afar, as from a task worker
+
+    assert 'cart-link__count">(2)' in shopper.get("/").content.decode()  # remembered
+    bump_in_another_process(host_version.with_name(host_version.name + "-carts"))
+    assert 'cart-link__count">(4)' in shopper.get("/").content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("where", ["cache", "host"])
+def test_the_carts_version_is_not_the_pages_one(settings, tmp_path, where):
+    settings.PAGE_CACHE_VERSION = where
+    settings.PAGE_CACHE_VERSION_FILE = str(tmp_path / "pages-version")
+    pages, carts = version_store(PAGES), version_store("carts")
+    pages_before, carts_before = pages.read(), carts.read()
+
+    carts.bump()
+
+    assert (pages.read(), carts.read()) == (pages_before, carts_before + 1)

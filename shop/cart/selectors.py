@@ -2,6 +2,7 @@
 visitor who only browses costs no rows."""
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from django.contrib.sessions.models import Session
 from django.db import connection
@@ -63,6 +64,8 @@ class CartState:
     cart_id: int | None = None  # None: no cart (no session, an expired one, or none made yet)
     revision: int = 0
     item_count: int = 0
+    # When the cart's session expires (None: no cart): not part of what the pages show.
+    session_expires: datetime | None = field(default=None, compare=False)
 
 
 NO_CART = CartState()
@@ -81,7 +84,19 @@ def cart_state_for_session(*, session_key: str | None) -> CartState:
     with connection.cursor() as cursor:
         cursor.execute(_CART_STATE_SQL, [session_key, now])
         row = cursor.fetchone()
-    return CartState(*row) if row else NO_CART
+    if not row:
+        return NO_CART
+    *counts, expires = row
+    return CartState(*counts, session_expires=_aware(expires))
+
+
+def _aware(value) -> datetime:
+    """A datetime column read by raw SQL as the ORM would give it (SQLite's backend returns text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
 
 
 # The count as a subquery rather than a join and GROUP BY: PostgreSQL plans it
@@ -89,7 +104,8 @@ def cart_state_for_session(*, session_key: str | None) -> CartState:
 _CART_STATE_SQL = f"""
     SELECT cart.id, cart.revision,
         (SELECT COALESCE(SUM(line.quantity), 0) FROM {CartLine._meta.db_table} line
-            WHERE line.cart_id = cart.id)
+            WHERE line.cart_id = cart.id),
+        session.expire_date
     FROM {Cart._meta.db_table} cart
     JOIN {Session._meta.db_table} session ON session.session_key = cart.session_id
     WHERE cart.session_id = %s AND session.expire_date > %s

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from shop.cart.exceptions import BookNotForSale, CurrencyMismatch, QuantityNotAllowed, TooManyLines
 from shop.cart.models import MAX_COPIES_PER_BOOK, MAX_LINES, Cart, CartLine
+from shop.cart.shopper import carts_changed
 from shop.catalog.exceptions import OutOfStock
 from shop.catalog.models import Book
 
@@ -84,3 +85,4 @@ def _line_save(*, cart: Cart, book: Book, line: CartLine | None, quantity: int) 
 
 def _revision_bump(carts: QuerySet[Cart]) -> None:
     carts.update(revision=F("revision") + 1, updated_at=timezone.now())
+    carts_changed()
