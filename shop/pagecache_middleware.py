@@ -24,6 +24,12 @@ that also checks the session is live):
   revision: only that cart's session finds it, and any change to it is a
   page not kept yet).
 
+A page of one thing's state that its view can read before it runs (the order
+page and receipt: the view's `page_state`, which counts the load against the
+rate limit, checks the link's key and reads the order, once per request
+whoever asks first) is kept per pages version and that state, and answered
+here to a visitor whose request reads the same state.
+
 Only a response that did not touch the session's data is kept for shoppers:
 anything read from it (the signed-in user, orders paid in this session)
 marks it accessed, so such a page always takes the usual way. Flash messages
@@ -64,18 +70,20 @@ class KeptResponse:
 # How a shopper's answer of a kept page is keyed besides the page: by the cart's item count
 # (a page the same for everyone but that) or by the whole cart state (a page of the cart).
 BY_COUNT, BY_CART = "count", "cart"
+# A blank visitor's kept page as it is (the same for all of them).
+AS_IS = "as is"
 
-# This process's kept answers (per pages version) for blank visitors and for shoppers, and the
-# keys that were kept pages in any version: only those cost a version read (and a shopper's
-# cart read), not static files or other pages.
+# This process's kept answers (per pages version): pages as they are, and pages per state (a
+# shopper's cart, an order); and the keys that were kept pages in any version, with how they are
+# keyed: only those cost a version read (and a state read), not static files or other pages.
 _kept = pagecache.Pages()
-_kept_for_shoppers = pagecache.Pages(
+_kept_per_state = pagecache.Pages(
     max_pages=10_000,
     max_bytes=pagecache.SHOPPER_PAGES_MAX_BYTES,
     size_of=lambda kept: sum(len(part) for part in kept.parts if part is not None),
 )
-_known: dict[tuple, str] = {}
-_known_for_shoppers: dict[tuple, str] = {}
+_known: dict[tuple, object] = {}  # AS_IS, or (the view's page_state, its URL arguments)
+_known_for_shoppers: dict[tuple, str] = {}  # BY_COUNT or BY_CART
 
 
 class KeptPageMiddleware:
@@ -89,18 +97,40 @@ class KeptPageMiddleware:
             return self.get_response(request)
         if request.COOKIES.get(settings.SESSION_COOKIE_NAME):
             return self._for_shopper(request, key)
+        return self._for_blank_visitor(request, key)
+
+    def _for_blank_visitor(self, request: HttpRequest, key: tuple) -> HttpResponse:
         version = None
-        if key in _known:
+        keyed_by = _known.get(key)
+        if keyed_by is not None:
             version = pagecache.pages_version()
-            kept = _kept.get(version, key) if version is not None else None
+            kept = self._kept_for_blank_visitor(request, key, keyed_by, version)
             if kept is not None:
                 return self._answer(request, kept)
         request.page_keep = keep = pagecache.PageKeep(version=version)
         response = self.get_response(request)
-        if keep.state is None and _keepable(keep, response):
-            _remember(_known, key, BY_COUNT)
+        if not _keepable(keep, response):
+            return response
+        if keep.state is None:
+            _remember(_known, key, AS_IS)
             _kept.put(keep.version, key, _kept_response(keep, response))
+            return response
+        match = getattr(request, "resolver_match", None)
+        page_state = getattr(match.func, "page_state", None) if match else None
+        if page_state is not None:  # the view can say what the page shows before it runs
+            _remember(_known, key, (page_state, match.kwargs))
+            _kept_per_state.put(keep.version, (key, keep.state), _kept_response(keep, response))
         return response
+
+    @staticmethod
+    def _kept_for_blank_visitor(request: HttpRequest, key: tuple, keyed_by, version: int | None):
+        if version is None:
+            return None
+        if keyed_by is AS_IS:
+            return _kept.get(version, key)
+        page_state, kwargs = keyed_by
+        state = page_state(request, **kwargs)  # checks, counts and reads as the view does
+        return _kept_per_state.get(version, (key, state)) if state is not None else None
 
     def _for_shopper(self, request: HttpRequest, key: tuple) -> HttpResponse:
         version = None
@@ -108,9 +138,7 @@ class KeptPageMiddleware:
         if keyed_by is not None:
             version = pagecache.pages_version()
             cart = shopper_cart_state(request)  # kept on the request: the view reads it from there on a miss
-            kept = (
-                _kept_for_shoppers.get(version, (key, _by(keyed_by, cart))) if version is not None else None
-            )
+            kept = _kept_per_state.get(version, (key, _by(keyed_by, cart))) if version is not None else None
             if kept is not None:
                 return self._answer(request, kept)
         request.page_keep = keep = pagecache.PageKeep(version=version)
@@ -127,7 +155,7 @@ class KeptPageMiddleware:
         else:
             return response  # a page of something else's state (an order): only its view can check it
         _remember(_known_for_shoppers, key, keyed_by)
-        _kept_for_shoppers.put(keep.version, (key, _by(keyed_by, cart)), _kept_response(keep, response))
+        _kept_per_state.put(keep.version, (key, _by(keyed_by, cart)), _kept_response(keep, response))
         return response
 
     def _key(self, request: HttpRequest) -> tuple | None:
@@ -167,7 +195,7 @@ def _kept_response(keep: pagecache.PageKeep, response: HttpResponse) -> KeptResp
     return KeptResponse(parts=keep.parts, headers=headers, expires=response.has_header("Expires"))
 
 
-def _remember(known: dict[tuple, str], key: tuple, keyed_by: str) -> None:
+def _remember(known: dict[tuple, object], key: tuple, keyed_by: object) -> None:
     if len(known) >= pagecache.MAX_PAGES:
         known.clear()
     known[key] = keyed_by

@@ -18,7 +18,7 @@ from shop.orders.access import order_get_with_key, order_page_path, order_receip
 from shop.orders.models import Order
 from shop.orders.timeline import order_timeline
 from shop.pagecache import page_render
-from shop.ratelimit import client_ip, ip_bucket, rate_limit_hit
+from shop.ratelimit import RateLimitResult, client_ip, ip_bucket, rate_limit_hit
 
 RATE_LIMIT_MESSAGE = "Too many requests for order pages. Please wait a few minutes and try again."
 
@@ -35,24 +35,59 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 def _order_for_visitor(request: HttpRequest, number: str) -> Order:
-    limit = settings.ORDER_PAGE_RATE_LIMIT_PER_IP
-    if limit > 0:
-        result = rate_limit_hit(
-            scope="order_page",
-            key=ip_bucket(client_ip(request)),
-            limit=limit,
-            window=settings.CHECKOUT_RATE_LIMIT_WINDOW,
-        )
-        if not result.allowed:
-            response = render(
-                request, "orders/rate_limited.html", {"message": RATE_LIMIT_MESSAGE}, status=429
-            )
-            response["Retry-After"] = str(result.retry_after)
-            raise _NotShown(response)
-    order = order_get_with_key(number=number, key=request.GET.get("key", ""))
+    limited = _rate_limited(request)
+    if limited is not None:
+        response = render(request, "orders/rate_limited.html", {"message": RATE_LIMIT_MESSAGE}, status=429)
+        response["Retry-After"] = str(limited.retry_after)
+        raise _NotShown(response)
+    order = _order_with_key(request, number)
     if order is None:
         raise _NotShown(render(request, "orders/not_found.html", status=404))
     return order
+
+
+def order_page_state(request: HttpRequest, number: str) -> tuple | None:
+    """What an order page shows for this request, checked as the view checks it; None: not shown.
+
+    KeptPageMiddleware (shop/pagecache_middleware.py) asks it before the
+    middleware stack, to answer a page kept for this state. The load is counted
+    and the order read once per request, whoever asks first.
+    """
+    if _rate_limited(request) is not None:
+        return None
+    order = _order_with_key(request, number)
+    return _order_state(order) if order is not None else None
+
+
+def _rate_limited(request: HttpRequest) -> RateLimitResult | None:
+    """This request's load counted (once per request); the result if it is over the limit."""
+    if not hasattr(request, "_order_page_rate"):
+        limit, result = settings.ORDER_PAGE_RATE_LIMIT_PER_IP, None
+        if limit > 0:
+            result = rate_limit_hit(
+                scope="order_page",
+                key=ip_bucket(client_ip(request)),
+                limit=limit,
+                window=settings.CHECKOUT_RATE_LIMIT_WINDOW,
+            )
+        request._order_page_rate = result if result is not None and not result.allowed else None
+    return request._order_page_rate
+
+
+def _order_with_key(request: HttpRequest, number: str) -> Order | None:
+    """The order if the link's key opens it (read once per request)."""
+    read = getattr(request, "_order_page_read", None)
+    if read is None or read[0] != number:
+        read = request._order_page_read = (
+            number,
+            order_get_with_key(number=number, key=request.GET.get("key", "")),
+        )
+    return read[1]
+
+
+def _order_state(order: Order) -> tuple:
+    """Everything of the order's row: every change to an order changes it (see _order_page_render)."""
+    return ("order", *(getattr(order, field.attname) for field in Order._meta.concrete_fields))
 
 
 def _context(order: Order) -> dict:
@@ -83,6 +118,9 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     return _private(_order_page_render(request, "orders/order_detail.html", order))
 
 
+order_detail.page_state = order_page_state
+
+
 @never_cache
 @require_GET
 def order_receipt(request: HttpRequest, number: str) -> HttpResponse:
@@ -94,6 +132,9 @@ def order_receipt(request: HttpRequest, number: str) -> HttpResponse:
     return _private(_order_page_render(request, "orders/receipt.html", order))
 
 
+order_receipt.page_state = order_page_state
+
+
 def _order_page_render(request: HttpRequest, template_name: str, order: Order) -> HttpResponse:
     """Kept rendered per state of the order's row (shop/pagecache.py, `state`).
 
@@ -102,5 +143,4 @@ def _order_page_render(request: HttpRequest, template_name: str, order: Order) -
     audit row), and its items never change once ordered; the books they link
     to are covered by the pages version.
     """
-    state = ("order", *(getattr(order, field.attname) for field in Order._meta.concrete_fields))
-    return page_render(request, template_name, lambda: _context(order), state=state)
+    return page_render(request, template_name, lambda: _context(order), state=_order_state(order))

@@ -1,12 +1,15 @@
 """The order page and receipt kept rendered per state of the order's row (shop/pagecache.py):
 only the key's holder sees an order, any change to it shows on the next request, one query per visit."""
 
+from unittest import mock
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
 from shop.catalog.tests.factories import BookFactory
+from shop.orders import views
 from shop.orders.access import order_access_key
 from shop.orders.models import Carrier, Order, OrderItem, OrderStatus
 from shop.orders.services import order_mark_shipped
@@ -70,3 +73,26 @@ def test_a_kept_order_page_costs_one_query_whatever_its_size(client, django_asse
     assert lines > 20
     assert again.content.decode().count('<td class="num">1</td>') == lines
     assert again["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_kept_order_page_is_answered_before_the_middleware_stack(client, django_assert_num_queries):
+    order = paid_order(email="first@example.com")
+    with mock.patch("shop.orders.views.page_render", wraps=views.page_render) as renders:
+        first = visit(client, order)
+        with django_assert_num_queries(1):  # the order, read and checked as the view does
+            again = visit(client, order)
+        assert renders.call_count == 1
+        assert visit(client, order, key_of=paid_order()).status_code == 404
+    assert again.content == first.content
+    assert again["Referrer-Policy"] == "no-referrer"
+    assert again["X-Robots-Tag"] == "noindex, nofollow"
+
+
+def test_each_load_is_counted_once_whoever_reads_the_order_first(client, settings):
+    settings.ORDER_PAGE_RATE_LIMIT_PER_IP = 3
+    order = paid_order()
+    assert visit(client, order).status_code == 200  # the view: 1
+    Order.objects.filter(pk=order.pk).update(card_brand="visa", card_last4="4242")
+    assert visit(client, order).status_code == 200  # read first, not kept for this state, the view: 2
+    assert visit(client, order).status_code == 200  # answered first: 3
+    assert visit(client, order).status_code == 429
