@@ -26,20 +26,30 @@ class ReusedRedisCacheClient(RedisCacheClient):
         return client
 
 
+# Make the counter (at 0, expiring) if it is missing, then count: one atomic step on the server.
+INCR_EXPIRING = """
+redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
+return redis.call('INCR', KEYS[1])
+"""
+
+
 class ReusedClientRedisCache(RedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = ReusedRedisCacheClient
+        self._incr_expiring_scripts: dict[int, object] = {}  # per client (one per pool)
 
     def incr_expiring(self, key: str, *, timeout: int) -> int:
         """Add 1 to the counter at `key`, made (at 0, living `timeout` seconds) if missing; its new value.
 
-        One round trip, atomic (MULTI/EXEC), where Django's `add` + `incr`
-        take three (`incr` asks first whether the key exists). Used by the
-        rate limiter (shop/ratelimit.py).
+        One command, atomic (a Lua script run by EVALSHA, loaded on first
+        use), where Django's `add` + `incr` take three round trips (`incr`
+        asks first whether the key exists) and a MULTI/EXEC pipeline parses
+        four replies. Used by the rate limiter (shop/ratelimit.py).
         """
         key = self.make_and_validate_key(key)
-        pipeline = self._cache.get_client(key, write=True).pipeline()
-        pipeline.set(key, 0, ex=timeout, nx=True)
-        pipeline.incr(key)
-        return pipeline.execute()[1]
+        client = self._cache.get_client(key, write=True)
+        script = self._incr_expiring_scripts.get(id(client))
+        if script is None:
+            script = self._incr_expiring_scripts[id(client)] = client.register_script(INCR_EXPIRING)
+        return script(keys=[key], args=[timeout])

@@ -206,21 +206,30 @@ def test_concurrent_attempts_on_redis_are_all_counted(redis_prefix, redis_backen
     assert sorted(counts) == list(range(1, 101))  # every attempt got its own number: none lost
 
 
-def test_a_counter_in_redis_lives_one_window_and_costs_one_round_trip(redis_prefix):
+def test_a_counter_in_redis_lives_one_window_and_costs_one_command(redis_prefix):
     store = redis_cache(redis_prefix)
     client = store._cache.get_client(write=True)
-    calls = []
-    real_pipeline = client.pipeline
-    client.pipeline = lambda *args, **kwargs: calls.append(1) or real_pipeline(*args, **kwargs)
+    rate_limit_hit(
+        scope="ip", key="192.0.2.9", limit=3, window=600, now=1_020_000_000, store=store
+    )  # loads it
+    commands = []
+    real_execute = client.execute_command
     with mock.patch.object(
-        type(client), "execute_command", side_effect=AssertionError("a round trip of its own")
+        client,
+        "execute_command",
+        side_effect=lambda *args, **kw: commands.append(args[0]) or real_execute(*args, **kw),
     ):
-        result = rate_limit_hit(
+        first = rate_limit_hit(
             scope="ip", key="192.0.2.1", limit=3, window=600, now=1_020_000_000, store=store
         )
-    assert result.count == 1 and calls == [1]
-    (key,) = redis.Redis.from_url(REDIS_URL).scan_iter(f"{redis_prefix}*ratelimit:ip:*")
-    assert 0 < redis.Redis.from_url(REDIS_URL).ttl(key) <= 605
+        second = rate_limit_hit(
+            scope="ip", key="192.0.2.1", limit=3, window=600, now=1_020_000_001, store=store
+        )
+    assert (first.count, second.count) == (1, 2)
+    assert commands == ["EVALSHA", "EVALSHA"]
+    keys = list(redis.Redis.from_url(REDIS_URL).scan_iter(f"{redis_prefix}*ratelimit:ip:*"))
+    assert len(keys) == 2
+    assert all(0 < redis.Redis.from_url(REDIS_URL).ttl(key) <= 605 for key in keys)
 
 
 def test_the_view_uses_the_configured_redis_cache(limits, redis_prefix):
