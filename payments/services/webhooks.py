@@ -9,8 +9,15 @@ order, and asks for a quick 2xx with the work done afterwards. So the request
    statement, committed on its own. Already processed or ignored: a
    duplicate, acknowledged, and that statement was its whole cost;
 3. otherwise (new, still RECEIVED, or FAILED) enqueue the task
-   `webhook_event_apply` (payments/tasks.py; a second statement with the
-   database backend) and answer 200.
+   `webhook_event_apply` (payments/tasks.py) and answer 200.
+
+On PostgreSQL with the database tasks backend (production) 2 and 3 are one
+statement: the task's row is inserted by the statement that stores the
+event, when the outcome it finds is not handled (`_event_store_and_enqueue`):
+one round trip, one commit, the event and its task stored together or not
+at all. Elsewhere (SQLite; the immediate backend of the tests; RQ, whose
+queue is not in the database) the task is enqueued after the store, as a
+second step (`task_enqueue`).
 
 The task (`stripe_event_apply`), in one transaction: locks the event's row,
 skips it if it was handled meanwhile, applies it to its order (the handlers
@@ -19,9 +26,11 @@ the outcome. If applying fails, the transaction rolls back (the order is
 untouched) and the event is recorded FAILED with the traceback, attempts + 1.
 
 Crash windows, and what closes each:
-- The process dies before the event is stored, or between storing it and
-  enqueueing its task: Stripe got no 2xx and redelivers; the redelivery
-  finds the event still RECEIVED and enqueues it.
+- The process dies before the event is stored, or (two steps only)
+  between storing it and enqueueing its task: Stripe got no 2xx and
+  redelivers; the redelivery finds the event still RECEIVED and enqueues
+  it. In one statement the event and its task commit together: there is
+  no "stored but not enqueued".
 - The task is lost after the 200 (an RQ push lost after the commit; a worker
   killed mid-task, whose transaction rolls back and leaves the event
   RECEIVED): `sync_payments` enqueues events still RECEIVED after
@@ -59,6 +68,7 @@ from payments.services.webhook_handlers import (
     stored_event_id,
 )
 from payments.tasks import webhook_event_apply
+from shop.task_rows import TaskRow, task_row_insert_sql, task_rows_in_database
 from shop.tasks import task_enqueue
 
 logger = logging.getLogger(__name__)
@@ -163,6 +173,9 @@ def stripe_event_receive(*, verified: VerifiedEvent) -> str:
     one), the outcome of applying it. A database error propagates: nothing
     is acknowledged, Stripe redelivers.
     """
+    if connection.vendor == "postgresql" and task_rows_in_database(webhook_event_apply):
+        _, _, queued = _event_store_and_enqueue(verified)
+        return QUEUED if queued else DUPLICATE
     event_pk, outcome = _event_store(verified)
     if outcome in HANDLED_OUTCOMES:
         return DUPLICATE
@@ -181,8 +194,15 @@ def _event_store(verified: VerifiedEvent) -> tuple[int, str]:
     at work), so a duplicate sees the outcome it commits. The payload goes in
     as the body's own JSON text: nothing is encoded again.
     """
+    with connection.cursor() as cursor:
+        cursor.execute(_store_sql(connection.vendor), _store_params(verified))
+        event_pk, outcome = cursor.fetchone()
+    return event_pk, outcome
+
+
+def _store_params(verified: VerifiedEvent) -> list:
     event = verified.event
-    params = [
+    return [
         stored_event_id(event["id"]),
         event["type"][:TYPE_MAX],
         bool(event.get("livemode")),
@@ -191,10 +211,6 @@ def _event_store(verified: VerifiedEvent) -> tuple[int, str]:
         Outcome.RECEIVED,
         timezone.now(),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_store_sql(connection.vendor), params)
-        event_pk, outcome = cursor.fetchone()
-    return event_pk, outcome
 
 
 @cache
@@ -212,6 +228,42 @@ def _store_sql(vendor: str) -> str:
         f"VALUES ({', '.join(placeholders)}) "
         f"ON CONFLICT ({key}) DO UPDATE SET {key} = excluded.{key} "
         f"RETURNING {quote(meta.pk.column)}, {quote(meta.get_field('outcome').column)}"
+    )
+
+
+def _event_store_and_enqueue(verified: VerifiedEvent) -> tuple[int, str, bool]:
+    """`_event_store` and, unless the event was handled, its apply task's row: one statement.
+
+    (the event's id, its outcome, whether its task was queued). For
+    PostgreSQL with the database tasks backend: a data-modifying CTE runs
+    `_event_store`'s insert-or-get (the same wait for an apply task at
+    work), then inserts the row `webhook_event_apply.enqueue(event_pk)`
+    would write (shop/task_rows.py) only if the outcome it got is not
+    handled yet. One round trip and, in autocommit, one commit: the event
+    and its task are stored together or not at all.
+    """
+    task_row = TaskRow(webhook_event_apply)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _store_and_enqueue_sql(), [*_store_params(verified), *task_row.params, *HANDLED_OUTCOMES]
+        )
+        event_pk, outcome, queued = cursor.fetchone()
+    if queued:
+        task_row.enqueued(event_pk)
+    return event_pk, outcome, queued
+
+
+@cache
+def _store_and_enqueue_sql() -> str:
+    quote = connection.ops.quote_name
+    event_pk = f"stored_event.{quote(WebhookEvent._meta.pk.column)}"
+    outcome = f"stored_event.{quote(WebhookEvent._meta.get_field('outcome').column)}"
+    task_insert = task_row_insert_sql(
+        source=f"stored_event WHERE {outcome} NOT IN (%s, %s)", first_arg=event_pk
+    )
+    return (
+        f"WITH stored_event AS ({_store_sql('postgresql')}), queued_task AS ({task_insert}) "
+        f"SELECT {event_pk}, {outcome}, EXISTS (SELECT FROM queued_task) FROM stored_event"
     )
 
 

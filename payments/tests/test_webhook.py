@@ -5,7 +5,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.db.backends.utils import CursorWrapper
 
 from payments.models import WebhookEvent
@@ -375,10 +375,11 @@ def test_database_unavailable_answers_5xx_and_the_redelivery_is_processed(post_w
 
 
 def test_new_event_query_budget_store_and_enqueue(post_webhook, order, assert_max_queries, settings):
-    # The request stores the event (1) and enqueues its task (1, a row with the database backend).
+    # The request stores the event and enqueues its task (a row with the database backend):
+    # one statement on PostgreSQL, two elsewhere.
     settings.TASKS = DATABASE_TASKS
     OrderFactory.create_batch(20)
-    with assert_max_queries(2):
+    with assert_max_queries(1 if connection.vendor == "postgresql" else 2):
         response = post_webhook(payment_intent_event("payment_intent.succeeded", order))
     assert response.json()["outcome"] == "queued"
     order.refresh_from_db()
