@@ -14,8 +14,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from shop.orders.access import order_get_with_key, order_page_path, order_receipt_path
+from shop.orders.access import order_access_key_valid, order_get_with_key, order_page_path, order_receipt_path
 from shop.orders.models import Order
+from shop.orders.selectors import order_row_version
 from shop.orders.timeline import order_timeline
 from shop.pagecache import page_render
 from shop.ratelimit import RateLimitResult, client_ip, ip_bucket, rate_limit_hit
@@ -55,8 +56,10 @@ def order_page_state(request: HttpRequest, number: str) -> tuple | None:
     """
     if _rate_limited(request) is not None:
         return None
-    order = _order_with_key(request, number)
-    return _order_state(order) if order is not None else None
+    if not order_access_key_valid(number=number, key=request.GET.get("key", "")):
+        return None
+    version = order_row_version(number=number)
+    return ("order", number, version) if version is not None else None
 
 
 def _rate_limited(request: HttpRequest) -> RateLimitResult | None:
@@ -86,8 +89,8 @@ def _order_with_key(request: HttpRequest, number: str) -> Order | None:
 
 
 def _order_state(order: Order) -> tuple:
-    """Everything of the order's row: every change to an order changes it (see _order_page_render)."""
-    return ("order", *(getattr(order, field.attname) for field in Order._meta.concrete_fields))
+    """The order's row as read (its version: order_row_version), which any change to the order changes."""
+    return ("order", order.number, order.row_version)
 
 
 def _context(order: Order) -> dict:
@@ -136,7 +139,7 @@ order_receipt.page_state = order_page_state
 
 
 def _order_page_render(request: HttpRequest, template_name: str, order: Order) -> HttpResponse:
-    """Kept rendered per state of the order's row (shop/pagecache.py, `state`).
+    """Kept rendered per version of the order's row (shop/pagecache.py, `state`; order_row_version).
 
     Every change to an order changes its row (its status, amounts, shipping,
     fulfilment, card, and updated_at with each status change that adds an

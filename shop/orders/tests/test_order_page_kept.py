@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,6 +13,7 @@ from shop.catalog.tests.factories import BookFactory
 from shop.orders import views
 from shop.orders.access import order_access_key
 from shop.orders.models import Carrier, Order, OrderItem, OrderStatus
+from shop.orders.selectors import order_get_by_number, order_row_version
 from shop.orders.services import order_mark_shipped
 from shop.orders.tests.factories import OrderFactory
 
@@ -96,3 +98,17 @@ def test_each_load_is_counted_once_whoever_reads_the_order_first(client, setting
     assert visit(client, order).status_code == 200  # read first, not kept for this state, the view: 2
     assert visit(client, order).status_code == 200  # answered first: 3
     assert visit(client, order).status_code == 429
+
+
+def test_the_row_version_changes_with_every_change_to_the_row_by_any_path():
+    order = paid_order()
+    first = order_row_version(number=order.number)
+    assert order_row_version(number=order.number) == first
+    Order.objects.filter(pk=order.pk).update(card_last4="4242")
+    second = order_row_version(number=order.number)
+    with connection.cursor() as cursor:  # by hand, in the same transaction as the change before it
+        cursor.execute(f"UPDATE {Order._meta.db_table} SET card_last4 = '1881' WHERE id = %s", [order.pk])
+    third = order_row_version(number=order.number)
+    assert len({first, second, third}) == 3
+    assert order_get_by_number(number=order.number).row_version == third
+    assert order_row_version(number="SP-NO-SUCH") is None
