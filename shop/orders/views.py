@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET
 
 from shop.orders.access import order_access_key_valid, order_get_with_key, order_page_path, order_receipt_path
 from shop.orders.models import Order
-from shop.orders.selectors import order_row_version
 from shop.orders.timeline import order_timeline
+from shop.orders.versions import order_row_version_remembered
 from shop.pagecache import page_render
 from shop.ratelimit import RateLimitResult, client_ip, ip_bucket, rate_limit_hit
 
@@ -58,7 +58,7 @@ def order_page_state(request: HttpRequest, number: str) -> tuple | None:
         return None
     if not order_access_key_valid(number=number, key=request.GET.get("key", "")):
         return None
-    version = order_row_version(number=number)
+    version = order_row_version_remembered(number=number)
     return ("order", number, version) if version is not None else None
 
 

@@ -6,13 +6,14 @@ from unittest import mock
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from shop.catalog.tests.factories import BookFactory
 from shop.orders import views
 from shop.orders.access import order_access_key
-from shop.orders.models import Carrier, Order, OrderItem, OrderStatus
+from shop.orders.models import Carrier, Order, OrderItem, OrderStatus, orders_changed
 from shop.orders.selectors import order_get_by_number, order_row_version
 from shop.orders.services import order_mark_shipped
 from shop.orders.tests.factories import OrderFactory
@@ -112,3 +113,46 @@ def test_the_row_version_changes_with_every_change_to_the_row_by_any_path():
     assert len({first, second, third}) == 3
     assert order_get_by_number(number=order.number).row_version == third
     assert order_row_version(number="SP-NO-SUCH") is None
+
+
+def remembered(client, order) -> bytes:
+    """The page once its row version is remembered: the third load costs no query."""
+    visit(client, order)
+    visit(client, order)
+    with CaptureQueriesContext(connection) as queries:
+        page = visit(client, order)
+    assert len(queries) == 0
+    return page.content
+
+
+def write_by_update(order):
+    Order.objects.filter(pk=order.pk).update(card_brand="visa", card_last4="4242")
+
+
+def write_by_save(order):
+    order.card_brand, order.card_last4 = "visa", "4242"
+    order.save(update_fields=["card_brand", "card_last4"])
+
+
+def write_by_hand_then_say_so(order):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Order._meta.db_table} SET card_brand = 'visa', card_last4 = '4242' WHERE id = %s",
+            [order.pk],
+        )
+    orders_changed()
+
+
+@pytest.mark.parametrize("write", [write_by_update, write_by_save, write_by_hand_then_say_so])
+def test_a_remembered_order_page_shows_a_write_on_the_next_load(client, write):
+    order = paid_order()
+    assert b"ending in 4242" not in remembered(client, order)
+    write(order)
+    assert "Visa ending in 4242" in visit(client, order).content.decode()
+
+
+def test_a_deleted_order_is_a_404_even_once_remembered(client):
+    order = paid_order()
+    remembered(client, order)
+    Order.objects.filter(pk=order.pk).delete()
+    assert visit(client, order).status_code == 404
