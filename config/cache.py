@@ -9,6 +9,7 @@ one round trip (`incr_expiring`).
 """
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis.exceptions import NoScriptError
 
 
 class ReusedRedisCacheClient(RedisCacheClient):
@@ -45,11 +46,27 @@ class ReusedClientRedisCache(RedisCache):
         One command, atomic (a Lua script run by EVALSHA, loaded on first
         use), where Django's `add` + `incr` take three round trips (`incr`
         asks first whether the key exists) and a MULTI/EXEC pipeline parses
-        four replies. Used by the rate limiter (shop/ratelimit.py).
+        four replies. Used by the rate limiter (shop/ratelimit.py), on every
+        order page load, so the command goes straight to a pooled connection:
+        redis-py 8's client wraps each call in retries and metrics that cost
+        more than the round trip. Loading the script (NOSCRIPT: first use, a
+        Redis restart or SCRIPT FLUSH) and any error go through the client.
         """
         key = self.make_and_validate_key(key)
         client = self._cache.get_client(key, write=True)
         script = self._incr_expiring_scripts.get(id(client))
         if script is None:
             script = self._incr_expiring_scripts[id(client)] = client.register_script(INCR_EXPIRING)
+        pool = client.connection_pool
+        connection = pool.get_connection()
+        try:
+            connection.send_command("EVALSHA", script.sha, 1, key, timeout)
+            return connection.read_response()
+        except NoScriptError:
+            pass  # loaded below, by the client (the connection is fine: a reply was read)
+        except BaseException:
+            connection.disconnect()  # a reply may be left unread: never hand it to another caller
+            raise
+        finally:
+            pool.release(connection)
         return script(keys=[key], args=[timeout])

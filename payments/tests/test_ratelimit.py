@@ -213,12 +213,14 @@ def test_a_counter_in_redis_lives_one_window_and_costs_one_command(redis_prefix)
         scope="ip", key="192.0.2.9", limit=3, window=600, now=1_020_000_000, store=store
     )  # loads it
     commands = []
-    real_execute = client.execute_command
-    with mock.patch.object(
-        client,
-        "execute_command",
-        side_effect=lambda *args, **kw: commands.append(args[0]) or real_execute(*args, **kw),
-    ):
+    connection_class = client.connection_pool.connection_class
+    real_send = connection_class.send_command
+
+    def recorded(connection, *args, **kwargs):
+        commands.append(args[0])
+        return real_send(connection, *args, **kwargs)
+
+    with mock.patch.object(connection_class, "send_command", recorded):
         first = rate_limit_hit(
             scope="ip", key="192.0.2.1", limit=3, window=600, now=1_020_000_000, store=store
         )
@@ -230,6 +232,24 @@ def test_a_counter_in_redis_lives_one_window_and_costs_one_command(redis_prefix)
     keys = list(redis.Redis.from_url(REDIS_URL).scan_iter(f"{redis_prefix}*ratelimit:ip:*"))
     assert len(keys) == 2
     assert all(0 < redis.Redis.from_url(REDIS_URL).ttl(key) <= 605 for key in keys)
+
+
+def test_the_counter_survives_redis_forgetting_its_script(redis_prefix):
+    store = redis_cache(redis_prefix)
+    counts = []
+    for second in range(3):
+        redis.Redis.from_url(REDIS_URL).script_flush()  # a Redis restart, SCRIPT FLUSH
+        hit = rate_limit_hit(
+            scope="ip", key="192.0.2.7", limit=3, window=600, now=1_020_000_000 + second, store=store
+        )
+        counts.append(hit.count)
+    assert counts == [1, 2, 3]
+    assert (
+        rate_limit_hit(
+            scope="ip", key="192.0.2.7", limit=3, window=600, now=1_020_000_009, store=store
+        ).allowed
+        is False
+    )
 
 
 def test_the_view_uses_the_configured_redis_cache(limits, redis_prefix):
