@@ -1,7 +1,8 @@
 """Where the kept pages' version numbers live (shop/pagecache.py): the shared cache, or this host's memory.
 
-Each version is named: "pages" (what the kept pages show: books, stock) and
-"carts" (any shopper's cart or session: shop/cart/shopper.py). Every request
+Each version is named: "pages" (what the kept pages show: books, stock),
+"carts" (any shopper's cart or session: shop/cart/shopper.py) and "orders"
+(any order: shop/orders/versions.py). Every request
 reads one and every change to what it covers bumps it, so the read is on the
 hot path of each kept page:
 
