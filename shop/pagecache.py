@@ -137,11 +137,7 @@ _pages = Pages()
 # Pages of one shopper's things (a cart, an order), kept per the state they show:
 # many more of them, so bounded in bytes (a 3-book cart page is ~9 KB, a 20-book one ~40 KB).
 SHOPPER_PAGES_MAX_BYTES = 2 * 1024 * 1024
-_shopper_pages = Pages(
-    max_pages=10_000,
-    max_bytes=SHOPPER_PAGES_MAX_BYTES,
-    size_of=lambda parts: sum(len(part) for part in parts),
-)
+_shopper_pages = Pages(max_pages=10_000, max_bytes=SHOPPER_PAGES_MAX_BYTES)
 
 
 @dataclass

@@ -41,7 +41,7 @@ def _order_for_visitor(request: HttpRequest, number: str) -> Order:
         response = render(request, "orders/rate_limited.html", {"message": RATE_LIMIT_MESSAGE}, status=429)
         response["Retry-After"] = str(limited.retry_after)
         raise _NotShown(response)
-    order = _order_with_key(request, number)
+    order = order_get_with_key(number=number, key=request.GET.get("key", ""))
     if order is None:
         raise _NotShown(render(request, "orders/not_found.html", status=404))
     return order
@@ -52,14 +52,14 @@ def order_page_state(request: HttpRequest, number: str) -> tuple | None:
 
     KeptPageMiddleware (shop/pagecache_middleware.py) asks it before the
     middleware stack, to answer a page kept for this state. The load is counted
-    and the order read once per request, whoever asks first.
+    once per request, whoever asks first.
     """
     if _rate_limited(request) is not None:
         return None
     if not order_access_key_valid(number=number, key=request.GET.get("key", "")):
         return None
     version = order_row_version_remembered(number=number)
-    return ("order", number, version) if version is not None else None
+    return _order_state(number, version) if version is not None else None
 
 
 def _rate_limited(request: HttpRequest) -> RateLimitResult | None:
@@ -77,20 +77,9 @@ def _rate_limited(request: HttpRequest) -> RateLimitResult | None:
     return request._order_page_rate
 
 
-def _order_with_key(request: HttpRequest, number: str) -> Order | None:
-    """The order if the link's key opens it (read once per request)."""
-    read = getattr(request, "_order_page_read", None)
-    if read is None or read[0] != number:
-        read = request._order_page_read = (
-            number,
-            order_get_with_key(number=number, key=request.GET.get("key", "")),
-        )
-    return read[1]
-
-
-def _order_state(order: Order) -> tuple:
-    """The order's row as read (its version: order_row_version), which any change to the order changes."""
-    return ("order", order.number, order.row_version)
+def _order_state(number: str, row_version) -> tuple:
+    """What an order page is kept under: the order and its row's version (order_row_version)."""
+    return ("order", number, row_version)
 
 
 def _context(order: Order) -> dict:
@@ -146,4 +135,6 @@ def _order_page_render(request: HttpRequest, template_name: str, order: Order) -
     audit row), and its items never change once ordered; the books they link
     to are covered by the pages version.
     """
-    return page_render(request, template_name, lambda: _context(order), state=_order_state(order))
+    return page_render(
+        request, template_name, lambda: _context(order), state=_order_state(order.number, order.row_version)
+    )
