@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "django_tasks",
+    "shop.worker",  # before django_tasks_db: its db_worker command is the one run
     "django_tasks_db",
     "django_rq",
     "shop.catalog",
