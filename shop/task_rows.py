@@ -6,8 +6,8 @@ and, in autocommit, a commit of its own. A caller that inserts a row and
 must queue a task about it can write the task's row in its own statement
 instead (a data-modifying CTE):
 
-    row = TaskRow(task)  # the row, its first argument to come
-    task_insert = task_row_insert_sql(source="new", first_arg="new.id")
+    task_insert = task_row_insert_sql(task, source="new", first_arg="new.id")
+    row = TaskRow(task)  # this row's id and time
     cursor.execute(f"WITH new AS (INSERT ... RETURNING id), task AS ({task_insert}) SELECT ...",
                    [*params_of_new, *row.params])
     row.enqueued(new_id)  # after the statement, if it wrote the row
@@ -16,19 +16,28 @@ The row is the one `enqueue` writes, built by django-tasks-db's own code:
 the backend validates the task and picks the id; the model's defaults, its
 pre_save receivers (which set run_after), its fields' pre_save (which
 stamps enqueued_at) and their database preparation do the rest, as the
-ORM's INSERT does; a worker cannot tell the two apart. Only the first
-argument arrives another way: SQL writes it, a value the statement itself
-makes (the id of the row it inserted). `enqueued` then sends django-tasks'
-`task_enqueued` signal as `enqueue` does (its only receiver is django-tasks'
-DEBUG log line; nothing in this project listens, but a future receiver
-should not miss these tasks). No post_save is sent for the row: the ORM
-never saved it.
+ORM's INSERT does; a worker cannot tell the two apart.
+
+Built once per task and process (`_template`): two rows of one task differ
+only in their id and the time they were queued, so those two are the
+statement's parameters and every other column is written into the SQL as
+a literal, rendered by the database adapter (no per-request building or
+adapting of a dozen values a webhook does not change). The first argument
+arrives another way: SQL writes it, a value the statement itself makes
+(the id of the row it inserted). `enqueued` then sends django-tasks'
+`task_enqueued` signal as `enqueue` does (its only receiver is
+django-tasks' DEBUG log line; nothing in this project listens, but a
+future receiver should not miss these tasks). No post_save is sent for
+the row: the ORM never saved it.
 """
 
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
 from django.db import connection
 from django.db.models.signals import pre_save
+from django.utils import timezone
 from django_tasks.base import Task, TaskResult
 from django_tasks.signals import task_enqueued
 from django_tasks.utils import normalize_json
@@ -37,6 +46,8 @@ from django_tasks_db.models import DBTaskResult
 
 # Written in the template, then over by SQL (jsonb_set): a stand-in for the first argument.
 FIRST_ARG_STAND_IN = 0
+# What differs between two rows of one task: the statement's parameters, in the table's column order.
+PER_ROW = ("id", "enqueued_at")
 
 
 def task_rows_in_database(task: Task) -> bool:
@@ -44,62 +55,89 @@ def task_rows_in_database(task: Task) -> bool:
     return isinstance(task.get_backend(), DatabaseBackend)
 
 
+@dataclass(frozen=True)
+class _Template:
+    row: DBTaskResult  # as `enqueue` builds it, with the stand-in first argument
+    literals: dict[str, str]  # column name -> its value as SQL, for the columns not PER_ROW
+    backend: DatabaseBackend
+
+
 @cache
-def task_row_insert_sql(*, source: str, first_arg: str) -> str:
-    """INSERT ... SELECT of one task row per row of `source` (what follows FROM: a table or CTE, a WHERE).
+def _template(task: Task, backend: DatabaseBackend) -> _Template:
+    # As django-tasks-db's DatabaseBackend builds the row (backend.py, enqueue and _task_to_db_task).
+    backend.validate_task(task)
+    row = DBTaskResult(
+        id=backend._get_id(),
+        args_kwargs=normalize_json({"args": (FIRST_ARG_STAND_IN,), "kwargs": {}}),
+        priority=task.priority,
+        task_path=task.module_path,
+        queue_name=task.queue_name,
+        run_after=task.run_after,
+        backend_name=backend.alias,
+    )
+    # As the ORM's save() and INSERT prepare it.
+    pre_save.send(sender=DBTaskResult, instance=row, raw=False, using=connection.alias, update_fields=None)
+    literals = {
+        field.name: connection.ops.compose_sql(
+            f"%s::{field.cast_db_type(connection)}",
+            [field.get_db_prep_save(field.pre_save(row, add=True), connection)],
+        )
+        for field in DBTaskResult._meta.concrete_fields
+        if field.name not in PER_ROW
+    }
+    return _Template(row=row, literals=literals, backend=backend)
+
+
+@cache
+def task_row_insert_sql(task: Task, *, source: str, first_arg: str) -> str:
+    """INSERT ... SELECT of a row of `task` per row of `source` (what follows FROM: a table or CTE, a WHERE).
 
     `first_arg` is the SQL expression written as the task's first argument
-    (a CTE's id column, say). Its parameters, in order: `TaskRow.params`,
-    then those of `source`. Each value is cast to its column's type, so the
-    statement means the same with client- or server-side parameter binding.
+    (a CTE's id column, say). Its parameters, in order: `TaskRow.params`
+    (PER_ROW), then those of `source`. Each value is cast to its column's
+    type, so the statement means the same with client- or server-side
+    parameter binding.
     """
     quote = connection.ops.quote_name
-    meta = DBTaskResult._meta
-    args_kwargs = meta.get_field("args_kwargs")
-    values = [
-        f"jsonb_set(%s::jsonb, '{{args,0}}', to_jsonb({first_arg}))"
-        if field is args_kwargs
-        else f"%s::{field.cast_db_type(connection)}"
-        for field in meta.concrete_fields
-    ]
+    literals = _template(task, task.get_backend()).literals
+    values = []
+    for field in DBTaskResult._meta.concrete_fields:
+        if field.name in PER_ROW:
+            values.append(f"%s::{field.cast_db_type(connection)}")
+        elif field.name == "args_kwargs":
+            values.append(f"jsonb_set({literals[field.name]}, '{{args,0}}', to_jsonb({first_arg}))")
+        else:
+            values.append(literals[field.name])
     return (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in meta.concrete_fields)}) "
+        f"INSERT INTO {quote(DBTaskResult._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in DBTaskResult._meta.concrete_fields)}) "
         f"SELECT {', '.join(values)} FROM {source} "
-        f"RETURNING {quote(meta.pk.column)}"
+        f"RETURNING {quote(DBTaskResult._meta.pk.column)}"
     )
 
 
 class TaskRow:
-    """The row `task.enqueue(<first arg>, *other_args)` writes, for `task_row_insert_sql` to insert."""
+    """One row of `task` to come: its id (the backend's choice) and the time it is queued (now)."""
 
-    def __init__(self, task: Task, *other_args):
-        # As django-tasks-db's DatabaseBackend builds it (backend.py, enqueue and _task_to_db_task).
-        backend = task.get_backend()
-        backend.validate_task(task)
-        row = DBTaskResult(
-            id=backend._get_id(),
-            args_kwargs=normalize_json({"args": (FIRST_ARG_STAND_IN, *other_args), "kwargs": {}}),
-            priority=task.priority,
-            task_path=task.module_path,
-            queue_name=task.queue_name,
-            run_after=task.run_after,
-            backend_name=backend.alias,
-        )
-        # As the ORM's save() and INSERT prepare it.
-        pre_save.send(
-            sender=DBTaskResult, instance=row, raw=False, using=connection.alias, update_fields=None
-        )
+    def __init__(self, task: Task):
+        self.template = _template(task, task.get_backend())
+        self.id = self.template.backend._get_id()
+        self.enqueued_at: datetime = timezone.now()  # what the field's auto_now_add stamps
+        values = {"id": self.id, "enqueued_at": self.enqueued_at}
         self.params = [
-            field.get_db_prep_save(field.pre_save(row, add=True), connection)
+            field.get_db_prep_save(values[field.name], connection)
             for field in DBTaskResult._meta.concrete_fields
+            if field.name in PER_ROW
         ]
-        self.row = row
-        self.backend = backend
 
     def enqueued(self, first_arg) -> TaskResult:
         """Once the statement wrote the row: its TaskResult, announced as `enqueue` does."""
-        args_kwargs = self.row.args_kwargs
-        self.row.args_kwargs = {**args_kwargs, "args": [first_arg, *args_kwargs["args"][1:]]}
-        result = self.row.task_result
-        task_enqueued.send(type(self.backend), task_result=result)
+        template = self.template.row
+        args_kwargs = template.args_kwargs
+        fields = DBTaskResult._meta.concrete_fields
+        row = DBTaskResult(**{field.attname: getattr(template, field.attname) for field in fields})
+        row.id, row.enqueued_at = self.id, self.enqueued_at
+        row.args_kwargs = {**args_kwargs, "args": [first_arg, *args_kwargs["args"][1:]]}
+        result = row.task_result
+        task_enqueued.send(type(self.template.backend), task_result=result)
         return result
