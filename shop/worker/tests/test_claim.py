@@ -72,3 +72,48 @@ def test_only_the_claim_is_recognised():
     assert is_claim(f"SELECT * FROM {table} WHERE x ORDER BY y LIMIT 1 FOR UPDATE SKIP LOCKED")
     assert not is_claim(f"SELECT * FROM {table} WHERE x ORDER BY y LIMIT 1 FOR UPDATE")
     assert not is_claim('SELECT * FROM "orders_order" LIMIT 1 FOR UPDATE SKIP LOCKED')
+
+
+@pytest.fixture
+def in_process_worker_state():
+    """The command, run in this process, sets signal handlers and log levels: put them back."""
+    import logging
+    import signal
+
+    signals = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    loggers = {name: logging.getLogger(name) for name in ("django_tasks", "django_tasks_db")}
+    levels = {name: (log.level, list(log.handlers)) for name, log in loggers.items()}
+    yield
+    for number, handler in signals.items():
+        signal.signal(number, handler)
+    for name, (level, handlers) in levels.items():
+        loggers[name].setLevel(level)
+        loggers[name].handlers[:] = handlers
+
+
+@postgres_only
+def test_the_db_worker_command_claims_through_the_wrapper(
+    settings, transactional_db, monkeypatch, in_process_worker_state
+):
+    from django.core.management import call_command
+
+    from payments.tasks import webhook_event_apply
+    from shop.worker.management.commands import db_worker
+    from tests.tasks_worker import DATABASE_TASKS
+
+    settings.TASKS = DATABASE_TASKS
+    claims = []
+
+    def recording(execute, sql, params, many, context):
+        if is_claim(sql):
+            claims.append(sql)
+        return claim_on_queue_index(execute, sql, params, many, context)
+
+    monkeypatch.setattr(db_worker, "claim_on_queue_index", recording)
+    result = webhook_event_apply.enqueue(0)  # no such event: the task returns "missing"
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--interval", "0")
+
+    task = DBTaskResult.objects.get(pk=result.id)
+    assert (task.status, task.return_value) == (TaskResultStatus.SUCCESSFUL, "missing")
+    assert len(claims) == 2  # this task, then the empty queue that ends the batch
