@@ -253,8 +253,8 @@ def _event_store_and_enqueue(verified: VerifiedEvent) -> tuple[int, str, bool]:
     return event_pk, outcome, queued
 
 
+@cache
 def _store_and_enqueue_sql() -> str:
-    """(Its parts are built once per process: `_store_sql`, `task_row_insert_sql`.)"""
     quote = connection.ops.quote_name
     event_pk = f"stored_event.{quote(WebhookEvent._meta.pk.column)}"
     outcome = f"stored_event.{quote(WebhookEvent._meta.get_field('outcome').column)}"
