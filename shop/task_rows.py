@@ -59,6 +59,7 @@ def task_rows_in_database(task: Task) -> bool:
 class _Template:
     row: DBTaskResult  # as `enqueue` builds it, with the stand-in first argument
     literals: dict[str, str]  # column name -> its value as SQL, for the columns not PER_ROW
+    per_row_fields: tuple  # the PER_ROW fields, in the table's column order
     backend: DatabaseBackend
 
 
@@ -85,7 +86,8 @@ def _template(task: Task, backend: DatabaseBackend) -> _Template:
         for field in DBTaskResult._meta.concrete_fields
         if field.name not in PER_ROW
     }
-    return _Template(row=row, literals=literals, backend=backend)
+    per_row_fields = tuple(f for f in DBTaskResult._meta.concrete_fields if f.name in PER_ROW)
+    return _Template(row=row, literals=literals, per_row_fields=per_row_fields, backend=backend)
 
 
 @cache
@@ -125,9 +127,7 @@ class TaskRow:
         self.enqueued_at: datetime = timezone.now()  # what the field's auto_now_add stamps
         values = {"id": self.id, "enqueued_at": self.enqueued_at}
         self.params = [
-            field.get_db_prep_save(values[field.name], connection)
-            for field in DBTaskResult._meta.concrete_fields
-            if field.name in PER_ROW
+            field.get_db_prep_save(values[field.name], connection) for field in self.template.per_row_fields
         ]
 
     def enqueued(self, first_arg) -> TaskResult:
