@@ -95,6 +95,16 @@ def webhook_events_failed(*, order: Order | None = None) -> QuerySet[WebhookEven
     return events
 
 
+def webhook_event_received_oldest_unlocked() -> WebhookEvent | None:
+    """The oldest event still RECEIVED that no other transaction holds, locked (call in a transaction)."""
+    return (
+        WebhookEvent.objects.filter(outcome=WebhookEvent.Outcome.RECEIVED)
+        .order_by("received_at", "pk")
+        .select_for_update(skip_locked=True)
+        .first()
+    )
+
+
 def webhook_events_to_requeue(*, received_before: datetime, max_attempts: int) -> QuerySet[WebhookEvent]:
     """Events to apply again, oldest first: still RECEIVED since before `received_before`
     (their task was lost), or FAILED fewer than `max_attempts` times."""

@@ -6,11 +6,11 @@ and, in autocommit, a commit of its own. A caller that inserts a row and
 must queue a task about it can write the task's row in its own statement
 instead (a data-modifying CTE):
 
-    task_insert = task_row_insert_sql(task, source="new", first_arg="new.id")
+    task_insert = task_row_insert_sql(task, source="new WHERE ...")
     row = TaskRow(task)  # this row's id and time
     cursor.execute(f"WITH new AS (INSERT ... RETURNING id), task AS ({task_insert}) SELECT ...",
-                   [*params_of_new, *row.params])
-    row.enqueued(new_id)  # after the statement, if it wrote the row
+                   [*params_of_new, *row.params, *params_of_where])
+    row.enqueued()  # after the statement, if it wrote the row
 
 The row is the one `enqueue` writes, built by django-tasks-db's own code:
 the backend validates the task and picks the id; the model's defaults, its
@@ -22,9 +22,9 @@ Built once per task and process (`_template`): two rows of one task differ
 only in their id and the time they were queued, so those two are the
 statement's parameters and every other column is written into the SQL as
 a literal, rendered by the database adapter (no per-request building or
-adapting of a dozen values a webhook does not change). The first argument
-arrives another way: SQL writes it, a value the statement itself makes
-(the id of the row it inserted). `enqueued` then sends django-tasks'
+adapting of a dozen values a webhook does not change). Tasks without
+arguments only: what the statement queues is "go and look", the rows it
+wrote say what at. `enqueued` then sends django-tasks'
 `task_enqueued` signal as `enqueue` does (its only receiver is
 django-tasks' DEBUG log line; nothing in this project listens, but a
 future receiver should not miss these tasks). No post_save is sent for
@@ -44,8 +44,6 @@ from django_tasks.utils import normalize_json
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
-# Written in the template, then over by SQL (jsonb_set): a stand-in for the first argument.
-FIRST_ARG_STAND_IN = 0
 # What differs between two rows of one task: the statement's parameters, in the table's column order.
 PER_ROW = ("id", "enqueued_at")
 
@@ -57,7 +55,7 @@ def task_rows_in_database(task: Task) -> bool:
 
 @dataclass(frozen=True)
 class _Template:
-    row: DBTaskResult  # as `enqueue` builds it, with the stand-in first argument
+    row: DBTaskResult  # as `enqueue` builds it
     literals: dict[str, str]  # column name -> its value as SQL, for the columns not PER_ROW
     per_row_fields: tuple  # the PER_ROW fields, in the table's column order
     backend: DatabaseBackend
@@ -69,7 +67,7 @@ def _template(task: Task, backend: DatabaseBackend) -> _Template:
     backend.validate_task(task)
     row = DBTaskResult(
         id=backend._get_id(),
-        args_kwargs=normalize_json({"args": (FIRST_ARG_STAND_IN,), "kwargs": {}}),
+        args_kwargs=normalize_json({"args": (), "kwargs": {}}),
         priority=task.priority,
         task_path=task.module_path,
         queue_name=task.queue_name,
@@ -91,25 +89,19 @@ def _template(task: Task, backend: DatabaseBackend) -> _Template:
 
 
 @cache
-def task_row_insert_sql(task: Task, *, source: str, first_arg: str) -> str:
-    """INSERT ... SELECT of a row of `task` per row of `source` (what follows FROM: a table or CTE, a WHERE).
+def task_row_insert_sql(task: Task, *, source: str) -> str:
+    """INSERT ... SELECT of a row of `task()` per row of `source` (what follows FROM: a table, a WHERE).
 
-    `first_arg` is the SQL expression written as the task's first argument
-    (a CTE's id column, say). Its parameters, in order: `TaskRow.params`
-    (PER_ROW), then those of `source`. Each value is cast to its column's
-    type, so the statement means the same with client- or server-side
-    parameter binding.
+    Its parameters, in order: `TaskRow.params` (PER_ROW), then those of
+    `source`. Each value is cast to its column's type, so the statement
+    means the same with client- or server-side parameter binding.
     """
     quote = connection.ops.quote_name
     literals = _template(task, task.get_backend()).literals
-    values = []
-    for field in DBTaskResult._meta.concrete_fields:
-        if field.name in PER_ROW:
-            values.append(f"%s::{field.cast_db_type(connection)}")
-        elif field.name == "args_kwargs":
-            values.append(f"jsonb_set({literals[field.name]}, '{{args,0}}', to_jsonb({first_arg}))")
-        else:
-            values.append(literals[field.name])
+    values = [
+        f"%s::{field.cast_db_type(connection)}" if field.name in PER_ROW else literals[field.name]
+        for field in DBTaskResult._meta.concrete_fields
+    ]
     return (
         f"INSERT INTO {quote(DBTaskResult._meta.db_table)} "
         f"({', '.join(quote(f.column) for f in DBTaskResult._meta.concrete_fields)}) "
@@ -130,14 +122,25 @@ class TaskRow:
             field.get_db_prep_save(values[field.name], connection) for field in self.template.per_row_fields
         ]
 
-    def enqueued(self, first_arg) -> TaskResult:
+    def enqueued(self) -> TaskResult:
         """Once the statement wrote the row: its TaskResult, announced as `enqueue` does."""
         template = self.template.row
-        args_kwargs = template.args_kwargs
         fields = DBTaskResult._meta.concrete_fields
         row = DBTaskResult(**{field.attname: getattr(template, field.attname) for field in fields})
         row.id, row.enqueued_at = self.id, self.enqueued_at
-        row.args_kwargs = {**args_kwargs, "args": [first_arg, *args_kwargs["args"][1:]]}
         result = row.task_result
         task_enqueued.send(type(self.template.backend), task_result=result)
         return result
+
+
+@cache
+def task_row_waiting_sql(task: Task) -> str:
+    """A query of the rows of `task()` still waiting for a worker (READY): none once one is claimed."""
+    quote = connection.ops.quote_name
+    literals = _template(task, task.get_backend()).literals
+    # The columns of the queue's partial index (status, priority, ...) first, so it finds them.
+    matched = ("status", "priority", "task_path", "queue_name", "backend_name")
+    conditions = " AND ".join(
+        f"{quote(DBTaskResult._meta.get_field(name).column)} = {literals[name]}" for name in matched
+    )
+    return f"SELECT FROM {quote(DBTaskResult._meta.db_table)} WHERE {conditions}"

@@ -8,16 +8,29 @@ order, and asks for a quick 2xx with the work done afterwards. So the request
 2. store the event once: insert-or-get on its unique Stripe id, one
    statement, committed on its own. Already processed or ignored: a
    duplicate, acknowledged, and that statement was its whole cost;
-3. otherwise (new, still RECEIVED, or FAILED) enqueue the task
-   `webhook_event_apply` (payments/tasks.py) and answer 200.
+3. otherwise (new, still RECEIVED, or FAILED) see that a task applies it,
+   and answer 200.
 
-On PostgreSQL with the database tasks backend (production) 2 and 3 are one
-statement: the task's row is inserted by the statement that stores the
-event, when the outcome it finds is not handled (`_event_store_and_enqueue`):
-one round trip, one commit, the event and its task stored together or not
-at all. Elsewhere (SQLite; the immediate backend of the tests; RQ, whose
-queue is not in the database) the task is enqueued after the store, as a
-second step (`task_enqueue`).
+On PostgreSQL with the database tasks backend (production) the stored
+events are their own queue: 2 and 3 are one round trip
+(`_event_store_and_enqueue`), and the task it may queue is
+`webhook_events_apply_received`, which applies every RECEIVED event, oldest
+first, until none is left. The statement queues one only when none is
+waiting for a worker already, so a burst of events costs one task row, not
+one per event, and the worker claims and records one task for all of them.
+Elsewhere (SQLite; the immediate backend of the tests; RQ, whose queue is
+not in the database) each event gets its own task, `webhook_event_apply`,
+enqueued after the store as a second step (`task_enqueue`).
+
+No event is left behind by "a task is waiting already": the task a
+request saw waiting may be claimed and find nothing left before that
+request commits its event. A PostgreSQL advisory lock closes that window.
+Each request takes it shared, in the same round trip but before the
+statement that stores the event (so before that statement's snapshot), and
+holds it until it commits; a task about to stop because nothing is left
+takes it exclusive and looks again (`_no_received_event_left`): it waits
+for every request in flight to commit, and any request after that sees no
+task waiting (this one is running) and queues another.
 
 The task (`stripe_event_apply`), in one transaction: locks the event's row,
 skips it if it was handled meanwhile, applies it to its order (the handlers
@@ -60,15 +73,19 @@ from django_tasks import TaskResultStatus
 
 from payments.json_body import MAX_DEPTH, JsonBodyRejected, json_body_parse
 from payments.models import WebhookEvent
-from payments.selectors import webhook_events_handled_before, webhook_events_to_requeue
+from payments.selectors import (
+    webhook_event_received_oldest_unlocked,
+    webhook_events_handled_before,
+    webhook_events_to_requeue,
+)
 from payments.services.webhook_handlers import (
     EVENT_HANDLERS,
     HandlerResult,
     payment_intent_id_of,
     stored_event_id,
 )
-from payments.tasks import webhook_event_apply
-from shop.task_rows import TaskRow, task_row_insert_sql, task_rows_in_database
+from payments.tasks import webhook_event_apply, webhook_events_apply_received
+from shop.task_rows import TaskRow, task_row_insert_sql, task_row_waiting_sql, task_rows_in_database
 from shop.tasks import task_enqueue
 
 logger = logging.getLogger(__name__)
@@ -81,6 +98,12 @@ MISSING = "missing"  # the task's event is no longer stored (deleted by staff)
 
 REQUEUE_RECEIVED_AFTER = timedelta(minutes=5)  # far beyond a healthy queue's delay
 MAX_ATTEMPTS = 5  # failed applies sync_payments retries; then staff replay it
+# Events one webhook_events_apply_received task applies before it hands over to a
+# successor it queues: no task runs for long, and its result says how many it did.
+APPLY_RECEIVED_PER_TASK = 1000
+# The advisory lock between webhooks storing events (shared) and the task that applies
+# them deciding it is done (exclusive). One number for the whole database.
+RECEIVED_EVENTS_LOCK = 7_301_964_213
 
 PAYMENT_INTENT_ID_MAX = WebhookEvent._meta.get_field("payment_intent_id").max_length
 TYPE_MAX = WebhookEvent._meta.get_field("type").max_length
@@ -173,9 +196,9 @@ def stripe_event_receive(*, verified: VerifiedEvent) -> str:
     one), the outcome of applying it. A database error propagates: nothing
     is acknowledged, Stripe redelivers.
     """
-    if connection.vendor == "postgresql" and task_rows_in_database(webhook_event_apply):
-        _, _, queued = _event_store_and_enqueue(verified)
-        return QUEUED if queued else DUPLICATE
+    if connection.vendor == "postgresql" and task_rows_in_database(webhook_events_apply_received):
+        _, outcome, _ = _event_store_and_enqueue(verified)
+        return DUPLICATE if outcome in HANDLED_OUTCOMES else QUEUED
     event_pk, outcome = _event_store(verified)
     if outcome in HANDLED_OUTCOMES:
         return DUPLICATE
@@ -189,10 +212,12 @@ def _event_store(verified: VerifiedEvent) -> tuple[int, str]:
     """Insert the event's row (RECEIVED, received now), or get the stored one: (its id, its outcome).
 
     One statement, INSERT ... ON CONFLICT DO UPDATE ... RETURNING (PostgreSQL
-    and SQLite): the no-op update is what makes an existing row come back,
-    and it waits for a transaction that holds the row locked (an apply task
-    at work), so a duplicate sees the outcome it commits. The payload goes in
-    as the body's own JSON text: nothing is encoded again.
+    and SQLite): the update is what makes an existing row come back, and it
+    waits for a transaction that holds the row locked (an apply task at
+    work), so a duplicate sees the outcome it commits. It changes nothing but
+    a FAILED event's outcome, back to RECEIVED: a redelivery (Stripe's resend)
+    queues it again, like a new one. The payload goes in as the body's own
+    JSON text: nothing is encoded again.
     """
     with connection.cursor() as cursor:
         cursor.execute(_store_sql(connection.vendor), _store_params(verified))
@@ -223,33 +248,39 @@ def _store_sql(vendor: str) -> str:
     names += ["note", "error", "attempts"]
     placeholders += ["''", "''", "0"]
     key = quote(meta.get_field("stripe_event_id").column)
+    outcome = quote(meta.get_field("outcome").column)
+    stored_outcome = f"{quote(meta.db_table)}.{outcome}"
     return (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(meta.get_field(n).column) for n in names)}) "
         f"VALUES ({', '.join(placeholders)}) "
-        f"ON CONFLICT ({key}) DO UPDATE SET {key} = excluded.{key} "
-        f"RETURNING {quote(meta.pk.column)}, {quote(meta.get_field('outcome').column)}"
+        f"ON CONFLICT ({key}) DO UPDATE SET {outcome} = CASE WHEN {stored_outcome} = '{Outcome.FAILED}' "
+        f"THEN '{Outcome.RECEIVED}' ELSE {stored_outcome} END "
+        f"RETURNING {quote(meta.pk.column)}, {outcome}"
     )
 
 
 def _event_store_and_enqueue(verified: VerifiedEvent) -> tuple[int, str, bool]:
-    """`_event_store` and, unless the event was handled, its apply task's row: one statement.
+    """`_event_store` and, unless the event was handled or a task is waiting already, the task's row.
 
-    (the event's id, its outcome, whether its task was queued). For
-    PostgreSQL with the database tasks backend: a data-modifying CTE runs
-    `_event_store`'s insert-or-get (the same wait for an apply task at
-    work), then inserts the row `webhook_event_apply.enqueue(event_pk)`
-    would write (shop/task_rows.py) only if the outcome it got is not
-    handled yet. One round trip and, in autocommit, one commit: the event
-    and its task are stored together or not at all.
+    (the event's id, its outcome, whether this request queued the task). For
+    PostgreSQL with the database tasks backend, one round trip: the shared
+    advisory lock, then a data-modifying CTE that runs `_event_store`'s
+    insert-or-get (the same wait for an apply task at work) and inserts the
+    row `webhook_events_apply_received.enqueue()` would write
+    (shop/task_rows.py) only if the outcome it got is not handled yet and no
+    such row is READY. In autocommit the two run as one transaction with one
+    commit: the event and its task are stored together or not at all.
     """
-    task_row = TaskRow(webhook_event_apply)
+    task_row = TaskRow(webhook_events_apply_received)
     with connection.cursor() as cursor:
         cursor.execute(
-            _store_and_enqueue_sql(), [*_store_params(verified), *task_row.params, *HANDLED_OUTCOMES]
+            _store_and_enqueue_sql(),
+            [RECEIVED_EVENTS_LOCK, *_store_params(verified), *task_row.params, *HANDLED_OUTCOMES],
         )
+        cursor.nextset()  # the lock's result, then the statement's
         event_pk, outcome, queued = cursor.fetchone()
     if queued:
-        task_row.enqueued(event_pk)
+        task_row.enqueued()
     return event_pk, outcome, queued
 
 
@@ -258,13 +289,64 @@ def _store_and_enqueue_sql() -> str:
     quote = connection.ops.quote_name
     event_pk = f"stored_event.{quote(WebhookEvent._meta.pk.column)}"
     outcome = f"stored_event.{quote(WebhookEvent._meta.get_field('outcome').column)}"
+    waiting = task_row_waiting_sql(webhook_events_apply_received)
     task_insert = task_row_insert_sql(
-        webhook_event_apply, source=f"stored_event WHERE {outcome} NOT IN (%s, %s)", first_arg=event_pk
+        webhook_events_apply_received,
+        source=f"stored_event WHERE {outcome} NOT IN (%s, %s) AND NOT EXISTS ({waiting})",
     )
     return (
+        # Simple query protocol (Django's client-side binding): two statements, one transaction.
+        "SELECT pg_advisory_xact_lock_shared(%s); "
         f"WITH stored_event AS ({_store_sql('postgresql')}), queued_task AS ({task_insert}) "
         f"SELECT {event_pk}, {outcome}, EXISTS (SELECT FROM queued_task) FROM stored_event"
     )
+
+
+def stripe_events_apply_received(*, limit: int = APPLY_RECEIVED_PER_TASK) -> int:
+    """Apply the events still RECEIVED, oldest first, until none is left; how many.
+
+    Each in its own transaction, as `stripe_event_apply`: a failure is
+    recorded on its event (FAILED, for sync_payments to retry) and the next
+    one goes on. Events another transaction holds (a task applying one, a
+    redelivery storing one) are skipped, and looked at again before
+    stopping. After `limit` events a successor task takes over.
+    """
+    applied = 0
+    while applied < limit:
+        if _event_received_apply_oldest() is None:
+            if _no_received_event_left():
+                return applied
+            continue
+        applied += 1
+    task_enqueue(webhook_events_apply_received)
+    return applied
+
+
+def _event_received_apply_oldest() -> str | None:
+    """Apply the oldest RECEIVED event no one holds; its outcome (FAILED recorded), None if there is none."""
+    event_pk = None
+    try:
+        with transaction.atomic():
+            record = webhook_event_received_oldest_unlocked()
+            if record is None:
+                return None
+            event_pk = record.pk
+            result = _event_apply(record.payload)
+            _event_record(record, result)
+    except Exception as exc:
+        if event_pk is None or not _event_record_failure(event_pk, exc):
+            raise  # the database failed: the task fails, sync_payments re-queues what is left
+        return Outcome.FAILED
+    return result.outcome
+
+
+def _no_received_event_left() -> bool:
+    """Whether no event is RECEIVED and unheld, once every webhook request in flight has committed."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":  # where webhooks queue this task (module docstring)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RECEIVED_EVENTS_LOCK])
+        return webhook_event_received_oldest_unlocked() is None
 
 
 def stripe_event_apply(*, event_pk: int) -> str:
@@ -314,8 +396,8 @@ def _event_record(record: WebhookEvent, result: HandlerResult) -> None:
     )
 
 
-def _event_record_failure(event_pk: int, exc: Exception) -> None:
-    """Record a failed attempt, outside the rolled-back transaction."""
+def _event_record_failure(event_pk: int, exc: Exception) -> bool:
+    """Record a failed attempt, outside the rolled-back transaction; whether it could be."""
     error = "".join(traceback.format_exception(exc))[-10000:].replace("\x00", "\\u0000")
     logger.error("webhook_failed", extra={"event_pk": event_pk, "error": type(exc).__name__})
     try:
@@ -324,6 +406,25 @@ def _event_record_failure(event_pk: int, exc: Exception) -> None:
         )
     except DatabaseError:
         logger.exception("webhook_failure_not_recorded", extra={"event_pk": event_pk})
+        return False
+    return True
+
+
+def webhook_events_resume(**signal_kwargs) -> bool:
+    """As a task worker starts: queue `webhook_events_apply_received` if events wait; whether it did.
+
+    The events' queue has one task for many events: a worker killed while
+    running it leaves that task "running" for good and the rest of the
+    events RECEIVED, and a webhook queues a new task only when one arrives.
+    So a worker that starts (systemd restarts a dead one) resumes them.
+    """
+    if not task_rows_in_database(webhook_events_apply_received):
+        return False  # RQ: one task per event, each still queued
+    if not WebhookEvent.objects.filter(outcome=Outcome.RECEIVED).exists():
+        return False
+    task_enqueue(webhook_events_apply_received)
+    logger.info("webhook_events_resumed")
+    return True
 
 
 def webhook_events_requeue() -> int:

@@ -1,9 +1,13 @@
-"""PostgreSQL, database tasks backend: the webhook stores an event and queues its task in ONE statement.
+"""PostgreSQL, database tasks backend: the webhook stores an event and queues its task in ONE round trip.
 
-The task's row is the one `webhook_event_apply.enqueue(event_pk)` writes, so
-a real `db_worker` runs it; a handled event's redelivery queues nothing; the
-event and its task commit together or not at all. (SQLite and the immediate
-backend keep the two steps: test_webhook.py covers them.)
+The events are their own queue: the task queued is
+`webhook_events_apply_received` (no arguments: it applies every RECEIVED
+event), written only when none is waiting for a worker already, and the row
+is the one `.enqueue()` writes, so a real `db_worker` runs it. A handled
+event's redelivery queues nothing; the event and its task commit together or
+not at all. (SQLite and the immediate backend keep one task per event, two
+steps: test_webhook.py covers them.) The advisory lock that keeps a task from
+stopping before a webhook in flight has committed: test_webhook_received_queue.py.
 """
 
 import pytest
@@ -14,7 +18,7 @@ from django_tasks_db.models import DBTaskResult
 
 from payments.models import WebhookEvent
 from payments.services import webhooks
-from payments.tasks import webhook_event_apply
+from payments.tasks import WEBHOOK_APPLY_PRIORITY, webhook_event_apply, webhook_events_apply_received
 from payments.tests.events import payment_intent_event
 from shop import task_rows
 from shop.orders.models import OrderStatus
@@ -36,10 +40,8 @@ def order():
     return OrderFactory(total_amount=2300, currency="usd")
 
 
-def webhook_tasks() -> list[DBTaskResult]:
-    return list(
-        DBTaskResult.objects.filter(task_path=webhook_event_apply.module_path).order_by("enqueued_at")
-    )
+def apply_tasks(path: str = webhook_events_apply_received.module_path) -> list[DBTaskResult]:
+    return list(DBTaskResult.objects.filter(task_path=path).order_by("enqueued_at"))
 
 
 @postgres_only
@@ -52,8 +54,12 @@ def test_a_new_event_and_its_task_are_one_query_and_a_real_worker_applies_it(
     assert response.json() == {"received": True, "outcome": "queued"}
     event = WebhookEvent.objects.get()
     assert event.outcome == Outcome.RECEIVED
-    (task,) = webhook_tasks()
-    assert (task.status, task.args_kwargs) == (TaskResultStatus.READY, {"args": [event.pk], "kwargs": {}})
+    (task,) = apply_tasks()
+    assert (task.status, task.args_kwargs, task.priority) == (
+        TaskResultStatus.READY,
+        {"args": [], "kwargs": {}},
+        WEBHOOK_APPLY_PRIORITY,
+    )
 
     with smtp_inbox() as inbox:
         finish(db_worker(inbox, "--batch"), timeout=120)
@@ -63,18 +69,52 @@ def test_a_new_event_and_its_task_are_one_query_and_a_real_worker_applies_it(
     event.refresh_from_db()
     assert (event.outcome, event.attempts) == (Outcome.PROCESSED, 1)
     task.refresh_from_db()
-    assert (task.status, task.return_value) == (TaskResultStatus.SUCCESSFUL, Outcome.PROCESSED)
+    assert (task.status, task.return_value) == (TaskResultStatus.SUCCESSFUL, 1)
     assert inbox.recipients() == [order.email]
+
+
+@postgres_only
+def test_events_arriving_while_the_task_waits_share_it_and_are_applied_oldest_first(
+    database_tasks, post_webhook
+):
+    orders = OrderFactory.create_batch(3, total_amount=2300, currency="usd")
+    for order in orders:
+        assert post_webhook(payment_intent_event("payment_intent.succeeded", order)).json()["outcome"] == (
+            "queued"
+        )
+    (task,) = apply_tasks()  # the first event's; the next two found it waiting
+
+    with smtp_inbox() as inbox:
+        finish(db_worker(inbox, "--batch"), timeout=120)
+
+    task.refresh_from_db()
+    assert (task.status, task.return_value) == (TaskResultStatus.SUCCESSFUL, 3)
+    events = list(WebhookEvent.objects.order_by("processed_at"))
+    assert [e.outcome for e in events] == [Outcome.PROCESSED] * 3
+    assert [e.order_id for e in events] == [o.pk for o in orders]
+    assert sorted(inbox.recipients()) == sorted(o.email for o in orders)
+
+
+@postgres_only
+def test_once_the_task_is_claimed_the_next_event_queues_another(database_tasks, post_webhook):
+    first, second = OrderFactory.create_batch(2, total_amount=2300, currency="usd")
+    post_webhook(payment_intent_event("payment_intent.succeeded", first))
+    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING)  # a worker claimed it
+
+    post_webhook(payment_intent_event("payment_intent.succeeded", second))
+
+    assert [t.status for t in apply_tasks()] == [TaskResultStatus.RUNNING, TaskResultStatus.READY]
 
 
 @postgres_only
 def test_the_task_row_is_the_one_enqueue_writes(database_tasks, post_webhook, order):
     post_webhook(payment_intent_event("payment_intent.succeeded", order))
-    event_pk = WebhookEvent.objects.get().pk
-    webhook_event_apply.enqueue(event_pk)  # the ORM's row, for comparison
+    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING)  # so the ORM's row below is not the only one
+    webhook_events_apply_received.enqueue()  # the ORM's row, for comparison
+    DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).update(status=TaskResultStatus.READY)
 
     by_the_statement, by_enqueue = (
-        DBTaskResult.objects.filter(pk=task.pk).values().get() for task in webhook_tasks()
+        DBTaskResult.objects.filter(pk=task.pk).values().get() for task in apply_tasks()
     )
 
     assert by_the_statement.pop("id") != by_enqueue.pop("id")
@@ -84,63 +124,68 @@ def test_the_task_row_is_the_one_enqueue_writes(database_tasks, post_webhook, or
 
 @postgres_only
 @pytest.mark.parametrize(
-    "stored_outcome, answer, tasks_after",
+    "stored_outcome, answer, outcome_after",
     [
-        (Outcome.PROCESSED, "duplicate", 1),  # handled: the first delivery's task only
-        (Outcome.IGNORED, "duplicate", 1),
-        (Outcome.RECEIVED, "queued", 2),  # not handled yet: queued again
-        (Outcome.FAILED, "queued", 2),
+        (Outcome.PROCESSED, "duplicate", Outcome.PROCESSED),  # handled: nothing queued
+        (Outcome.IGNORED, "duplicate", Outcome.IGNORED),
+        (Outcome.RECEIVED, "queued", Outcome.RECEIVED),  # not applied yet: queued again
+        (Outcome.FAILED, "queued", Outcome.RECEIVED),  # Stripe's resend of a failed one: back in the queue
     ],
 )
 def test_a_redelivery_is_one_query_and_queues_again_only_what_is_not_handled(
-    database_tasks, post_webhook, order, django_assert_num_queries, stored_outcome, answer, tasks_after
+    database_tasks, post_webhook, order, django_assert_num_queries, stored_outcome, answer, outcome_after
 ):
     event = payment_intent_event("payment_intent.succeeded", order)
     post_webhook(event)
     WebhookEvent.objects.update(outcome=stored_outcome)
+    DBTaskResult.objects.update(status=TaskResultStatus.SUCCESSFUL)  # the first delivery's task ran
 
     with django_assert_num_queries(1):
         response = post_webhook(event)
 
     assert response.json()["outcome"] == answer
-    event_pk = WebhookEvent.objects.get().pk
-    tasks = webhook_tasks()
-    assert [t.args_kwargs["args"] for t in tasks] == [[event_pk]] * tasks_after
-    # Each row its own id and time (the rest is the per-process template, shop/task_rows.py).
-    assert len({t.pk for t in tasks}) == len({t.enqueued_at for t in tasks}) == tasks_after
+    assert WebhookEvent.objects.get().outcome == outcome_after
+    waiting = [t for t in apply_tasks() if t.status == TaskResultStatus.READY]
+    assert len(waiting) == (answer == "queued")
 
 
 @postgres_only
-def test_task_enqueued_is_sent_for_a_queued_task_only(database_tasks, post_webhook, order):
+def test_each_queued_row_has_its_own_id_and_time(database_tasks, post_webhook):
+    for order in OrderFactory.create_batch(2, total_amount=2300, currency="usd"):
+        post_webhook(payment_intent_event("payment_intent.succeeded", order))
+        DBTaskResult.objects.update(status=TaskResultStatus.SUCCESSFUL)
+
+    tasks = apply_tasks()
+    assert len({t.pk for t in tasks}) == len({t.enqueued_at for t in tasks}) == 2
+
+
+@postgres_only
+def test_task_enqueued_is_sent_for_a_queued_task_only(database_tasks, post_webhook):
     sent = []
 
     def receiver(sender, task_result, **kwargs):
         sent.append(task_result)
 
+    first, second = OrderFactory.create_batch(2, total_amount=2300, currency="usd")
     task_enqueued.connect(receiver)
     try:
-        event = payment_intent_event("payment_intent.succeeded", order)
-        post_webhook(event)
-        WebhookEvent.objects.update(outcome=Outcome.PROCESSED)
-        post_webhook(event)  # a duplicate: nothing queued, nothing sent
+        post_webhook(payment_intent_event("payment_intent.succeeded", first))
+        post_webhook(payment_intent_event("payment_intent.succeeded", second))  # the task waits already
     finally:
         task_enqueued.disconnect(receiver)
 
     (result,) = sent
-    (task,) = webhook_tasks()
-    assert (str(result.id), result.args, result.status) == (
-        str(task.pk),
-        [WebhookEvent.objects.get().pk],
-        TaskResultStatus.READY,
-    )
+    (task,) = apply_tasks()
+    assert (str(result.id), result.args, result.status) == (str(task.pk), [], TaskResultStatus.READY)
     assert result.enqueued_at == task.enqueued_at
-    assert result.task.module_path == webhook_event_apply.module_path
+    assert result.task.module_path == webhook_events_apply_received.module_path
 
 
 @postgres_only
 def test_the_event_is_not_stored_when_its_task_cannot_be(database_tasks, post_webhook, order, monkeypatch):
-    """One statement, one commit: a failing task insert takes the event's insert with it; Stripe retries."""
-    taken = webhook_event_apply.enqueue(0).id  # a task row's id, which the next row then reuses
+    """One transaction, one commit: a failing task insert takes the event's insert with it; Stripe retries."""
+    taken = webhook_events_apply_received.enqueue().id  # a task row's id, which the next row then reuses
+    DBTaskResult.objects.update(status=TaskResultStatus.SUCCESSFUL)  # ran: the next event queues a row
 
     class ClashingTaskRow(task_rows.TaskRow):
         def __init__(self, task):
@@ -152,11 +197,11 @@ def test_the_event_is_not_stored_when_its_task_cannot_be(database_tasks, post_we
 
     assert post_webhook(event).status_code == 500
     assert not WebhookEvent.objects.exists()
-    assert len(webhook_tasks()) == 1  # the one enqueued above
+    assert len(apply_tasks()) == 1  # the one enqueued above
 
     monkeypatch.undo()
     assert post_webhook(event).json()["outcome"] == "queued"  # the redelivery
-    assert len(webhook_tasks()) == 2
+    assert len(apply_tasks()) == 2
 
 
 @postgres_only
@@ -166,4 +211,4 @@ def test_other_backends_keep_the_two_steps_on_postgresql(transactional_db, post_
     response = post_webhook(payment_intent_event("payment_intent.succeeded", order))
 
     assert response.json()["outcome"] == "processed"
-    assert not webhook_tasks()
+    assert not apply_tasks() and not apply_tasks(webhook_event_apply.module_path)
