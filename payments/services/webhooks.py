@@ -47,7 +47,10 @@ Crash windows, and what closes each:
 - The task is lost after the 200 (an RQ push lost after the commit; a worker
   killed mid-task, whose transaction rolls back and leaves the event
   RECEIVED): `sync_payments` enqueues events still RECEIVED after
-  REQUEUE_RECEIVED_AFTER (`webhook_events_requeue`).
+  REQUEUE_RECEIVED_AFTER (`webhook_events_requeue`). With the events'
+  queue, a worker killed mid-task leaves its task "running" and every event
+  after it RECEIVED: the next webhook queues a new task (none is waiting),
+  and so does a worker as it starts (`webhook_events_resume`).
 - The apply fails: Stripe had its 200 and will not retry, so `sync_payments`
   enqueues FAILED events again, up to MAX_ATTEMPTS attempts; beyond that
   they wait for staff (the admin's Replay button, `--replay-failed-events`).
