@@ -12,6 +12,7 @@ locks to test). In CI (FAIL_ON_SKIP=1, PostgreSQL) such a skip fails the run.
 
 import json
 import threading
+import time
 
 import pytest
 from django.db import connection, connections
@@ -26,6 +27,16 @@ def postgres_only(test):
         not database_is_postgres(), reason="needs PostgreSQL (set DATABASE_URL=postgres://...)"
     )
     return pytest.mark.postgres(skip(test))
+
+
+def until(condition, timeout: float = 20.0) -> bool:
+    """Whether `condition()` came true within `timeout` seconds (polled), for another session's doing."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def run_at_once(*calls) -> list:

@@ -5,14 +5,13 @@ database), so terminating it leaves the test's own connection alone.
 """
 
 import select
-import time
 
 import pytest
 from django.conf import settings
 from django.db import connection, connections
 
 from config.postgresql.base import DatabaseWrapper
-from tests.postgres import postgres_only
+from tests.postgres import postgres_only, until
 
 
 @pytest.fixture
@@ -28,15 +27,6 @@ def last_query_of(backend_pid: int) -> str:
         cursor.execute("SELECT pg_stat_clear_snapshot()")  # else read once per transaction
         cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [backend_pid])
         return cursor.fetchone()[0]
-
-
-def until(condition, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 @postgres_only

@@ -9,7 +9,6 @@ connection of their own and watch the other side wait for it in pg_locks.
 
 import json
 import threading
-import time
 
 import psycopg
 import pytest
@@ -23,7 +22,7 @@ from payments.tasks import webhook_events_apply_received
 from payments.tests.events import payment_intent_event
 from shop.orders.models import OrderStatus
 from shop.orders.tests.factories import OrderFactory
-from tests.postgres import postgres_only, webhook_delivery
+from tests.postgres import postgres_only, until, webhook_delivery
 from tests.tasks_worker import DATABASE_TASKS
 
 Outcome = WebhookEvent.Outcome
@@ -71,15 +70,6 @@ def advisory_lock_waiters(mode: str) -> int:
             [mode],
         )
         return cursor.fetchone()[0]
-
-
-def until(condition, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def received_event_stored_by(conn, order) -> None:
