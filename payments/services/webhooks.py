@@ -199,8 +199,8 @@ def stripe_event_receive(*, verified: VerifiedEvent) -> str:
     one), the outcome of applying it. A database error propagates: nothing
     is acknowledged, Stripe redelivers.
     """
-    if connection.vendor == "postgresql" and task_rows_in_database(webhook_events_apply_received):
-        _, outcome, _ = _event_store_and_enqueue(verified)
+    if _received_events_are_a_queue():
+        outcome = _event_store_and_enqueue(verified)
         return DUPLICATE if outcome in HANDLED_OUTCOMES else QUEUED
     event_pk, outcome = _event_store(verified)
     if outcome in HANDLED_OUTCOMES:
@@ -209,6 +209,11 @@ def stripe_event_receive(*, verified: VerifiedEvent) -> str:
     if result is None or not result.is_finished:
         return QUEUED
     return result.return_value if result.status == TaskResultStatus.SUCCESSFUL else Outcome.FAILED
+
+
+def _received_events_are_a_queue() -> bool:
+    """Whether the stored events are their own queue: PostgreSQL with the database tasks backend."""
+    return connection.vendor == "postgresql" and task_rows_in_database(webhook_events_apply_received)
 
 
 def _event_store(verified: VerifiedEvent) -> tuple[int, str]:
@@ -262,14 +267,14 @@ def _store_sql(vendor: str) -> str:
     )
 
 
-def _event_store_and_enqueue(verified: VerifiedEvent) -> tuple[int, str, bool]:
+def _event_store_and_enqueue(verified: VerifiedEvent) -> str:
     """`_event_store` and, unless the event was handled or a task is waiting already, the task's row.
 
-    (the event's id, its outcome, whether this request queued the task). For
-    PostgreSQL with the database tasks backend, one round trip: the shared
-    advisory lock, then a data-modifying CTE that runs `_event_store`'s
-    insert-or-get (the same wait for an apply task at work) and inserts the
-    row `webhook_events_apply_received.enqueue()` would write
+    Returns the event's outcome as stored. For PostgreSQL with the database
+    tasks backend, one round trip: the shared advisory lock, then a
+    data-modifying CTE that runs `_event_store`'s insert-or-get (the same
+    wait for an apply task at work) and inserts the row
+    `webhook_events_apply_received.enqueue()` would write
     (shop/task_rows.py) only if the outcome it got is not handled yet and no
     such row is READY. In autocommit the two run as one transaction with one
     commit: the event and its task are stored together or not at all.
@@ -281,16 +286,15 @@ def _event_store_and_enqueue(verified: VerifiedEvent) -> tuple[int, str, bool]:
             [RECEIVED_EVENTS_LOCK, *_store_params(verified), *task_row.params, *HANDLED_OUTCOMES],
         )
         cursor.nextset()  # the lock's result, then the statement's
-        event_pk, outcome, queued = cursor.fetchone()
+        outcome, queued = cursor.fetchone()
     if queued:
         task_row.enqueued()
-    return event_pk, outcome, queued
+    return outcome
 
 
 @cache
 def _store_and_enqueue_sql() -> str:
     quote = connection.ops.quote_name
-    event_pk = f"stored_event.{quote(WebhookEvent._meta.pk.column)}"
     outcome = f"stored_event.{quote(WebhookEvent._meta.get_field('outcome').column)}"
     waiting = task_row_waiting_sql(webhook_events_apply_received)
     task_insert = task_row_insert_sql(
@@ -301,7 +305,7 @@ def _store_and_enqueue_sql() -> str:
         # Simple query protocol (Django's client-side binding): two statements, one transaction.
         "SELECT pg_advisory_xact_lock_shared(%s); "
         f"WITH stored_event AS ({_store_sql('postgresql')}), queued_task AS ({task_insert}) "
-        f"SELECT {event_pk}, {outcome}, EXISTS (SELECT FROM queued_task) FROM stored_event"
+        f"SELECT {outcome}, EXISTS (SELECT FROM queued_task) FROM stored_event"
     )
 
 
@@ -421,8 +425,8 @@ def webhook_events_resume(**signal_kwargs) -> bool:
     events RECEIVED, and a webhook queues a new task only when one arrives.
     So a worker that starts (systemd restarts a dead one) resumes them.
     """
-    if not task_rows_in_database(webhook_events_apply_received):
-        return False  # RQ: one task per event, each still queued
+    if not _received_events_are_a_queue():
+        return False  # SQLite, RQ: one task per event, each still queued
     if not WebhookEvent.objects.filter(outcome=Outcome.RECEIVED).exists():
         return False
     task_enqueue(webhook_events_apply_received)
