@@ -1,4 +1,4 @@
-"""Fixtures shared by every test package: the Stripe emulator and signing helpers."""
+"""Fixtures shared by every test package: the Stripe emulator, signing helpers, the database tasks backend."""
 
 import os
 from pathlib import Path
@@ -7,9 +7,16 @@ import pytest
 
 from payments.tests.fakes import stripe_outage  # noqa: F401  (fixture for every test package)
 from payments.tests.signing import stripe_signature_header
+from tests.tasks_worker import DATABASE_TASKS
 from tools.emulator import emulator_start
 
 TEST_OUTPUT = Path(__file__).resolve().parent / "test-output"
+
+
+@pytest.fixture
+def database_tasks(settings, transactional_db):
+    """Production's task setup: the database backend, data committed (workers are other processes)."""
+    settings.TASKS = DATABASE_TASKS
 
 
 @pytest.fixture(scope="session")

@@ -26,12 +26,7 @@ from shop.orders.services import order_mark_paid
 from shop.orders.tasks import order_email_send, order_emails_requeue
 from shop.orders.tests.factories import OrderFactory
 from tests.postgres import postgres_only
-from tests.tasks_worker import DATABASE_TASKS, db_worker, finish, smtp_inbox, stop
-
-
-@pytest.fixture
-def database_tasks(settings, transactional_db):
-    settings.TASKS = DATABASE_TASKS
+from tests.tasks_worker import db_worker, finish, smtp_inbox, stop
 
 
 def wait_for(condition, *, timeout: float, what: str) -> None:

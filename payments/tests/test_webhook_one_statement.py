@@ -24,15 +24,9 @@ from shop import task_rows
 from shop.orders.models import OrderStatus
 from shop.orders.tests.factories import OrderFactory
 from tests.postgres import postgres_only
-from tests.tasks_worker import DATABASE_TASKS, db_worker, finish, smtp_inbox
+from tests.tasks_worker import db_worker, finish, smtp_inbox
 
 Outcome = WebhookEvent.Outcome
-
-
-@pytest.fixture
-def database_tasks(settings, transactional_db):
-    """Production's setup: the database backend, no test transaction around the request."""
-    settings.TASKS = DATABASE_TASKS
 
 
 @pytest.fixture

@@ -23,14 +23,8 @@ from payments.tests.events import payment_intent_event
 from shop.orders.models import OrderStatus
 from shop.orders.tests.factories import OrderFactory
 from tests.postgres import postgres_only, until, webhook_delivery
-from tests.tasks_worker import DATABASE_TASKS
 
 Outcome = WebhookEvent.Outcome
-
-
-@pytest.fixture
-def database_tasks(settings, transactional_db):
-    settings.TASKS = DATABASE_TASKS
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import tempfile
 import time
 from collections import Counter
 
-import pytest
 from django.db import connection
 
 from payments.models import WebhookEvent
@@ -22,14 +21,9 @@ from payments.tests.events import payment_intent_event
 from shop.orders.models import Order, OrderStatus, OrderStatusChange
 from shop.orders.tests.factories import OrderFactory
 from tests.postgres import postgres_only, run_at_once, webhook_delivery
-from tests.tasks_worker import DATABASE_TASKS, ROOT, db_worker, finish, smtp_inbox
+from tests.tasks_worker import ROOT, db_worker, finish, smtp_inbox
 
 Outcome = WebhookEvent.Outcome
-
-
-@pytest.fixture
-def database_tasks(settings, transactional_db):
-    settings.TASKS = DATABASE_TASKS
 
 
 def applied_once(orders: list[Order]) -> None:
