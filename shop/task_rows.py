@@ -10,7 +10,7 @@ instead (a data-modifying CTE):
     row = TaskRow(task)  # this row's id and time
     cursor.execute(f"WITH new AS (INSERT ... RETURNING id), task AS ({task_insert}) SELECT ...",
                    [*params_of_new, *row.params, *params_of_where])
-    row.enqueued()  # after the statement, if it wrote the row
+    row.enqueued()  # after the statement, if it wrote the row (RETURNING gave its id)
 
 The row is the one `enqueue` writes, built by django-tasks-db's own code:
 the backend validates the task and picks the id; the model's defaults, its
@@ -94,7 +94,11 @@ def task_row_insert_sql(task: Task, *, source: str) -> str:
 
     Its parameters, in order: `TaskRow.params` (PER_ROW), then those of
     `source`. Each value is cast to its column's type, so the statement
-    means the same with client- or server-side parameter binding.
+    means the same with client- or server-side parameter binding. A row
+    that a unique index of the table refuses is not written (ON CONFLICT DO
+    NOTHING) and RETURNING gives nothing for it: a project's own index can
+    say "one row of this task waiting at most" (the ids are new: the
+    primary key never refuses one).
     """
     quote = connection.ops.quote_name
     literals = _template(task, task.get_backend()).literals
@@ -106,7 +110,7 @@ def task_row_insert_sql(task: Task, *, source: str) -> str:
         f"INSERT INTO {quote(DBTaskResult._meta.db_table)} "
         f"({', '.join(quote(f.column) for f in DBTaskResult._meta.concrete_fields)}) "
         f"SELECT {', '.join(values)} FROM {source} "
-        f"RETURNING {quote(DBTaskResult._meta.pk.column)}"
+        f"ON CONFLICT DO NOTHING RETURNING {quote(DBTaskResult._meta.pk.column)}"
     )
 
 
@@ -131,16 +135,3 @@ class TaskRow:
         result = row.task_result
         task_enqueued.send(type(self.template.backend), task_result=result)
         return result
-
-
-@cache
-def task_row_waiting_sql(task: Task) -> str:
-    """A query of the rows of `task()` still waiting for a worker (READY): none once one is claimed."""
-    quote = connection.ops.quote_name
-    literals = _template(task, task.get_backend()).literals
-    # The columns of the queue's partial index (status, priority, ...) first, so it finds them.
-    matched = ("status", "priority", "task_path", "queue_name", "backend_name")
-    conditions = " AND ".join(
-        f"{quote(DBTaskResult._meta.get_field(name).column)} = {literals[name]}" for name in matched
-    )
-    return f"SELECT FROM {quote(DBTaskResult._meta.db_table)} WHERE {conditions}"

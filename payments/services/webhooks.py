@@ -23,14 +23,20 @@ not in the database) each event gets its own task, `webhook_event_apply`,
 enqueued after the store as a second step (`task_enqueue`).
 
 No event is left behind by "a task is waiting already": the task a
-request saw waiting may be claimed and find nothing left before that
-request commits its event. A PostgreSQL advisory lock closes that window.
-Each request takes it shared, in the same round trip but before the
-statement that stores the event (so before that statement's snapshot), and
-holds it until it commits; a task about to stop because nothing is left
-takes it exclusive and looks again (`_no_received_event_left`): it waits
-for every request in flight to commit, and any request after that sees no
-task waiting (this one is running) and queues another.
+request found waiting may be claimed and find nothing left before that
+request commits its event. Two things close that window:
+- "waiting" is asked of a unique index (one READY row of the task at most,
+  payments/migrations/0005), not of the statement's snapshot: the insert
+  of the task's row sees the latest committed rows, and waits for a
+  worker's claim in flight. A snapshot taken before the claim would still
+  show the task waiting after it has run;
+- a PostgreSQL advisory lock: each request takes it shared before it looks
+  (in its statement, as a row of the task insert's source) and holds it
+  until it commits; a task about to stop because nothing is left takes it
+  exclusive and looks again (`_no_received_event_left`). So that task waits
+  for every request in flight that found it waiting, and sees their
+  events; a request that looks after it took the lock finds it RUNNING,
+  not waiting, and queues another.
 
 The task (`stripe_event_apply`), in one transaction: locks the event's row,
 skips it if it was handled meanwhile, applies it to its order (the handlers
@@ -88,7 +94,7 @@ from payments.services.webhook_handlers import (
     stored_event_id,
 )
 from payments.tasks import webhook_event_apply, webhook_events_apply_received
-from shop.task_rows import TaskRow, task_row_insert_sql, task_row_waiting_sql, task_rows_in_database
+from shop.task_rows import TaskRow, task_row_insert_sql, task_rows_in_database
 from shop.tasks import task_enqueue
 
 logger = logging.getLogger(__name__)
@@ -271,42 +277,56 @@ def _event_store_and_enqueue(verified: VerifiedEvent) -> str:
     """`_event_store` and, unless the event was handled or a task is waiting already, the task's row.
 
     Returns the event's outcome as stored. For PostgreSQL with the database
-    tasks backend, one round trip: the shared advisory lock, then a
-    data-modifying CTE that runs `_event_store`'s insert-or-get (the same
-    wait for an apply task at work) and inserts the row
-    `webhook_events_apply_received.enqueue()` would write
-    (shop/task_rows.py) only if the outcome it got is not handled yet and no
-    such row is READY. In autocommit the two run as one transaction with one
-    commit: the event and its task are stored together or not at all.
+    tasks backend: one statement, a data-modifying CTE that runs
+    `_event_store`'s insert-or-get (the same wait for an apply task at work)
+    and, if the outcome it got is not handled yet, takes the shared advisory
+    lock and inserts the row `webhook_events_apply_received.enqueue()` would
+    write (shop/task_rows.py), unless the index that allows one such row
+    READY at a time refuses it (payments/migrations/0005). In autocommit it
+    is one transaction with one commit: the event and its task are stored
+    together or not at all. Sent the same every time, it is prepared: the
+    server plans it once per connection (config/postgresql).
     """
     task_row = TaskRow(webhook_events_apply_received)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _store_and_enqueue_sql(),
-            [RECEIVED_EVENTS_LOCK, *_store_params(verified), *task_row.params, *HANDLED_OUTCOMES],
-        )
-        cursor.nextset()  # the lock's result, then the statement's
+    with connection.prepared_statement_cursor() as cursor:
+        cursor.execute(_store_and_enqueue_sql(), _store_and_enqueue_params(verified, task_row))
         outcome, queued = cursor.fetchone()
     if queued:
         task_row.enqueued()
     return outcome
 
 
+def _store_and_enqueue_params(verified: VerifiedEvent, task_row: TaskRow) -> list:
+    return [RECEIVED_EVENTS_LOCK, *_store_params(verified), *task_row.params, *HANDLED_OUTCOMES]
+
+
 @cache
 def _store_and_enqueue_sql() -> str:
     quote = connection.ops.quote_name
     outcome = f"stored_event.{quote(WebhookEvent._meta.get_field('outcome').column)}"
-    waiting = task_row_waiting_sql(webhook_events_apply_received)
+    # The lock is a row of the task insert's source: taken before the insert looks for a
+    # waiting row, and only by an event to apply (a duplicate takes none).
     task_insert = task_row_insert_sql(
         webhook_events_apply_received,
-        source=f"stored_event WHERE {outcome} NOT IN (%s, %s) AND NOT EXISTS ({waiting})",
+        source=f"stored_event, received_events_lock WHERE {outcome} NOT IN (%s, %s)",
     )
     return (
-        # Simple query protocol (Django's client-side binding): two statements, one transaction.
-        "SELECT pg_advisory_xact_lock_shared(%s); "
-        f"WITH stored_event AS ({_store_sql('postgresql')}), queued_task AS ({task_insert}) "
+        "WITH received_events_lock AS (SELECT pg_advisory_xact_lock_shared(%s::bigint)), "
+        f"stored_event AS ({_store_sql('postgresql')}), queued_task AS ({task_insert}) "
         f"SELECT {outcome}, EXISTS (SELECT FROM queued_task) FROM stored_event"
     )
+
+
+def _apply_received_enqueue() -> bool:
+    """Queue `webhook_events_apply_received` unless one is waiting already; whether it did."""
+    task_row = TaskRow(webhook_events_apply_received)
+    insert = task_row_insert_sql(webhook_events_apply_received, source="(SELECT) AS one_row")
+    with connection.cursor() as cursor:
+        cursor.execute(insert, task_row.params)
+        queued = cursor.fetchone() is not None
+    if queued:
+        task_row.enqueued()
+    return queued
 
 
 def stripe_events_apply_received(*, limit: int = APPLY_RECEIVED_PER_TASK) -> int:
@@ -325,7 +345,7 @@ def stripe_events_apply_received(*, limit: int = APPLY_RECEIVED_PER_TASK) -> int
                 return applied
             continue
         applied += 1
-    task_enqueue(webhook_events_apply_received)
+    _apply_received_enqueue()  # a successor, unless a webhook queued one meanwhile
     return applied
 
 
@@ -418,7 +438,7 @@ def _event_record_failure(event_pk: int, exc: Exception) -> bool:
 
 
 def webhook_events_resume(**signal_kwargs) -> bool:
-    """As a task worker starts: queue `webhook_events_apply_received` if events wait; whether it did.
+    """As a worker starts: queue `webhook_events_apply_received` if events wait and none is; whether it did.
 
     The events' queue has one task for many events: a worker killed while
     running it leaves that task "running" for good and the rest of the
@@ -429,9 +449,10 @@ def webhook_events_resume(**signal_kwargs) -> bool:
         return False  # SQLite, RQ: one task per event, each still queued
     if not WebhookEvent.objects.filter(outcome=Outcome.RECEIVED).exists():
         return False
-    task_enqueue(webhook_events_apply_received)
-    logger.info("webhook_events_resumed")
-    return True
+    queued = _apply_received_enqueue()  # none if one is waiting already
+    if queued:
+        logger.info("webhook_events_resumed")
+    return queued
 
 
 def webhook_events_requeue() -> int:

@@ -2,9 +2,10 @@
 
 A webhook queues it only when none is waiting for a worker (test_webhook_one_statement.py),
 so what must hold is that a task never stops while an event is on its way:
-the advisory lock between the webhooks (shared, before their statement) and
-a task deciding it is done (exclusive). The tests hold one side of it on a
-connection of their own and watch the other side wait for it in pg_locks.
+"waiting" is asked of a unique index, which waits for a worker's claim in
+flight, and an advisory lock stands between the webhooks (shared, before
+they look) and a task deciding it is done (exclusive). The tests hold one
+side on a connection of their own and watch the other wait in pg_locks.
 """
 
 import json
@@ -12,7 +13,7 @@ import threading
 
 import psycopg
 import pytest
-from django.db import connection, connections
+from django.db import IntegrityError, connection, connections, transaction
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -57,22 +58,37 @@ class InThread:
         return self.result
 
 
-def advisory_lock_waiters(mode: str) -> int:
+def lock_waiters(locktype: str, mode: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND mode = %s",
-            [mode],
+            "SELECT count(*) FROM pg_locks WHERE locktype = %s AND NOT granted AND mode = %s",
+            [locktype, mode],
         )
         return cursor.fetchone()[0]
 
 
+def advisory_lock_waiters(mode: str) -> int:
+    return lock_waiters("advisory", mode)
+
+
 def received_event_stored_by(conn, order) -> None:
-    """What a webhook in flight has done: the shared lock, then its event (not committed yet)."""
+    """A webhook in flight: its statement sent (the shared lock, its event, maybe a task), not committed."""
     event = payment_intent_event("payment_intent.succeeded", order)
     verified = webhooks.VerifiedEvent(event, json.dumps(event))
-    with psycopg.ClientCursor(conn) as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [webhooks.RECEIVED_EVENTS_LOCK])
-        cursor.execute(webhooks._store_sql("postgresql"), webhooks._store_params(verified))
+    task_row = webhooks.TaskRow(webhook_events_apply_received)
+    with psycopg.Cursor(conn) as cursor:
+        cursor.execute(
+            webhooks._store_and_enqueue_sql(), webhooks._store_and_enqueue_params(verified, task_row)
+        )
+
+
+def task_claimed_by(conn, task: DBTaskResult) -> None:
+    """A worker's claim in flight: the task's row RUNNING, not committed."""
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {DBTaskResult._meta.db_table} SET status = %s WHERE id = %s",
+            [TaskResultStatus.RUNNING, task.pk],
+        )
 
 
 @postgres_only
@@ -92,19 +108,60 @@ def test_a_task_with_nothing_left_waits_for_the_webhook_in_flight_and_applies_it
     assert WebhookEvent.objects.get().outcome == Outcome.PROCESSED
 
 
+def waiting_tasks() -> list[DBTaskResult]:
+    return list(DBTaskResult.objects.filter(status=TaskResultStatus.READY))
+
+
 @postgres_only
-def test_a_webhook_takes_the_lock_before_it_stores_its_event(database_tasks, other_connection):
+def test_a_webhook_waits_for_a_task_deciding_it_is_done_before_it_looks_for_a_waiting_one(
+    database_tasks, post_webhook, other_connection
+):
+    post_webhook(payment_intent_event("payment_intent.succeeded", OrderFactory()))
+    (task,) = waiting_tasks()
+    task_claimed_by(other_connection, task)  # claimed, ran, found nothing left, and now stops:
     with other_connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [webhooks.RECEIVED_EVENTS_LOCK])
-    order = OrderFactory(total_amount=2300, currency="usd")
 
-    delivery = InThread(webhook_delivery(payment_intent_event("payment_intent.succeeded", order)))
+    delivery = InThread(webhook_delivery(payment_intent_event("payment_intent.succeeded", OrderFactory())))
     assert until(lambda: advisory_lock_waiters("ShareLock") == 1)
-    assert not WebhookEvent.objects.exists()
+    assert WebhookEvent.objects.count() == 1  # the second event is not committed
     other_connection.commit()
 
     assert delivery.join() == "queued"
-    assert WebhookEvent.objects.get().outcome == Outcome.RECEIVED
+    (successor,) = waiting_tasks()  # it looked once the task had stopped, and queued another
+    assert successor.pk != task.pk
+
+
+@postgres_only
+def test_a_webhook_waits_for_a_claim_in_flight_and_then_queues_another_task(
+    database_tasks, post_webhook, other_connection
+):
+    """The statement's snapshot would still show the claimed task waiting; the unique index does not."""
+    post_webhook(payment_intent_event("payment_intent.succeeded", OrderFactory()))
+    (task,) = waiting_tasks()
+    task_claimed_by(other_connection, task)
+
+    delivery = InThread(webhook_delivery(payment_intent_event("payment_intent.succeeded", OrderFactory())))
+    assert until(lambda: lock_waiters("transactionid", "ShareLock") == 1)  # waits for the claim's commit
+    other_connection.commit()
+
+    assert delivery.join() == "queued"
+    (successor,) = waiting_tasks()
+    assert successor.pk != task.pk
+
+
+@postgres_only
+def test_one_task_waits_at_most_and_the_others_are_not_written(database_tasks, post_webhook):
+    orders = OrderFactory.create_batch(3, total_amount=2300, currency="usd")
+    for order in orders:
+        post_webhook(payment_intent_event("payment_intent.succeeded", order))
+
+    assert len(waiting_tasks()) == 1
+    assert webhooks.webhook_events_resume() is False  # one waits: none more
+    # The index refuses a second waiting row, however written.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        webhook_events_apply_received.enqueue()
+    assert len(waiting_tasks()) == 1
 
 
 @postgres_only
