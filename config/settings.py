@@ -64,6 +64,9 @@ MIDDLEWARE = [
     # First: answers a kept page to a visitor with no session or messages with the
     # headers the whole stack gave it (shop/pagecache_middleware.py); all else passes.
     "shop.pagecache_middleware.KeptPageMiddleware",
+    # Stripe's deliveries handed to the webhook view with the headers the whole stack gave
+    # the first one (payments/webhook_middleware.py); all else passes.
+    "payments.webhook_middleware.WebhookFirstMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.security.PolicyOncePerProcessCSPMiddleware",  # django-csp's, each policy built once
     "config.security.PermissionsPolicyMiddleware",
