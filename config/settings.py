@@ -120,6 +120,9 @@ _db_options = DATABASES["default"].setdefault("OPTIONS", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "config.postgresql"
     _db_options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+    # Parameters bound by the server, so statements sent often are prepared: planned
+    # once per connection (config/postgresql says why and what a pooler then needs).
+    _db_options.setdefault("server_side_binding", True)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default takes concurrent requests (a webhook while a
     # success page loads): WAL lets readers run beside the one writer, a

@@ -1,4 +1,4 @@
-"""Django's PostgreSQL backend: a health check with no round trip, and cursors for prepared statements.
+"""Django's PostgreSQL backend: a health check with no round trip, and prepared statements.
 
 With CONN_HEALTH_CHECKS a persistent connection is checked before its first
 use in each request. Django's check sends `SELECT 1` and waits for the
@@ -15,46 +15,36 @@ own `SELECT 1` decides. A quiet connection costs one poll() system call
 instead of a round trip. Neither check sees a link cut silently (no FIN
 ever arrives) without waiting for TCP to give up.
 
-Django binds parameters on the client (the simple query protocol), so the
-server parses and plans every statement it is sent, every time. For a
-statement sent many times over, such as the webhook's, that planning is a
-large share of the server's work. `prepared_statement_cursor()` gives a
-cursor that binds on the server (Django's ServerBindingCursor, psycopg's
-own Cursor), and the connection prepares at once what such a cursor sends
-(`prepare_threshold` 0; Django turns preparing off, and its own cursors,
-binding on the client, never prepare): the server parses and plans a
-statement once per connection, and psycopg keeps the last 100 of them
-(`prepared_max`). Otherwise it is Django's cursor: its errors, query log and
-execute wrappers are Django's. Only for statements sent over and over (each
-costs the server a prepared statement), one statement each, parameters
-typed where the server cannot infer them. (A pooler in transaction mode, such as
-PgBouncer's, must then be one that keeps prepared statements apart per
-client; this project talks to PostgreSQL directly.)
+Prepared statements: by default Django binds parameters on the client and
+turns psycopg's preparing off, so the server parses and plans every
+statement it is sent, every time: for the webhook's statement that was most
+of the server's work, and for the task worker's apply of an event, half of
+it. config/settings.py sets Django's `server_side_binding` option, and with
+it this backend lets psycopg prepare what a connection sends often: once it
+has sent a statement 5 times (`PREPARE_THRESHOLD`, psycopg's own default),
+the server plans it once for that connection; psycopg keeps the last 100
+(`prepared_max`).
+Only a statement of one command can be prepared, so SQL of several commands
+must not be sent that often (migrations send theirs once). A pooler in
+transaction mode (PgBouncer) must then keep prepared statements per client
+(PgBouncer 1.21+ `max_prepared_statements`); an OPTIONS `prepare_threshold`
+of None turns preparing off again.
 """
 
 import select
-from contextlib import suppress
 
-from django.db.backends.postgresql import base, operations
-from psycopg import DataError, OperationalError
+from django.db.backends.postgresql import base
+from psycopg import OperationalError
 
-
-class DatabaseOperations(operations.DatabaseOperations):
-    def last_executed_query(self, cursor, sql, params):
-        if isinstance(cursor, base.ServerBindingCursor):  # a prepared statement: psycopg keeps no text
-            with suppress(DataError):
-                return self.compose_sql(sql, params)
-            return None
-        return super().last_executed_query(cursor, sql, params)
+PREPARE_THRESHOLD = 5
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    ops_class = DatabaseOperations
-
     def get_connection_params(self) -> dict:
         params = super().get_connection_params()
-        if "prepare_threshold" not in self.settings_dict["OPTIONS"]:
-            params["prepare_threshold"] = 0  # what prepared_statement_cursor() sends, at once
+        options = self.settings_dict["OPTIONS"]
+        if options.get("server_side_binding") is True and "prepare_threshold" not in options:
+            params["prepare_threshold"] = PREPARE_THRESHOLD
         return params
 
     def is_usable(self) -> bool:
@@ -67,10 +57,3 @@ class DatabaseWrapper(base.DatabaseWrapper):
         except (OperationalError, OSError):
             return False
         return quiet or super().is_usable()
-
-    def prepared_statement_cursor(self):
-        """A cursor like `cursor()`'s but binding on the server, so psycopg prepares what it sends often."""
-        self.close_if_health_check_failed()
-        self.ensure_connection()
-        with self.wrap_database_errors:
-            return self._prepare_cursor(base.ServerBindingCursor(self.connection))

@@ -288,7 +288,7 @@ def _event_store_and_enqueue(verified: VerifiedEvent) -> str:
     server plans it once per connection (config/postgresql).
     """
     task_row = TaskRow(webhook_events_apply_received)
-    with connection.prepared_statement_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_store_and_enqueue_sql(), _store_and_enqueue_params(verified, task_row))
         outcome, queued = cursor.fetchone()
     if queued:
