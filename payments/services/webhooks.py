@@ -32,11 +32,13 @@ request commits its event. Two things close that window:
   show the task waiting after it has run;
 - a PostgreSQL advisory lock: each request takes it shared before it looks
   (in its statement, as a row of the task insert's source) and holds it
-  until it commits; a task about to stop because nothing is left takes it
-  exclusive and looks again (`_no_received_event_left`). So that task waits
-  for every request in flight that found it waiting, and sees their
-  events; a request that looks after it took the lock finds it RUNNING,
-  not waiting, and queues another.
+  until it commits; a task about to stop because nothing is left waits
+  until it could take it exclusive, then looks again
+  (`_no_received_event_left`). So that task sees the events of every
+  request that found it waiting; a request that looks later finds it
+  RUNNING, not waiting, and queues another. The task only ever tries the
+  lock, within one statement: a task worker short of CPU (it runs at a
+  lower priority) never holds webhooks up.
 
 The task (`stripe_event_apply`), in one transaction: locks the event's row,
 skips it if it was handled meanwhile, applies it to its order (the handlers
@@ -68,6 +70,7 @@ Crash windows, and what closes each:
 import json
 import logging
 import re
+import time
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
@@ -113,6 +116,8 @@ APPLY_RECEIVED_PER_TASK = 1000
 # The advisory lock between webhooks storing events (shared) and the task that applies
 # them deciding it is done (exclusive). One number for the whole database.
 RECEIVED_EVENTS_LOCK = 7_301_964_213
+# Seconds between two looks of a task that found nothing left while webhooks were storing events.
+WEBHOOKS_IN_FLIGHT_PAUSE = 0.002
 
 PAYMENT_INTENT_ID_MAX = WebhookEvent._meta.get_field("payment_intent_id").max_length
 TYPE_MAX = WebhookEvent._meta.get_field("type").max_length
@@ -368,12 +373,31 @@ def _event_received_apply_oldest() -> str | None:
 
 
 def _no_received_event_left() -> bool:
-    """Whether no event is RECEIVED and unheld, once every webhook request in flight has committed."""
+    """Whether no event is RECEIVED and unheld, once no webhook that may have found this task waiting is left.
+
+    Called between events, outside a transaction. The webhooks hold the
+    advisory lock shared from before they look for a waiting task until
+    they commit; this asks, in one statement of its own transaction,
+    whether it could take it exclusive, and lets it go at the statement's
+    end. So it never holds the lock while the worker waits for a CPU, and
+    never queues for it: a webhook never waits for it. While a webhook
+    holds it, it looks for events again after a pause; once none does,
+    every such webhook has committed, and one more look decides.
+    """
+    if connection.vendor == "postgresql":  # where webhooks queue this task (module docstring)
+        while not _no_webhook_storing_events():
+            time.sleep(WEBHOOKS_IN_FLIGHT_PAUSE)
+            with transaction.atomic():
+                if webhook_event_received_oldest_unlocked() is not None:
+                    return False
     with transaction.atomic():
-        if connection.vendor == "postgresql":  # where webhooks queue this task (module docstring)
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RECEIVED_EVENTS_LOCK])
         return webhook_event_received_oldest_unlocked() is None
+
+
+def _no_webhook_storing_events() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s::bigint)", [RECEIVED_EVENTS_LOCK])
+        return cursor.fetchone()[0]
 
 
 def stripe_event_apply(*, event_pk: int) -> str:

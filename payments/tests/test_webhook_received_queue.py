@@ -99,13 +99,28 @@ def test_a_task_with_nothing_left_waits_for_the_webhook_in_flight_and_applies_it
     received_event_stored_by(other_connection, order)
 
     task = InThread(webhooks.stripe_events_apply_received)
-    assert until(lambda: advisory_lock_waiters("ExclusiveLock") == 1)  # it waits, it has not stopped
+    task.thread.join(timeout=0.5)
+    assert task.thread.is_alive()  # it has not stopped with the event on its way...
+    assert advisory_lock_waiters("ExclusiveLock") == 0  # ...and waits in no lock queue a webhook would join
     other_connection.commit()
 
     assert task.join() == 1
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
     assert WebhookEvent.objects.get().outcome == Outcome.PROCESSED
+
+
+@postgres_only
+def test_a_task_looking_whether_webhooks_are_in_flight_holds_no_webhook_up(database_tasks):
+    """The look is one statement of its own transaction: the lock is free again right after it."""
+    assert webhooks._no_webhook_storing_events() is True
+    assert advisory_lock_waiters("ShareLock") == 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s",
+            [webhooks.RECEIVED_EVENTS_LOCK & 0xFFFFFFFF],
+        )
+        assert cursor.fetchone()[0] == 0
 
 
 def waiting_tasks() -> list[DBTaskResult]:
