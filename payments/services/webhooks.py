@@ -363,7 +363,6 @@ def _event_received_apply_oldest() -> str | None:
             if record is None:
                 return None
             event_pk = record.pk
-            _commit_without_waiting_for_the_disk()
             result = _event_apply(record.payload)
             _event_record(record, result)
     except Exception as exc:
@@ -371,23 +370,6 @@ def _event_received_apply_oldest() -> str | None:
             raise  # the database failed: the task fails, sync_payments re-queues what is left
         return Outcome.FAILED
     return result.outcome
-
-
-def _commit_without_waiting_for_the_disk() -> None:
-    """This transaction's commit does not wait for the disk (PostgreSQL's synchronous_commit off).
-
-    An apply is redone, not lost: the event was stored by a commit that did
-    wait, so a crash before the WAL writer flushes this one (within
-    wal_writer_delay, 200 ms by default) leaves the event RECEIVED, and it is
-    applied again (a starting worker queues it, as does sync_payments). And
-    nothing of it leaves the database first: its confirmation email goes out
-    from a task whose claim commits with a flush, and a flush writes every
-    earlier commit with it. So the worker's commits neither wait for the
-    disk nor add flushes to those the webhooks wait for.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def _no_received_event_left() -> bool:

@@ -229,29 +229,3 @@ def test_a_starting_worker_resumes_the_queue_only_when_events_wait(database_task
 
     waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
     assert list(waiting.values_list("task_path", flat=True)) == [webhook_events_apply_received.module_path]
-
-
-@postgres_only
-def test_an_apply_commits_without_waiting_for_the_disk_and_the_webhooks_store_still_does(
-    database_tasks, post_webhook, monkeypatch
-):
-    seen = []
-    real_handler = webhooks.EVENT_HANDLERS["payment_intent.succeeded"]
-
-    def observing(event, obj):
-        seen.append(synchronous_commit())
-        return real_handler(event, obj)
-
-    monkeypatch.setitem(webhooks.EVENT_HANDLERS, "payment_intent.succeeded", observing)
-    post_webhook(payment_intent_event("payment_intent.succeeded", OrderFactory()))
-
-    assert webhooks.stripe_events_apply_received() == 1
-    assert seen == ["off"]  # within the apply's transaction only (SET LOCAL)
-    assert synchronous_commit() == "on"  # what the next webhook's store commits with
-    assert WebhookEvent.objects.get().outcome == Outcome.PROCESSED
-
-
-def synchronous_commit() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW synchronous_commit")
-        return cursor.fetchone()[0]
