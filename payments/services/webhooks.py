@@ -113,8 +113,8 @@ MAX_ATTEMPTS = 5  # failed applies sync_payments retries; then staff replay it
 # Events one webhook_events_apply_received task applies before it hands over to a
 # successor it queues: no task runs for long, and its result says how many it did.
 APPLY_RECEIVED_PER_TASK = 1000
-# The advisory lock between webhooks storing events (shared) and the task that applies
-# them deciding it is done (exclusive). One number for the whole database.
+# The advisory lock between webhooks storing events (held shared) and the task that applies
+# them deciding it is done (tried exclusive). One number for the whole database.
 RECEIVED_EVENTS_LOCK = 7_301_964_213
 # Seconds between two looks of a task that found nothing left while webhooks were storing events.
 WEBHOOKS_IN_FLIGHT_PAUSE = 0.002
@@ -310,7 +310,7 @@ def _store_and_enqueue_sql() -> str:
     quote = connection.ops.quote_name
     outcome = f"stored_event.{quote(WebhookEvent._meta.get_field('outcome').column)}"
     # The lock is a row of the task insert's source: taken before the insert looks for a
-    # waiting row, and only by an event to apply (a duplicate takes none).
+    # waiting row (a duplicate, which inserts none, needs none).
     task_insert = task_row_insert_sql(
         webhook_events_apply_received,
         source=f"stored_event, received_events_lock WHERE {outcome} NOT IN (%s, %s)",
