@@ -21,7 +21,11 @@ What it does, all on loopback, in about two minutes:
    with a tenth of the CPU weight, as the README deploys it: `task_worker`)
    applies them; waits for the queue to drain ("applied N of N, drained in
    X s"); then a third of the events again (duplicates).
-4. Prints one table (req/s, p50, p99, ratio to the reference, errors), checks
+   Before the webhooks, it times 10,000 one-row commits alone (`commit_probe`):
+   every acknowledgement waits for such a flush of PostgreSQL's log to disk.
+4. Prints one table (req/s, p50, p99, ratio to the reference, errors, and the
+   server's own time per request from the access log: p99, max, how many
+   over 50 ms; wrk's latency adds the wait for a free worker), checks
    every event was stored once and every order paid, and prints the workers'
    memory (RSS) before and after, and the load average.
 
@@ -90,7 +94,12 @@ def main() -> int:
             ),
         ):
             load_before = os.getloadavg()
-            rows = measure(args, seeded, rss=lambda: workers_rss_mb(shop.pid))
+            rows = measure(
+                args,
+                seeded,
+                rss=lambda: workers_rss_mb(shop.pid),
+                logs=(Path(tmp) / "shop.log", Path(tmp) / "reference.log"),
+            )
             rss_after = workers_rss_mb(shop.pid)
             load_after = os.getloadavg()
         burst = next((row for row in rows if row["name"].startswith("webhook succeeded")), None)
@@ -261,7 +270,7 @@ def get(url: str, cookie: str = "") -> int:
         return response.status
 
 
-def measure(args, seeded: dict, *, rss) -> list[dict]:
+def measure(args, seeded: dict, *, rss, logs: tuple[Path, Path]) -> list[dict]:
     shop = f"http://127.0.0.1:{SHOP_PORT}"
     slug = seeded["book"].slug
     cookie = seeded["cookie"]
@@ -283,23 +292,89 @@ def measure(args, seeded: dict, *, rss) -> list[dict]:
     rows = []
     reference_rps = None
     for (name, url, page_cookie, kind), status in zip(pages, statuses[::20], strict=True):
-        result = wrk(url, cookie=page_cookie, duration=args.duration, connections=args.connections)
-        result.update(name=name, kind=kind, status=status)
+        with server_times(logs[kind == "reference"]) as times:
+            result = wrk(url, cookie=page_cookie, duration=args.duration, connections=args.connections)
+        result.update(name=name, kind=kind, status=status, **times)
         if kind == "reference":
             reference_rps = result["rps"]
         rows.append(result)
     if not only or any("webhook" in o for o in only):
+        print(commit_probe(), flush=True)
         with task_worker(log=Path(tempfile.gettempdir()) / f"stripe-press-bench-worker-{os.getpid()}.log"):
-            burst = webhooks(seeded, duration=args.duration, connections=args.connections, duplicate=False)
+            with server_times(logs[0]) as times:
+                burst = webhooks(
+                    seeded, duration=args.duration, connections=args.connections, duplicate=False
+                )
+            burst.update(times)
             burst["note"] = " ".join(filter(None, [burst.get("note"), queue_drained()]))
             rows.append(burst)
             # Once applied, a redelivery is a duplicate: one statement, nothing queued.
-            rows.append(
-                webhooks(seeded, duration=args.duration, connections=args.connections, duplicate=True)
-            )
+            with server_times(logs[0]) as times:
+                duplicates = webhooks(
+                    seeded, duration=args.duration, connections=args.connections, duplicate=True
+                )
+            rows.append({**duplicates, **times})
     for row in rows:
         row["ratio"] = row["rps"] / reference_rps if reference_rps else None
     return rows
+
+
+# The access log's request time (config/gunicorn.conf.py: `... %(B)s %(M)sms "%(a)s"`).
+ACCESS_LOG_TIME = re.compile(r'" \d{3} \S+ (\d+)ms "')
+SERVER_SLOW_MS = 50
+
+
+@contextmanager
+def server_times(log: Path):
+    """The server's own time for the requests it logged in the block: {server_p99, server_max, server_slow}.
+
+    gunicorn's access log records each request's time in the worker, from the
+    request read to the response written: wrk's latency minus the wait in the
+    listen queue for one of the two workers. So a slow server shows here, and
+    a long queue does not.
+    """
+    start = log.stat().st_size
+    times: dict = {}
+    yield times
+    with log.open("rb") as lines:
+        lines.seek(start)
+        taken = sorted(int(found.group(1)) for found in ACCESS_LOG_TIME.finditer(lines.read().decode()))
+    if taken:
+        times.update(
+            server_p99=taken[min(len(taken) - 1, len(taken) * 99 // 100)],
+            server_max=taken[-1],
+            server_slow=sum(ms > SERVER_SLOW_MS for ms in taken),
+        )
+
+
+COMMIT_PROBE_COMMITS = 10_000
+COMMIT_STALL_MS = 20
+
+
+def commit_probe() -> str:
+    """PostgreSQL's commit on this machine, alone: one-row transactions, each waiting for its WAL flush.
+
+    Every webhook's acknowledgement waits for such a flush (durable before 200).
+    A flush the disk holds up holds up every delivery in flight, whatever the shop does.
+    """
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE benchmark_commit_probe (id serial PRIMARY KEY)")
+    taken = []
+    for _ in range(COMMIT_PROBE_COMMITS):
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO benchmark_commit_probe DEFAULT VALUES")
+        taken.append((time.perf_counter() - started) * 1000)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE benchmark_commit_probe")
+    taken.sort()
+    return (
+        f"PostgreSQL commit alone ({len(taken):,} one-row commits): p50 {taken[len(taken) // 2]:.2f} ms, "
+        f"p99.9 {taken[len(taken) * 999 // 1000]:.2f} ms, max {taken[-1]:.0f} ms, "
+        f"{sum(ms > COMMIT_STALL_MS for ms in taken)} over {COMMIT_STALL_MS} ms"
+    )
 
 
 LATENCY_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -516,8 +591,9 @@ def workers_rss_mb(master_pid: int) -> list[float]:
 
 def print_report(rows: list[dict], *, rss_after: list[float], load: tuple, stored_ok: bool) -> None:
     print()
-    print("| what | req/s | p50 ms | p99 ms | × reference | errors |")
-    print("|---|---:|---:|---:|---:|---:|")
+    server = f"server p99 / max ms | over {SERVER_SLOW_MS} ms"
+    print(f"| what | req/s | p50 ms | p99 ms | × reference | errors | {server} |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         ratio = f"{row['ratio']:.2f}×" if row["ratio"] is not None else "–"
         errors = str(row["errors"]) + (
@@ -526,7 +602,12 @@ def print_report(rows: list[dict], *, rss_after: list[float], load: tuple, store
             else ""
         )
         figures = f"{row['rps']:,.0f} | {row['p50']:.1f} | {row['p99']:.1f}"
-        print(f"| {row['name']} | {figures} | {ratio} | {errors} |")
+        server = (
+            f"{row['server_p99']} / {row['server_max']} | {row['server_slow']}"
+            if "server_max" in row
+            else "– | –"
+        )
+        print(f"| {row['name']} | {figures} | {ratio} | {errors} | {server} |")
     for row in rows:
         if row.get("note"):
             print(f"{row['name']}: {row['note']}")

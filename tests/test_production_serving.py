@@ -103,6 +103,21 @@ def test_gunicorn_config_defaults(monkeypatch):
     assert "%(q)s" not in config["access_log_format"] and "%(f)s" not in config["access_log_format"]
 
 
+def test_benchmark_reads_each_request_time_from_this_access_log_format(monkeypatch, tmp_path):
+    """`make bench` shows the server's own time per request from these lines (benchmarks/run.py)."""
+    from benchmarks.run import server_times
+
+    config = gunicorn_settings(monkeypatch)
+    fields = {"h": "127.0.0.1", "m": "POST", "U": "/payments/webhook/", "H": "HTTP/1.1", "s": "200", "a": "-"}
+    line = config["access_log_format"] % {**fields, "B": "39", "M": "{ms}"}
+    log = tmp_path / "shop.log"
+    log.write_text(line.format(ms=900) + "\n")  # before the measured block: not counted
+    with server_times(log) as times, log.open("a") as out:
+        out.write("".join(line.format(ms=ms) + "\n" for ms in [*[3] * 197, 40, 61, 120]))
+        out.write("INFO shop.orders.services order_transition order=SP-1 took 70ms\n")  # not access
+    assert times == {"server_p99": 61, "server_max": 120, "server_slow": 2}
+
+
 def test_gunicorn_config_from_environment(monkeypatch):
     config = gunicorn_settings(
         monkeypatch, PORT="9123", HOST="127.0.0.1", WEB_CONCURRENCY="3", FORWARDED_ALLOW_IPS="10.0.0.5"
