@@ -85,21 +85,17 @@ def main() -> int:
         )
         os.environ.update(env)
         seeded = seed(db=args.db, events=args.events)
+        logs = {"shop": Path(tmp) / "shop.log", "reference": Path(tmp) / "reference.log"}
         with (
-            server(env, port=SHOP_PORT, log=Path(tmp) / "shop.log") as shop,
+            server(env, port=SHOP_PORT, log=logs["shop"]) as shop,
             server(
                 {**env, "DJANGO_SETTINGS_MODULE": "benchmarks.reference.settings"},
                 port=REFERENCE_PORT,
-                log=Path(tmp) / "reference.log",
+                log=logs["reference"],
             ),
         ):
             load_before = os.getloadavg()
-            rows = measure(
-                args,
-                seeded,
-                rss=lambda: workers_rss_mb(shop.pid),
-                logs=(Path(tmp) / "shop.log", Path(tmp) / "reference.log"),
-            )
+            rows = measure(args, seeded, rss=lambda: workers_rss_mb(shop.pid), logs=logs)
             rss_after = workers_rss_mb(shop.pid)
             load_after = os.getloadavg()
         burst = next((row for row in rows if row["name"].startswith("webhook succeeded")), None)
@@ -270,7 +266,8 @@ def get(url: str, cookie: str = "") -> int:
         return response.status
 
 
-def measure(args, seeded: dict, *, rss, logs: tuple[Path, Path]) -> list[dict]:
+def measure(args, seeded: dict, *, rss, logs: dict[str, Path]) -> list[dict]:
+    """wrk against each page, then the webhooks; `logs`: each server's log ("shop", "reference")."""
     shop = f"http://127.0.0.1:{SHOP_PORT}"
     slug = seeded["book"].slug
     cookie = seeded["cookie"]
@@ -292,7 +289,7 @@ def measure(args, seeded: dict, *, rss, logs: tuple[Path, Path]) -> list[dict]:
     rows = []
     reference_rps = None
     for (name, url, page_cookie, kind), status in zip(pages, statuses[::20], strict=True):
-        with server_times(logs[kind == "reference"]) as times:
+        with server_times(logs["reference" if kind == "reference" else "shop"]) as times:
             result = wrk(url, cookie=page_cookie, duration=args.duration, connections=args.connections)
         result.update(name=name, kind=kind, status=status, **times)
         if kind == "reference":
@@ -301,7 +298,7 @@ def measure(args, seeded: dict, *, rss, logs: tuple[Path, Path]) -> list[dict]:
     if not only or any("webhook" in o for o in only):
         print(commit_probe(), flush=True)
         with task_worker(log=Path(tempfile.gettempdir()) / f"stripe-press-bench-worker-{os.getpid()}.log"):
-            with server_times(logs[0]) as times:
+            with server_times(logs["shop"]) as times:
                 burst = webhooks(
                     seeded, duration=args.duration, connections=args.connections, duplicate=False
                 )
@@ -309,7 +306,7 @@ def measure(args, seeded: dict, *, rss, logs: tuple[Path, Path]) -> list[dict]:
             burst["note"] = " ".join(filter(None, [burst.get("note"), queue_drained()]))
             rows.append(burst)
             # Once applied, a redelivery is a duplicate: one statement, nothing queued.
-            with server_times(logs[0]) as times:
+            with server_times(logs["shop"]) as times:
                 duplicates = webhooks(
                     seeded, duration=args.duration, connections=args.connections, duplicate=True
                 )
