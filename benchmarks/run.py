@@ -310,7 +310,8 @@ def measure(args, seeded: dict, *, rss, logs: dict[str, Path]) -> list[dict]:
                 duplicates = webhooks(
                     seeded, duration=args.duration, connections=args.connections, duplicate=True
                 )
-            rows.append({**duplicates, **times})
+            duplicates.update(times)
+            rows.append(duplicates)
     for row in rows:
         row["ratio"] = row["rps"] / reference_rps if reference_rps else None
     return rows
