@@ -289,29 +289,26 @@ def measure(args, seeded: dict, *, rss, logs: dict[str, Path]) -> list[dict]:
     rows = []
     reference_rps = None
     for (name, url, page_cookie, kind), status in zip(pages, statuses[::20], strict=True):
-        with server_times(logs["reference" if kind == "reference" else "shop"]) as times:
-            result = wrk(url, cookie=page_cookie, duration=args.duration, connections=args.connections)
-        result.update(name=name, kind=kind, status=status, **times)
+        result = wrk(
+            url,
+            cookie=page_cookie,
+            duration=args.duration,
+            connections=args.connections,
+            server_log=logs["reference" if kind == "reference" else "shop"],
+        )
+        result.update(name=name, kind=kind, status=status)
         if kind == "reference":
             reference_rps = result["rps"]
         rows.append(result)
     if not only or any("webhook" in o for o in only):
         print(commit_probe(), flush=True)
+        load = {"duration": args.duration, "connections": args.connections, "server_log": logs["shop"]}
         with task_worker(log=Path(tempfile.gettempdir()) / f"stripe-press-bench-worker-{os.getpid()}.log"):
-            with server_times(logs["shop"]) as times:
-                burst = webhooks(
-                    seeded, duration=args.duration, connections=args.connections, duplicate=False
-                )
-            burst.update(times)
+            burst = webhooks(seeded, **load, duplicate=False)
             burst["note"] = " ".join(filter(None, [burst.get("note"), queue_drained()]))
             rows.append(burst)
             # Once applied, a redelivery is a duplicate: one statement, nothing queued.
-            with server_times(logs["shop"]) as times:
-                duplicates = webhooks(
-                    seeded, duration=args.duration, connections=args.connections, duplicate=True
-                )
-            duplicates.update(times)
-            rows.append(duplicates)
+            rows.append(webhooks(seeded, **load, duplicate=True))
     for row in rows:
         row["ratio"] = row["rps"] / reference_rps if reference_rps else None
     return rows
@@ -339,10 +336,15 @@ def server_times(log: Path):
         taken = sorted(int(found.group(1)) for found in ACCESS_LOG_TIME.finditer(lines.read().decode()))
     if taken:
         times.update(
-            server_p99=taken[min(len(taken) - 1, len(taken) * 99 // 100)],
+            server_p99=percentile(taken, 99),
             server_max=taken[-1],
             server_slow=sum(ms > SERVER_SLOW_MS for ms in taken),
         )
+
+
+def percentile(ordered: list, percent: float):
+    """The value `percent`% of `ordered` (sorted, not empty) are at or under, as wrk reports it."""
+    return ordered[min(len(ordered) - 1, len(ordered) * round(percent * 10) // 1000)]  # in tenths: exact
 
 
 COMMIT_PROBE_COMMITS = 10_000
@@ -369,8 +371,8 @@ def commit_probe() -> str:
         cursor.execute("DROP TABLE benchmark_commit_probe")
     taken.sort()
     return (
-        f"PostgreSQL commit alone ({len(taken):,} one-row commits): p50 {taken[len(taken) // 2]:.2f} ms, "
-        f"p99.9 {taken[len(taken) * 999 // 1000]:.2f} ms, max {taken[-1]:.0f} ms, "
+        f"PostgreSQL commit alone ({len(taken):,} one-row commits): p50 {percentile(taken, 50):.2f} ms, "
+        f"p99.9 {percentile(taken, 99.9):.2f} ms, max {taken[-1]:.0f} ms, "
         f"{sum(ms > COMMIT_STALL_MS for ms in taken)} over {COMMIT_STALL_MS} ms"
     )
 
@@ -378,8 +380,13 @@ def commit_probe() -> str:
 LATENCY_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
-def wrk(url: str, *, cookie: str, duration: int, connections: int, script: tuple | None = None) -> dict:
-    """wrk's figures for `url`; `script` = (a Lua file, its arguments) makes the requests instead."""
+def wrk(
+    url: str, *, cookie: str, duration: int, connections: int, server_log: Path, script: tuple | None = None
+) -> dict:
+    """wrk's figures for `url`, and the server's own times from `server_log` (`server_times`).
+
+    `script` = (a Lua file, its arguments) makes the requests instead.
+    """
     command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-H", ": ".join(PROXY_HEADER)]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
@@ -387,9 +394,10 @@ def wrk(url: str, *, cookie: str, duration: int, connections: int, script: tuple
     if script is not None:
         command += ["-s", str(script[0])]
         arguments = ["--", *script[1]]
-    output = subprocess.run(
-        [*command, url, *arguments], capture_output=True, text=True, check=True, timeout=duration + 30
-    ).stdout
+    with server_times(server_log) as times:
+        output = subprocess.run(
+            [*command, url, *arguments], capture_output=True, text=True, check=True, timeout=duration + 30
+        ).stdout
 
     def latency(percent: str) -> float:
         found = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
@@ -409,6 +417,7 @@ def wrk(url: str, *, cookie: str, duration: int, connections: int, script: tuple
         "p99": latency("99"),
         "errors": int(errors.group(1)) if errors else 0,
         "socket_errors": socket_errors.group(1) if socket_errors else "",
+        **times,
     }
 
 
@@ -441,7 +450,7 @@ def signed_event(order: tuple, *, run: str) -> tuple[bytes, str]:
 RUN_ID = str(int(time.time()))
 
 
-def webhooks(seeded: dict, *, duration: int, connections: int, duplicate: bool) -> dict:
+def webhooks(seeded: dict, *, duration: int, connections: int, server_log: Path, duplicate: bool) -> dict:
     """Signed events for distinct orders with wrk for `duration` s; with `duplicate`, those delivered again.
 
     The same client as the pages and the reference (wrk, event-driven, in C), so
@@ -466,6 +475,7 @@ def webhooks(seeded: dict, *, duration: int, connections: int, duplicate: bool) 
             cookie="",
             duration=duration,
             connections=connections,
+            server_log=server_log,
             script=(ROOT / "benchmarks" / "webhooks.lua", [lines.name, "2"]),
         )
     kind = "duplicates" if duplicate else "succeeded"
