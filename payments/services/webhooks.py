@@ -59,6 +59,21 @@ Crash windows, and what closes each:
   queue, a worker killed mid-task leaves its task "running" and every event
   after it RECEIVED: the next webhook queues a new task (none is waiting),
   and so does a worker as it starts (`webhook_events_resume`).
+- PostgreSQL itself stops (a crash, the host's power) within a moment of
+  acknowledging a payment_intent event: the event may be lost. Its
+  statement commits without waiting for PostgreSQL's log to reach the disk
+  (`RECONCILED_EVENT_TYPES`: `synchronous_commit` off for that one
+  transaction). PostgreSQL writes it out within 3 x `wal_writer_delay`
+  (0.6 s by default), and a crash never leaves half of it. A flush costs
+  ~0.6 ms here and stalls for 100 ms and more at times, every delivery in
+  flight held up behind it (benchmarks/README.md): the answer no longer
+  waits for it. What such a loss would take, `sync_payments` gives back:
+  it reads the PaymentIntent of every unsettled order from Stripe and
+  applies it as the event would have (the success page does so at once
+  for a shopper who comes back). Refund events, and types the shop does
+  not handle, wait for the disk as before: a refund made in Stripe's
+  Dashboard is known through its event alone. The worker's applies wait
+  for the disk too, and so carry every event before them to it.
 - The apply fails: Stripe had its 200 and will not retry, so `sync_payments`
   enqueues FAILED events again, up to MAX_ATTEMPTS attempts; beyond that
   they wait for staff (the admin's Replay button, `--replay-failed-events`).
@@ -92,6 +107,7 @@ from payments.selectors import (
 )
 from payments.services.webhook_handlers import (
     EVENT_HANDLERS,
+    RECONCILED_EVENT_TYPES,
     HandlerResult,
     payment_intent_id_of,
     stored_event_id,
@@ -289,8 +305,10 @@ def _event_store_and_enqueue(verified: VerifiedEvent) -> str:
     write (shop/task_rows.py), unless the index that allows one such row
     READY at a time refuses it (payments/migrations/0005). In autocommit it
     is one transaction with one commit: the event and its task are stored
-    together or not at all. Sent the same every time, it is prepared: the
-    server plans it once per connection (config/postgresql).
+    together or not at all. For a payment_intent event that commit does not
+    wait for the disk (module docstring, "Crash windows"). Sent the same every
+    time, it is prepared: the server plans it once per connection
+    (config/postgresql).
     """
     task_row = TaskRow(webhook_events_apply_received)
     with connection.cursor() as cursor:
@@ -302,7 +320,13 @@ def _event_store_and_enqueue(verified: VerifiedEvent) -> str:
 
 
 def _store_and_enqueue_params(verified: VerifiedEvent, task_row: TaskRow) -> list:
-    return [RECEIVED_EVENTS_LOCK, *_store_params(verified), *task_row.params, *HANDLED_OUTCOMES]
+    return [
+        RECEIVED_EVENTS_LOCK,
+        verified.event["type"] in RECONCILED_EVENT_TYPES,  # commit without waiting for the disk
+        *_store_params(verified),
+        *task_row.params,
+        *HANDLED_OUTCOMES,
+    ]
 
 
 @cache
@@ -317,8 +341,9 @@ def _store_and_enqueue_sql() -> str:
     )
     return (
         "WITH received_events_lock AS (SELECT pg_advisory_xact_lock_shared(%s::bigint)), "
+        "commit_mode AS (SELECT CASE WHEN %s THEN set_config('synchronous_commit', 'off', true) END), "
         f"stored_event AS ({_store_sql('postgresql')}), queued_task AS ({task_insert}) "
-        f"SELECT {outcome}, EXISTS (SELECT FROM queued_task) FROM stored_event"
+        f"SELECT {outcome}, EXISTS (SELECT FROM queued_task) FROM stored_event, commit_mode"
     )
 
 

@@ -10,8 +10,10 @@ steps: test_webhook.py covers them.) The advisory lock that keeps a task from
 stopping before a webhook in flight has committed: test_webhook_received_queue.py.
 """
 
+import json
+
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django_tasks import TaskResultStatus
 from django_tasks.signals import task_enqueued
 from django_tasks_db.models import DBTaskResult
@@ -19,7 +21,7 @@ from django_tasks_db.models import DBTaskResult
 from payments.models import WebhookEvent
 from payments.services import webhooks
 from payments.tasks import WEBHOOK_APPLY_PRIORITY, webhook_event_apply, webhook_events_apply_received
-from payments.tests.events import payment_intent_event
+from payments.tests.events import charge_refunded_event, payment_intent_event, stripe_event
 from shop import task_rows
 from shop.orders.models import OrderStatus
 from shop.orders.tests.factories import OrderFactory
@@ -201,3 +203,58 @@ def test_other_backends_keep_the_two_steps_on_postgresql(transactional_db, post_
 
     assert response.json()["outcome"] == "processed"
     assert not apply_tasks() and not apply_tasks(webhook_event_apply.module_path)
+
+
+def synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+def event_of_type(event_type: str, order) -> dict:
+    if event_type.startswith("payment_intent."):
+        return payment_intent_event(event_type, order)
+    if event_type == "charge.refunded":
+        return charge_refunded_event(order, amount_refunded=500)
+    return stripe_event(event_type, {"id": "cus_test1", "object": "customer"})
+
+
+@postgres_only
+@pytest.mark.parametrize(
+    "event_type, commit_waits_for_disk",
+    [
+        # sync_payments reads these PaymentIntents from Stripe again: a crash's loss is given back
+        ("payment_intent.succeeded", False),
+        ("payment_intent.payment_failed", False),
+        ("payment_intent.processing", False),
+        ("payment_intent.canceled", False),
+        # a Dashboard refund is known through its event alone; a type the shop does not use is kept as is
+        ("charge.refunded", True),
+        ("customer.created", True),
+    ],
+)
+def test_only_events_sync_payments_finds_again_commit_without_waiting_for_the_disk(
+    database_tasks, order, event_type, commit_waits_for_disk
+):
+    event = event_of_type(event_type, order)
+    assert synchronous_commit() == "on"
+    with transaction.atomic():  # to look at the statement's transaction before it commits
+        webhooks._event_store_and_enqueue(webhooks.VerifiedEvent(event, json.dumps(event)))
+        assert synchronous_commit() == ("on" if commit_waits_for_disk else "off")
+    assert synchronous_commit() == "on"  # for that transaction only: the connection's next ones wait
+    assert WebhookEvent.objects.get().stripe_event_id == event["id"]
+
+
+@postgres_only
+def test_an_event_acknowledged_without_the_disk_is_stored_and_applied_like_any_other(
+    database_tasks, post_webhook, order
+):
+    """Only durability differs: visible to the worker at once, applied once."""
+    response = post_webhook(payment_intent_event("payment_intent.succeeded", order))
+    assert response.json()["outcome"] == "queued"
+    assert synchronous_commit() == "on"  # the request's connection, after the statement's commit
+
+    assert webhooks.stripe_events_apply_received() == 1
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert WebhookEvent.objects.get().outcome == Outcome.PROCESSED
