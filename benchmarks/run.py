@@ -14,8 +14,10 @@ What it does, all on loopback, in about eight minutes (half of them the worker d
    README asks for), with CACHE_URL on the local Redis (db 13, flushed), as
    the README's deployment section says. Beside it, the reference: a bare
    Django hello-world (benchmarks/reference/) under the same gunicorn config.
-3. `wrk -t2 -c32 -d10s --latency` against the reference and each page, in
-   `--rounds` rounds (2; each row is its fastest round, the reference's too), then
+3. `wrk -t2 -c32 -d10s --latency` against each page, each between two runs
+   of the reference (this VM's CPU speed swings by half within a minute):
+   a page's ratio is to the mean of those two (over `--rounds`, the mean
+   ratio), the webhooks' to a reference run right before them. Then
    signed `payment_intent.succeeded` webhooks for distinct orders, 32 at a
    time, with wrk too (benchmarks/webhooks.lua: signed beforehand, each sent
    once), while `manage.py db_worker` (in a scheduling group of its own
@@ -42,6 +44,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,7 +68,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per page")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(
-        "--rounds", type=int, default=2, help="runs of the reference and each page (the fastest counts)"
+        "--rounds", type=int, default=1, help="runs of each page, each between two of the reference"
     )
     parser.add_argument(
         "--events",
@@ -291,40 +294,56 @@ def measure(args, seeded: dict, *, rss, logs: dict[str, Path]) -> list[dict]:
     pages = [page for page in pages if not only or page[3] == "reference" or any(o in page[0] for o in only)]
     statuses = [get(url, page_cookie) for _, url, page_cookie, _ in pages for _ in range(20)]  # warm-up
     print(f"workers' RSS after warming up: {', '.join(f'{mb:.0f} MB' for mb in rss())}")
-    # The reference and every page, round after round: this VM's speed drifts by a fifth from one
-    # 10-second run to the next, and a neighbour only ever slows a run down, so each row is its
-    # fastest round (the reference's too).
-    rounds = {name: [] for name, *_ in pages}
+    # This VM's CPU speed swings by half within a minute (other tenants): a page is compared with
+    # the reference measured right before and right after it, never with one from minutes apart.
+    reference_url = pages[0][1]
+    load = {"duration": args.duration, "connections": args.connections}
+
+    def reference_run() -> dict:
+        return wrk(reference_url, cookie="", **load, server_log=logs["reference"])
+
+    references, runs = [], {name: [] for name, *_ in pages[1:]}
     for _ in range(args.rounds):
-        for name, url, page_cookie, kind in pages:
-            log = logs["reference" if kind == "reference" else "shop"]
-            rounds[name].append(
-                wrk(
-                    url,
-                    cookie=page_cookie,
-                    duration=args.duration,
-                    connections=args.connections,
-                    server_log=log,
-                )
-            )
-    rows = []
-    for (name, _, _, kind), status in zip(pages, statuses[::20], strict=True):
-        row = max(rounds[name], key=lambda result: result["rps"])
-        row.update(name=name, kind=kind, status=status, rounds=[result["rps"] for result in rounds[name]])
+        before = reference_run()
+        references.append(before)
+        for name, url, page_cookie, _ in pages[1:]:
+            result = wrk(url, cookie=page_cookie, **load, server_log=logs["shop"])
+            after = reference_run()
+            references.append(after)
+            runs[name].append(beside(result, before, after))
+            before = after
+    reference = max(references, key=lambda result: result["rps"])
+    reference.update(name=pages[0][0], kind="reference", status=statuses[0], ratio=1.0)
+    reference["rounds"] = [(result["rps"], None) for result in references]
+    rows = [reference]
+    for (name, _, _, kind), status in zip(pages[1:], statuses[20::20], strict=True):
+        row = max(runs[name], key=lambda result: result["rps"])
+        row.update(name=name, kind=kind, status=status)
+        row["ratio"] = statistics.mean(result["ratio"] for result in runs[name])
+        row["rounds"] = [(result["rps"], result["reference_rps"]) for result in runs[name]]
         rows.append(row)
-    reference_rps = rows[0]["rps"]
     if not only or any("webhook" in o for o in only):
         print(commit_probe(), flush=True)
-        load = {"duration": args.duration, "connections": args.connections, "server_log": logs["shop"]}
         with task_worker(log=Path(tempfile.gettempdir()) / f"stripe-press-bench-worker-{os.getpid()}.log"):
-            burst = webhooks(seeded, **load, duplicate=False)
+            # Before only: after the burst the worker is applying its events.
+            before = reference_run()
+            burst = webhooks(seeded, **load, server_log=logs["shop"], duplicate=False)
+            rows.append(beside(burst, before))
             burst["note"] = " ".join(filter(None, [burst.get("note"), queue_drained()]))
-            rows.append(burst)
             # Once applied, a redelivery is a duplicate: one statement, nothing queued.
-            rows.append(webhooks(seeded, **load, duplicate=True))
-    for row in rows:
-        row["ratio"] = row["rps"] / reference_rps if reference_rps else None
+            before = reference_run()
+            duplicates = webhooks(seeded, **load, server_log=logs["shop"], duplicate=True)
+            rows.append(beside(duplicates, before, reference_run()))
+        for row in rows[-2:]:
+            row["rounds"] = [(row["rps"], row["reference_rps"])]
     return rows
+
+
+def beside(result: dict, *references: dict) -> dict:
+    """`result` with its ratio to the reference's runs right before (and after) it: their mean."""
+    result["reference_rps"] = statistics.mean(reference["rps"] for reference in references)
+    result["ratio"] = result["rps"] / result["reference_rps"]
+    return result
 
 
 # The access log's request time (config/gunicorn.conf.py: `... %(B)s %(M)sms "%(a)s"`).
@@ -613,7 +632,8 @@ def workers_rss_mb(master_pid: int) -> list[float]:
 def print_report(rows: list[dict], *, rss_after: list[float], load: tuple, stored_ok: bool) -> None:
     print()
     server = f"server p99 / max ms | over {SERVER_SLOW_MS} ms"
-    print(f"| what | req/s | p50 ms | p99 ms | × reference | errors | {server} | each round, req/s |")
+    runs = "each run, req/s (the reference beside it)"
+    print(f"| what | req/s | p50 ms | p99 ms | × reference | errors | {server} | {runs} |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         ratio = f"{row['ratio']:.2f}×" if row["ratio"] is not None else "–"
@@ -628,8 +648,11 @@ def print_report(rows: list[dict], *, rss_after: list[float], load: tuple, store
             if "server_max" in row
             else "– | –"
         )
-        each_round = " / ".join(f"{rps:,.0f}" for rps in row.get("rounds", []))
-        print(f"| {row['name']} | {figures} | {ratio} | {errors} | {server} | {each_round or '–'} |")
+        each_run = " / ".join(
+            f"{rps:,.0f}" + (f" ({reference_rps:,.0f})" if reference_rps else "")
+            for rps, reference_rps in row.get("rounds", [])
+        )
+        print(f"| {row['name']} | {figures} | {ratio} | {errors} | {server} | {each_run or '–'} |")
     for row in rows:
         if row.get("note"):
             print(f"{row['name']}: {row['note']}")
