@@ -54,6 +54,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+from benchmarks.reference.urls import CATALOG_RESPONSE
+
 ROOT = Path(__file__).resolve().parent.parent
 SHOP_PORT = 8611
 REFERENCE_PORT = 8612
@@ -94,15 +96,21 @@ def main() -> int:
         os.environ.update(env)
         seeded = seed(db=args.db, events=args.events)
         logs = {"shop": Path(tmp) / "shop.log", "reference": Path(tmp) / "reference.log"}
+        catalog_response = Path(tmp) / "catalog-response.json"
         with (
             server(env, port=SHOP_PORT, log=logs["shop"]) as shop,
             server(
-                {**env, "DJANGO_SETTINGS_MODULE": "benchmarks.reference.settings"},
+                {
+                    **env,
+                    "DJANGO_SETTINGS_MODULE": "benchmarks.reference.settings",
+                    CATALOG_RESPONSE: str(catalog_response),
+                },
                 port=REFERENCE_PORT,
                 log=logs["reference"],
             ),
         ):
             load_before = os.getloadavg()
+            catalog_response_save(catalog_response)
             rows = measure(args, seeded, rss=lambda: workers_rss_mb(shop.pid), logs=logs)
             rss_after = workers_rss_mb(shop.pid)
             load_after = os.getloadavg()
@@ -266,6 +274,22 @@ def wait_until_up(port: int, process: subprocess.Popen, log: Path) -> None:
     raise SystemExit(f"gunicorn on {port} did not answer within 60 s")
 
 
+# Headers of the catalog's answer the reference's server or view writes itself.
+NOT_COPIED_HEADERS = {"server", "date", "connection", "content-length", "content-type", "set-cookie"}
+
+
+def catalog_response_save(target: Path) -> None:
+    """The shop catalog's answer as the reference's `catalog-bytes/` view sends it again."""
+    request = urllib.request.Request(f"http://127.0.0.1:{SHOP_PORT}/", headers=dict([PROXY_HEADER]))
+    with urllib.request.urlopen(request, timeout=10) as response:
+        kept = {
+            "body": response.read().decode(),
+            "content_type": response.headers["Content-Type"],
+            "headers": [(k, v) for k, v in response.headers.items() if k.lower() not in NOT_COPIED_HEADERS],
+        }
+    target.write_text(json.dumps(kept))
+
+
 def get(url: str, cookie: str = "") -> int:
     request = urllib.request.Request(
         url, headers=dict([PROXY_HEADER], **({"Cookie": cookie} if cookie else {}))
@@ -282,6 +306,12 @@ def measure(args, seeded: dict, *, rss, logs: dict[str, Path]) -> list[dict]:
     pages = [
         ("reference: bare Django view", f"http://127.0.0.1:{REFERENCE_PORT}/", "", "reference"),
         ("catalog /", f"{shop}/", "", "shared"),
+        (
+            "bare view sending the catalog's bytes",
+            f"http://127.0.0.1:{REFERENCE_PORT}/catalog-bytes/",
+            "",
+            "bytes",
+        ),
         ("book page", f"{shop}/books/{slug}/", "", "shared"),
         ("checkout page /checkout/<slug>/", f"{shop}/checkout/{slug}/", "", "shared"),
         (f"cart ({seeded['cart_lines']} lines)", f"{shop}/cart/", cookie, "shopper"),
@@ -306,8 +336,9 @@ def measure(args, seeded: dict, *, rss, logs: dict[str, Path]) -> list[dict]:
     for _ in range(args.rounds):
         before = reference_run()
         references.append(before)
-        for name, url, page_cookie, _ in pages[1:]:
-            result = wrk(url, cookie=page_cookie, **load, server_log=logs["shop"])
+        for name, url, page_cookie, kind in pages[1:]:
+            log = logs["reference" if kind == "bytes" else "shop"]
+            result = wrk(url, cookie=page_cookie, **load, server_log=log)
             after = reference_run()
             references.append(after)
             runs[name].append(beside(result, before, after))

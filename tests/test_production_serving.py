@@ -118,6 +118,30 @@ def test_benchmark_reads_each_request_time_from_this_access_log_format(monkeypat
     assert times == {"server_p99": 61, "server_max": 120, "server_slow": 2}
 
 
+def test_benchmark_bare_view_sends_the_saved_catalog_answer_with_a_new_cookie_each_time(
+    monkeypatch, tmp_path
+):
+    """`make bench`'s "bare view sending the catalog's bytes" row: the shop's bytes, no shop."""
+    import json
+
+    from django.test import RequestFactory
+
+    from benchmarks.reference import urls
+
+    saved = tmp_path / "catalog-response.json"
+    headers = [["Content-Security-Policy", "default-src 'self'"], ["X-Frame-Options", "DENY"]]
+    saved.write_text(json.dumps({"body": "<p>Books</p>", "content_type": "text/html", "headers": headers}))
+    monkeypatch.setenv(urls.CATALOG_RESPONSE, str(saved))
+    urls._catalog_response.cache_clear()
+    try:
+        first, second = (urls.catalog_bytes(RequestFactory().get("/catalog-bytes/")) for _ in range(2))
+    finally:
+        urls._catalog_response.cache_clear()
+    assert first.content == b"<p>Books</p>" and first["Content-Type"] == "text/html"
+    assert [[name, first[name]] for name, _ in headers] == headers
+    assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
+
+
 def test_gunicorn_config_from_environment(monkeypatch):
     config = gunicorn_settings(
         monkeypatch, PORT="9123", HOST="127.0.0.1", WEB_CONCURRENCY="3", FORWARDED_ALLOW_IPS="10.0.0.5"
