@@ -17,7 +17,10 @@ What it does, all on loopback, in about eight minutes (half of them the worker d
 3. `wrk -t2 -c32 -d10s --latency` against each page, each between two runs
    of the reference (this VM's CPU speed swings by half within a minute):
    a page's ratio is to the mean of those two (over `--rounds`, the mean
-   ratio), the webhooks' to a reference run right before them. Then
+   ratio), the webhooks' to a reference run right before them. Among the
+   pages, the reference's server also sends the shop catalog's own answer
+   (`catalog_response_save`): what a page of that size costs with no shop
+   behind it. Then
    signed `payment_intent.succeeded` webhooks for distinct orders, 32 at a
    time, with wrk too (benchmarks/webhooks.lua: signed beforehand, each sent
    once), while `manage.py db_worker` (in a scheduling group of its own
@@ -345,13 +348,13 @@ def measure(args, seeded: dict, *, rss, logs: dict[str, Path]) -> list[dict]:
             before = after
     reference = max(references, key=lambda result: result["rps"])
     reference.update(name=pages[0][0], kind="reference", status=statuses[0], ratio=1.0)
-    reference["rounds"] = [(result["rps"], None) for result in references]
+    reference["runs"] = [(result["rps"], None) for result in references]
     rows = [reference]
     for (name, _, _, kind), status in zip(pages[1:], statuses[20::20], strict=True):
         row = max(runs[name], key=lambda result: result["rps"])
         row.update(name=name, kind=kind, status=status)
         row["ratio"] = statistics.mean(result["ratio"] for result in runs[name])
-        row["rounds"] = [(result["rps"], result["reference_rps"]) for result in runs[name]]
+        row["runs"] = [(result["rps"], result["reference_rps"]) for result in runs[name]]
         rows.append(row)
     if not only or any("webhook" in o for o in only):
         print(commit_probe(), flush=True)
@@ -366,7 +369,7 @@ def measure(args, seeded: dict, *, rss, logs: dict[str, Path]) -> list[dict]:
             duplicates = webhooks(seeded, **load, server_log=logs["shop"], duplicate=True)
             rows.append(beside(duplicates, before, reference_run()))
         for row in rows[-2:]:
-            row["rounds"] = [(row["rps"], row["reference_rps"])]
+            row["runs"] = [(row["rps"], row["reference_rps"])]
     return rows
 
 
@@ -681,7 +684,7 @@ def print_report(rows: list[dict], *, rss_after: list[float], load: tuple, store
         )
         each_run = " / ".join(
             f"{rps:,.0f}" + (f" ({reference_rps:,.0f})" if reference_rps else "")
-            for rps, reference_rps in row.get("rounds", [])
+            for rps, reference_rps in row.get("runs", [])
         )
         print(f"| {row['name']} | {figures} | {ratio} | {errors} | {server} | {each_run or '–'} |")
     for row in rows:
