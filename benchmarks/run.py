@@ -2,7 +2,7 @@
 
     make bench                  # or: .venv/bin/python -m benchmarks.run [--duration 10] [--events 3000]
 
-What it does, all on loopback, in about eight minutes (half of them the worker draining):
+What it does, all on loopback, in about eight to nine minutes (about four of them the worker draining):
 1. (Re)creates its own PostgreSQL database (`--db`, default stripe_press_bench;
    never the developer's), migrates it, loads the books, collects the static
    files into a temporary folder and seeds what the pages need: a shopper's
