@@ -4,6 +4,7 @@ import secrets
 from functools import cache
 from pathlib import Path
 
+from django.conf import global_settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
@@ -31,7 +32,11 @@ def catalog_bytes(request: HttpRequest) -> HttpResponse:
     for name, value in kept["headers"]:
         response[name] = value
     response.set_cookie(
-        "csrftoken", secrets.token_urlsafe(24), max_age=31_449_600, secure=True, samesite="Lax"
+        global_settings.CSRF_COOKIE_NAME,
+        secrets.token_urlsafe(24),
+        max_age=global_settings.CSRF_COOKIE_AGE,
+        secure=True,
+        samesite=global_settings.CSRF_COOKIE_SAMESITE,
     )
     return response
 
