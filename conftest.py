@@ -67,11 +67,14 @@ def limiter_clock(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Every test starts with an empty cache: checkout rate-limit counters live there,
-    and the whole suite calls create-intent from the same 127.0.0.1."""
+    """Every test starts with an empty cache and a limiter that remembers no client over its limit:
+    rate-limit counters live there, and the whole suite calls the shop from the same 127.0.0.1."""
     from django.core.cache import cache
 
+    from shop.ratelimit import rate_limit_memory_clear
+
     cache.clear()
+    rate_limit_memory_clear()
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -164,8 +164,9 @@ CHECKOUT_RATE_LIMIT_WINDOW = max(env.int("CHECKOUT_RATE_LIMIT_WINDOW", default=6
 # Success-page loads per client IP within the same window (each may ask
 # Stripe about a PaymentIntent); 0 = no limit.
 SUCCESS_PAGE_RATE_LIMIT_PER_IP = env.int("SUCCESS_PAGE_RATE_LIMIT_PER_IP", default=60)
-# Order page and receipt loads (GET /orders/<number>/?key=...) per client IP
-# within the same window: a cap on guessing keys; 0 = no limit.
+# Order page and receipt loads with a wrong or missing key (GET
+# /orders/<number>/?key=...) per client IP within the same window: a cap on
+# guessing keys (a right key is not counted); 0 = no limit.
 ORDER_PAGE_RATE_LIMIT_PER_IP = env.int("ORDER_PAGE_RATE_LIMIT_PER_IP", default=60)
 # Reverse proxies in front of the app that append to X-Forwarded-For; 0 =
 # ignore the header (a client can write anything in it).

@@ -25,9 +25,9 @@ that also checks the session is live):
   page not kept yet).
 
 A page of one thing's state that its view can read before it runs (the order
-page and receipt: the view's `page_state`, which counts the load against the
-rate limit, checks the link's key and reads the order's row version, once per request
-whoever asks first) is kept per pages version and that state, and answered
+page and receipt: the view's `page_state`, which refuses a client over the
+rate limit, checks the link's key and reads the order's row version, the limit
+decided once per request whoever asks first) is kept per pages version and that state, and answered
 here to a visitor whose request reads the same state.
 
 Only a response that did not touch the session's data is kept for shoppers:

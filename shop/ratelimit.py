@@ -7,6 +7,10 @@ count. If the cache itself is down
 the request is allowed (and logged): losing a page to a cache outage would
 hurt more than a few minutes without the limit.
 
+Each process also remembers, until its window ends, every key it has found
+over its limit (`rate_limit_known_over`): a caller may refuse such a client
+without a round trip, before looking at what it sent.
+
 Used by payments (create-intent, the success page) and by the shopper's
 order page (shop/orders/views.py); it knows nothing of either.
 """
@@ -30,6 +34,11 @@ class RateLimitResult:
     allowed: bool
     count: int
     retry_after: int  # seconds until the current window ends
+
+
+# Keys this process found over their limit: {(scope, key): (count seen, when the window ends)}.
+_known_over: dict[tuple[str, str], tuple[int, float]] = {}
+KNOWN_OVER_MAX = 10_000  # a flood from many addresses cannot grow a worker's memory past this
 
 
 def client_ip(request: HttpRequest, *, num_proxies: int | None = None) -> str:
@@ -90,7 +99,39 @@ def rate_limit_hit(
     except Exception as exc:  # the cache is down: fail open, loudly
         logger.error("rate_limit_unavailable", extra={"scope": scope, "error": type(exc).__name__})
         return RateLimitResult(allowed=True, count=0, retry_after=0)
+    if count > limit:
+        _remember_over(scope, key, count=count, until=window_start + window, now=now)
     return RateLimitResult(allowed=count <= limit, count=count, retry_after=retry_after)
+
+
+def rate_limit_known_over(*, scope: str, key: str, now: float | None = None) -> RateLimitResult | None:
+    """The refusal this process last counted for `key`, if its window has not ended; else None.
+
+    Asks no cache: a client another process found over the limit is known
+    here once this process counts one of its requests too.
+    """
+    if not _known_over:
+        return None
+    now = time.time() if now is None else now
+    seen = _known_over.get((scope, key))
+    if seen is None or seen[1] <= now:
+        return None
+    count, until = seen
+    return RateLimitResult(allowed=False, count=count, retry_after=max(1, math.ceil(until - now)))
+
+
+def rate_limit_memory_clear() -> None:
+    """Forget every key this process found over its limit (tests start from none)."""
+    _known_over.clear()
+
+
+def _remember_over(scope: str, key: str, *, count: int, until: float, now: float) -> None:
+    if len(_known_over) >= KNOWN_OVER_MAX:
+        for entry in [entry for entry, (_, ends) in _known_over.items() if ends <= now]:
+            del _known_over[entry]
+        while len(_known_over) >= KNOWN_OVER_MAX:  # all still current: forget the earliest found
+            del _known_over[next(iter(_known_over))]
+    _known_over[(scope, key)] = (count, until)
 
 
 def _counted(store: BaseCache, key: str, *, timeout: int) -> int:

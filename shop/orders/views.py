@@ -3,9 +3,11 @@
 Whoever holds the link sees the order (shop/orders/access.py). A wrong,
 missing or other order's key gets the same 404 as an order that does not
 exist, so the page tells a stranger nothing, not even whether the number is
-real. Loads are counted per client address (ORDER_PAGE_RATE_LIMIT_PER_IP);
-the pages are never cached, never indexed, and send no Referer (the tracking
-link goes to a carrier's site: the key must not travel with it).
+real. Loads with a wrong or missing key are guesses, counted per client
+address (ORDER_PAGE_RATE_LIMIT_PER_IP); a client over the limit gets 429 for
+every load, its key unchecked, until the window ends. The pages are never
+cached, never indexed, and send no Referer (the tracking link goes to a
+carrier's site: the key must not travel with it).
 """
 
 from django.conf import settings
@@ -19,8 +21,9 @@ from shop.orders.models import Order
 from shop.orders.timeline import order_timeline
 from shop.orders.versions import order_row_version_remembered
 from shop.pagecache import page_render
-from shop.ratelimit import RateLimitResult, client_ip, ip_bucket, rate_limit_hit
+from shop.ratelimit import RateLimitResult, client_ip, ip_bucket, rate_limit_hit, rate_limit_known_over
 
+RATE_LIMIT_SCOPE = "order_page"
 RATE_LIMIT_MESSAGE = "Too many requests for order pages. Please wait a few minutes and try again."
 
 
@@ -36,7 +39,7 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 def _order_for_visitor(request: HttpRequest, number: str) -> Order:
-    limited = _rate_limited(request)
+    limited = _rate_limited(request, number)
     if limited is not None:
         response = render(request, "orders/rate_limited.html", {"message": RATE_LIMIT_MESSAGE}, status=429)
         response["Retry-After"] = str(limited.retry_after)
@@ -51,10 +54,10 @@ def order_page_state(request: HttpRequest, number: str) -> tuple | None:
     """What an order page shows for this request, checked as the view checks it; None: not shown.
 
     KeptPageMiddleware (shop/pagecache_middleware.py) asks it before the
-    middleware stack, to answer a page kept for this state. The load is counted
-    once per request, whoever asks first.
+    middleware stack, to answer a page kept for this state. The rate limit is
+    decided once per request, whoever asks first.
     """
-    if _rate_limited(request) is not None:
+    if _rate_limited(request, number) is not None:
         return None
     if not order_access_key_valid(number=number, key=request.GET.get("key", "")):
         return None
@@ -62,19 +65,35 @@ def order_page_state(request: HttpRequest, number: str) -> tuple | None:
     return _order_state(number, version) if version is not None else None
 
 
-def _rate_limited(request: HttpRequest) -> RateLimitResult | None:
-    """This request's load counted (once per request); the result if it is over the limit."""
+def _rate_limited(request: HttpRequest, number: str) -> RateLimitResult | None:
+    """The refusal if this client is over the limit; a guess (a wrong or missing key) is counted.
+
+    Once over, the client is refused before its key is checked, so the limit
+    caps the keys one address can try in a window: the limit, plus one for
+    each web process that has not yet counted it over (shop/ratelimit.py,
+    `rate_limit_known_over`). A right key is no guess: it costs no count, so
+    a shopper reloading their order page never meets the limit. Decided once
+    per request, whoever asks first (the kept-page middleware or the view).
+    """
     if not hasattr(request, "_order_page_rate"):
-        limit, result = settings.ORDER_PAGE_RATE_LIMIT_PER_IP, None
-        if limit > 0:
-            result = rate_limit_hit(
-                scope="order_page",
-                key=ip_bucket(client_ip(request)),
-                limit=limit,
-                window=settings.CHECKOUT_RATE_LIMIT_WINDOW,
-            )
-        request._order_page_rate = result if result is not None and not result.allowed else None
+        request._order_page_rate = _guess_refused(request, number)
     return request._order_page_rate
+
+
+def _guess_refused(request: HttpRequest, number: str) -> RateLimitResult | None:
+    limit = settings.ORDER_PAGE_RATE_LIMIT_PER_IP
+    if limit <= 0:
+        return None
+    client = ip_bucket(client_ip(request))
+    known = rate_limit_known_over(scope=RATE_LIMIT_SCOPE, key=client)
+    if known is not None:
+        return known
+    if order_access_key_valid(number=number, key=request.GET.get("key", "")):
+        return None
+    result = rate_limit_hit(
+        scope=RATE_LIMIT_SCOPE, key=client, limit=limit, window=settings.CHECKOUT_RATE_LIMIT_WINDOW
+    )
+    return None if result.allowed else result
 
 
 def _order_state(number: str, row_version) -> tuple:

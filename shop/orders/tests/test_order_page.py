@@ -18,6 +18,7 @@ from shop.orders.access import (
 from shop.orders.models import Carrier, FulfilmentStatus, OrderItem, OrderStatus
 from shop.orders.services import order_mark_delivered, order_mark_shipped, order_record_refunded_total
 from shop.orders.tests.factories import OrderFactory
+from shop.ratelimit import rate_limit_memory_clear
 
 pytestmark = pytest.mark.django_db
 
@@ -120,13 +121,50 @@ def test_the_page_is_private_noindex_uncached_and_sends_no_referrer(client):
     assert '<meta name="referrer" content="no-referrer">' in body
 
 
-def test_the_page_is_rate_limited_per_client(client, settings):
+def test_guesses_are_rate_limited_per_client_and_then_even_the_right_key_is_refused(client, settings):
     settings.ORDER_PAGE_RATE_LIMIT_PER_IP = 3
     order = paid_order()
-    statuses = [visit(client, order, key="wrong").status_code for _ in range(3)]
-    statuses.append(visit(client, order).status_code)  # even the right key, once over the limit
-    assert statuses == [404, 404, 404, 429]
-    assert int(visit(client, order)["Retry-After"]) > 0
+    guesses = ("", "wrong", "x" * ACCESS_KEY_LENGTH)
+    statuses = [visit(client, order, key=wrong).status_code for wrong in guesses]
+    statuses.append(visit(client, order, key="wrong").status_code)
+    statuses.append(visit(client, order).status_code)  # the key is not even checked once over the limit
+    assert statuses == [404, 404, 404, 429, 429]
+    refused = visit(client, order, receipt=True)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert "Too many requests for order pages" in refused.content.decode()
+
+
+def test_a_right_key_is_no_guess_and_costs_no_count(client, settings):
+    settings.ORDER_PAGE_RATE_LIMIT_PER_IP = 3
+    order = paid_order()
+    assert [visit(client, order, receipt=i % 2 == 1).status_code for i in range(8)] == [200] * 8
+    assert [visit(client, order, key="wrong").status_code for _ in range(4)] == [404, 404, 404, 429]
+
+
+def test_a_process_that_has_not_counted_the_client_over_checks_one_more_key(client, settings):
+    """Another web process shares the counter but not this one's memory: it learns from its first count."""
+    settings.ORDER_PAGE_RATE_LIMIT_PER_IP = 2
+    order = paid_order()
+    assert [visit(client, order, key="wrong").status_code for _ in range(3)] == [404, 404, 429]
+    rate_limit_memory_clear()  # as if the next requests reached another process
+    assert visit(client, order).status_code == 200  # a right key asks nothing of the counter
+    assert visit(client, order, key="wrong").status_code == 429  # counted: over, and now known here
+    cache.clear()  # the refusal no longer needs the counter
+    assert visit(client, order).status_code == 429
+
+
+def test_the_refusal_ends_with_its_window(client, settings, limiter_clock):
+    settings.ORDER_PAGE_RATE_LIMIT_PER_IP = 1
+    order = paid_order()
+    start = 600.0 * 1_700_000  # a window boundary (CHECKOUT_RATE_LIMIT_WINDOW is 600 in tests)
+    limiter_clock.time = lambda: start + 10
+    assert [visit(client, order, key="wrong").status_code for _ in range(2)] == [404, 429]
+    limiter_clock.time = lambda: start + 599.5
+    last = visit(client, order)
+    assert (last.status_code, last["Retry-After"]) == (429, "1")
+    limiter_clock.time = lambda: start + 600
+    assert visit(client, order).status_code == 200
 
 
 def test_links_carry_the_key_and_emails_an_absolute_url(settings):

@@ -91,14 +91,16 @@ def test_a_kept_order_page_is_answered_before_the_middleware_stack(client, djang
     assert again["X-Robots-Tag"] == "noindex, nofollow"
 
 
-def test_each_load_is_counted_once_whoever_reads_the_order_first(client, settings):
-    settings.ORDER_PAGE_RATE_LIMIT_PER_IP = 3
+def test_a_client_over_the_limit_is_refused_a_kept_page_decided_once_per_request(client, settings):
+    settings.ORDER_PAGE_RATE_LIMIT_PER_IP = 2
     order = paid_order()
-    assert visit(client, order).status_code == 200  # the view: 1
-    Order.objects.filter(pk=order.pk).update(card_brand="visa", card_last4="4242")
-    assert visit(client, order).status_code == 200  # read first, not kept for this state, the view: 2
-    assert visit(client, order).status_code == 200  # answered first: 3
-    assert visit(client, order).status_code == 429
+    assert [visit(client, order).status_code for _ in range(3)] == [200] * 3  # kept, answered from memory
+    wrong = reverse("orders:detail", args=[order.number])
+    assert [client.get(wrong, {"key": "wrong"}).status_code for _ in range(3)] == [404, 404, 429]
+    with mock.patch.object(views, "rate_limit_known_over", wraps=views.rate_limit_known_over) as asked:
+        refused = visit(client, order)  # the middleware asks first, finds no page to answer; the view refuses
+    assert refused.status_code == 429
+    assert asked.call_count == 1
 
 
 def test_the_row_version_changes_with_every_change_to_the_row_by_any_path():
