@@ -84,6 +84,52 @@ _kept_per_state = pagecache.Pages(
 )
 _known: dict[tuple, object] = {}  # AS_IS, or (the view's page_state, its URL arguments)
 _known_for_shoppers: dict[tuple, str] = {}  # BY_COUNT or BY_CART
+# Requests' raw inputs (`environ_key`) that Django has answered with a page kept as it is, and
+# that page's key: the same inputs are the same checks passed, for shop/pagecache_front.py.
+_known_as_is_by_environ: dict[tuple, tuple] = {}
+# Where shop/pagecache_front.py leaves a request's `environ_key`, read before Django rewrote
+# SCRIPT_NAME and PATH_INFO in the environ.
+ENVIRON_KEY = "shop.pagecache.environ_key"
+
+# What Django's scheme, host and path are made of, besides settings (HttpRequest.scheme and
+# get_host, WSGIRequest's path): requests equal in all of these are checked and routed alike.
+ENVIRON_KEY_NAMES = (
+    "wsgi.url_scheme",
+    "HTTP_HOST",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "SCRIPT_NAME",
+    "SCRIPT_URL",
+    "REDIRECT_URL",
+    "PATH_INFO",
+)
+
+
+def environ_key(environ: dict) -> tuple:
+    """The request's raw scheme, host and path inputs, and the proxy headers Django is set to trust.
+
+    Headers Django ignores are left out, so varying them makes no new key.
+    """
+    proxy_header = settings.SECURE_PROXY_SSL_HEADER
+    return (
+        *map(environ.get, ENVIRON_KEY_NAMES),
+        environ.get(proxy_header[0]) if proxy_header else None,
+        environ.get("HTTP_X_FORWARDED_HOST") if settings.USE_X_FORWARDED_HOST else None,
+        environ.get("HTTP_X_FORWARDED_PORT") if settings.USE_X_FORWARDED_PORT else None,
+    )
+
+
+def kept_as_is_for_environ(environ_key: tuple) -> KeptResponse | None:
+    """The page kept as it is (current pages version) for a blank visitor's request with these inputs.
+
+    Only inputs Django has answered with that page before are found: their
+    host was allowed, their scheme needed no redirect, their path is that page.
+    """
+    key = _known_as_is_by_environ.get(environ_key)
+    if key is None:
+        return None
+    version = pagecache.pages_version()
+    return _kept.get(version, key) if version is not None else None
 
 
 class KeptPageMiddleware:
@@ -106,6 +152,8 @@ class KeptPageMiddleware:
             version = pagecache.pages_version()
             kept = self._kept_for_blank_visitor(request, key, keyed_by, version)
             if kept is not None:
+                if keyed_by is AS_IS:
+                    _remember_environ(request, key)
                 return self._answer(request, kept)
         request.page_keep = keep = pagecache.PageKeep(version=version)
         response = self.get_response(request)
@@ -113,6 +161,7 @@ class KeptPageMiddleware:
             return response
         if keep.state is None:
             _remember(_known, key, AS_IS)
+            _remember_environ(request, key)
             _kept.put(keep.version, key, _kept_response(keep, response))
             return response
         match = getattr(request, "resolver_match", None)
@@ -196,9 +245,18 @@ def _kept_response(keep: pagecache.PageKeep, response: HttpResponse) -> KeptResp
 
 
 def _remember(known: dict[tuple, object], key: tuple, keyed_by: object) -> None:
+    if known.get(key) == keyed_by:
+        return
     if len(known) >= pagecache.MAX_PAGES:
         known.clear()
     known[key] = keyed_by
+
+
+def _remember_environ(request: HttpRequest, key: tuple) -> None:
+    """The raw inputs the front read for this request (none without the front) answer `key` from now on."""
+    raw = request.META.get(ENVIRON_KEY)
+    if raw is not None:
+        _remember(_known_as_is_by_environ, raw, key)
 
 
 def _by(keyed_by: str, cart: CartState) -> Hashable:
