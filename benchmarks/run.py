@@ -30,6 +30,11 @@ What it does, all on loopback, in about eight to nine minutes (about four of the
    Before the webhooks, it times 10,000 one-row commits alone (`commit_probe`):
    what a refund event's acknowledgement and each apply of the worker wait for
    (a payment_intent event's does not: payments/services/webhooks.py).
+   With `--flask-original DIR` (a checkout of the Flask app the shop started
+   from, e.g. `git clone https://github.com/marko-stripe/sa-takehome-project-python`,
+   never part of this repository), that app is served too, by the same
+   gunicorn config (`app:app`, Flask installed into .venv/flask on first use),
+   and its home and checkout pages are measured like the shop's.
 4. Prints one table (req/s, p50, p99, ratio to the reference, errors, and the
    server's own time per request from the access log: p99, max, how many
    over 50 ms; wrk's latency adds the wait for a free worker), checks
@@ -54,7 +59,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from benchmarks.reference.urls import CATALOG_RESPONSE
@@ -62,6 +67,8 @@ from benchmarks.reference.urls import CATALOG_RESPONSE
 ROOT = Path(__file__).resolve().parent.parent
 SHOP_PORT = 8611
 REFERENCE_PORT = 8612
+FLASK_PORT = 8613
+FLASK_LIBRARIES = ROOT / ".venv" / "flask"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 WEBHOOK_SECRET = "whsec_benchmark_only"
 PROXY_HEADER = ("X-Forwarded-Proto", "https")
@@ -83,6 +90,11 @@ def main() -> int:
     )
     parser.add_argument("--only", default="", help="comma-separated row names to measure (all if empty)")
     parser.add_argument(
+        "--flask-original",
+        type=Path,
+        help="a checkout of the Flask app the shop started from: its pages are measured too",
+    )
+    parser.add_argument(
         "--page-cache-version",
         choices=["host", "cache"],
         default="host",
@@ -100,19 +112,26 @@ def main() -> int:
         seeded = seed(db=args.db, events=args.events)
         logs = {"shop": Path(tmp) / "shop.log", "reference": Path(tmp) / "reference.log"}
         catalog_response = Path(tmp) / "catalog-response.json"
-        with (
-            server(env, port=SHOP_PORT, log=logs["shop"]) as shop,
-            server(
-                {
-                    **env,
-                    "DJANGO_SETTINGS_MODULE": "benchmarks.reference.settings",
-                    CATALOG_RESPONSE: str(catalog_response),
-                },
-                port=REFERENCE_PORT,
-                log=logs["reference"],
-                app="benchmarks.reference.wsgi:application",
-            ),
-        ):
+        with ExitStack() as servers:
+            shop = servers.enter_context(server(env, port=SHOP_PORT, log=logs["shop"]))
+            reference_env = {
+                **env,
+                "DJANGO_SETTINGS_MODULE": "benchmarks.reference.settings",
+                CATALOG_RESPONSE: str(catalog_response),
+            }
+            servers.enter_context(
+                server(
+                    reference_env,
+                    port=REFERENCE_PORT,
+                    log=logs["reference"],
+                    app="benchmarks.reference.wsgi:application",
+                )
+            )
+            if args.flask_original:
+                logs["flask"] = Path(tmp) / "flask.log"
+                flask_path = os.pathsep.join(map(str, [flask_libraries(), args.flask_original.resolve()]))
+                flask_env = {**env, "PYTHONPATH": flask_path}
+                servers.enter_context(server(flask_env, port=FLASK_PORT, log=logs["flask"], app="app:app"))
             load_before = os.getloadavg()
             catalog_response_save(catalog_response)
             rows = measure(args, seeded, rss=lambda: workers_rss_mb(shop.pid), logs=logs)
@@ -266,6 +285,17 @@ def server(env: dict[str, str], *, port: int, log: Path, app: str = ""):
             process.wait(timeout=30)
 
 
+def flask_libraries() -> Path:
+    """Flask and python-dotenv for the Flask original, installed beside .venv/runtime on first use."""
+    stamp = FLASK_LIBRARIES / ".installed"
+    if not stamp.exists():
+        print("installing Flask into .venv/flask for the Flask original…")
+        pip = [runtime_python(), "-m", "pip", "install", "--quiet", "--target", str(FLASK_LIBRARIES)]
+        subprocess.run([*pip, "flask", "python-dotenv"], check=True)
+        stamp.touch()
+    return FLASK_LIBRARIES
+
+
 def wait_until_up(port: int, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -327,6 +357,10 @@ def measure(args, seeded: dict, *, rss, logs: dict[str, Path]) -> list[dict]:
     pages.append(("order page (key in the link)", shop + seeded["order_page"], "", "shopper"))
     if seeded["cart_checkout"]:
         pages.append(("checkout /checkout/ with a cart", shop + seeded["cart_checkout"], cookie, "shopper"))
+    if "flask" in logs:
+        flask = f"http://127.0.0.1:{FLASK_PORT}"
+        pages.append(("Flask original: home /", f"{flask}/", "", "flask"))
+        pages.append(("Flask original: checkout /checkout?item=1", f"{flask}/checkout?item=1", "", "flask"))
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     pages = [page for page in pages if not only or page[3] == "reference" or any(o in page[0] for o in only)]
     statuses = [get(url, page_cookie) for _, url, page_cookie, _ in pages for _ in range(20)]  # warm-up
@@ -344,7 +378,7 @@ def measure(args, seeded: dict, *, rss, logs: dict[str, Path]) -> list[dict]:
         before = reference_run()
         references.append(before)
         for name, url, page_cookie, kind in pages[1:]:
-            log = logs["reference" if kind == "bytes" else "shop"]
+            log = logs[{"bytes": "reference", "flask": "flask"}.get(kind, "shop")]
             result = wrk(url, cookie=page_cookie, **load, server_log=log)
             after = reference_run()
             references.append(after)
@@ -667,6 +701,14 @@ def workers_rss_mb(master_pid: int) -> list[float]:
     return sizes
 
 
+# Each shop page and the Flask original's page that did its job.
+FLASK_COUNTERPARTS = (
+    ("catalog /", "Flask original: home /"),
+    ("book page", "Flask original: home /"),
+    ("checkout page /checkout/<slug>/", "Flask original: checkout /checkout?item=1"),
+)
+
+
 def print_report(rows: list[dict], *, rss_after: list[float], load: tuple, stored_ok: bool) -> None:
     print()
     server = f"server p99 / max ms | over {SERVER_SLOW_MS} ms"
@@ -694,6 +736,14 @@ def print_report(rows: list[dict], *, rss_after: list[float], load: tuple, store
     for row in rows:
         if row.get("note"):
             print(f"{row['name']}: {row['note']}")
+    ratios = {row["name"]: row["ratio"] for row in rows}
+    against = [
+        f"{shop_page} {ratios[shop_page] / ratios[flask_page]:.2f}×"
+        for shop_page, flask_page in FLASK_COUNTERPARTS
+        if shop_page in ratios and flask_page in ratios
+    ]
+    if against:
+        print("the shop's pages against the Flask original's (their ratios divided): " + ", ".join(against))
     print()
     print("shop workers' RSS after the run: " + ", ".join(f"{mb:.0f} MB" for mb in rss_after))
     print(
