@@ -9,8 +9,9 @@ compression attacks) — and Django's CsrfViewMiddleware checks them like its
 own; it also sets the cookie, as for `get_token`.
 
 A page answered before Django's handler (shop/pagecache_front.py) has no
-CSRF middleware to read the cookie or write it again: `secret_from_cookie`
-and `csrf_cookie_header` do those two steps as it does.
+CSRF middleware to read the cookie or write it again: `secret_well_formed`
+tells a secret it can use as it is, and `csrf_cookie_header` writes the
+cookie as the middleware does.
 """
 
 import secrets

@@ -44,14 +44,15 @@ class KeptPageFront:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "GET" or not settings.PAGE_CACHE or settings.CSRF_USE_SESSIONS:
             return self.application(environ, start_response)
-        secret = _blank_visitors_csrf_secret(environ.get("HTTP_COOKIE", ""))
-        if secret is None:
+        blank, secret = _blank_visitors_csrf_secret(environ.get("HTTP_COOKIE", ""))
+        if not blank:
             return self.application(environ, start_response)
         inputs = environ_key(environ)
         kept = kept_as_is_for_environ(inputs)
         if kept is None:
             environ[ENVIRON_KEY] = inputs  # the middleware remembers them if it answers a kept page
             return self.application(environ, start_response)
+        secret = secret or random_chars(CSRF_SECRET_LENGTH)  # a new visitor's, as get_token makes it
         token = masked(secret).encode()
         body = b"".join(token if part is None else part for part in kept.parts)
         headers = [*kept.headers, ("Content-Length", str(len(body)))]
@@ -62,17 +63,18 @@ class KeptPageFront:
         return [body]
 
 
-def _blank_visitors_csrf_secret(cookie_header: str) -> str | None:
-    """The CSRF secret of a visitor with no session and no flash messages (new if it has none).
+def _blank_visitors_csrf_secret(cookie_header: str) -> tuple[bool, str | None]:
+    """Whether the front may answer this visitor, and the CSRF secret of their cookie (None: none yet).
 
-    None: not a blank visitor, or a CSRF cookie only Django's middleware should read.
+    Not a visitor for the front: one with a session or flash messages, or with
+    a CSRF cookie only Django's middleware should read.
     """
     if not cookie_header:
-        return random_chars(CSRF_SECRET_LENGTH)
+        return True, None
     cookies = parse_cookie(cookie_header)
     if cookies.get(settings.SESSION_COOKIE_NAME) or cookies.get(CookieStorage.cookie_name):
-        return None
+        return False, None
     secret = cookies.get(settings.CSRF_COOKIE_NAME)
     if secret is None:
-        return random_chars(CSRF_SECRET_LENGTH)
-    return secret if secret_well_formed(secret) else None
+        return True, None
+    return secret_well_formed(secret), secret

@@ -38,6 +38,11 @@ so a request without that cookie has none to show.
 
 Everything else — a flash message to show, a request Django would redirect
 to HTTPS, another method, a path that is not a kept page — takes the usual way.
+
+A blank visitor's page kept as it is is answered one step earlier still,
+before Django's handler, by shop/pagecache_front.py: this middleware
+remembers the raw inputs the front read for each request it answered with
+such a page (ENVIRON_KEY), and the front answers the same inputs from then on.
 """
 
 from collections.abc import Callable, Hashable
