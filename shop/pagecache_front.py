@@ -29,7 +29,6 @@ from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.http.cookie import parse_cookie
 from django.middleware.csrf import CSRF_SECRET_LENGTH
-from django.utils.http import http_date
 
 from shop.csrf_tokens import csrf_cookie_header, masked, random_chars, secret_well_formed
 from shop.pagecache_middleware import ENVIRON_KEY, environ_key, kept_as_is_for_environ
@@ -53,11 +52,7 @@ class KeptPageFront:
             environ[ENVIRON_KEY] = inputs  # the middleware remembers them if it answers a kept page
             return self.application(environ, start_response)
         secret = secret or random_chars(CSRF_SECRET_LENGTH)  # a new visitor's, as get_token makes it
-        token = masked(secret).encode()
-        body = b"".join(token if part is None else part for part in kept.parts)
-        headers = [*kept.headers, ("Content-Length", str(len(body)))]
-        if kept.expires:
-            headers.append(("Expires", http_date()))
+        body, headers = kept.filled(masked(secret).encode())
         headers.append(("Set-Cookie", csrf_cookie_header(secret)))
         start_response("200 OK", headers)
         return [body]

@@ -71,6 +71,14 @@ class KeptResponse:
     headers: tuple[tuple[str, str], ...]
     expires: bool
 
+    def filled(self, token: bytes) -> tuple[bytes, list[tuple[str, str]]]:
+        """The body with this visitor's CSRF token, and the headers with its length and a fresh Expires."""
+        body = b"".join(token if part is None else part for part in self.parts)
+        headers = [*self.headers, ("Content-Length", str(len(body)))]
+        if self.expires:
+            headers.append(("Expires", http_date()))
+        return body, headers
+
 
 # How a shopper's answer of a kept page is keyed besides the page: by the cart's item count
 # (a page the same for everyone but that) or by the whole cart state (a page of the cart).
@@ -226,12 +234,8 @@ class KeptPageMiddleware:
 
     def _answer(self, request: HttpRequest, kept: KeptResponse) -> HttpResponse:
         self.csrf.process_request(request)
-        token = csrf_token(request).encode()
-        body = b"".join(token if part is None else part for part in kept.parts)
-        response = HttpResponse(body, headers=dict(kept.headers))
-        response.headers["Content-Length"] = str(len(body))
-        if kept.expires:
-            response.headers["Expires"] = http_date()
+        body, headers = kept.filled(csrf_token(request).encode())
+        response = HttpResponse(body, headers=dict(headers))
         return self.csrf.process_response(request, response)
 
 
