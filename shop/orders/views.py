@@ -16,8 +16,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from shop.orders.access import order_access_key_valid, order_get_with_key, order_page_path, order_receipt_path
+from shop.orders.access import order_access_key_valid, order_page_path, order_receipt_path
 from shop.orders.models import Order
+from shop.orders.selectors import order_get_by_number
 from shop.orders.timeline import order_timeline
 from shop.orders.versions import order_row_version_remembered
 from shop.pagecache import page_render
@@ -44,7 +45,7 @@ def _order_for_visitor(request: HttpRequest, number: str) -> Order:
         response = render(request, "orders/rate_limited.html", {"message": RATE_LIMIT_MESSAGE}, status=429)
         response["Retry-After"] = str(limited.retry_after)
         raise _NotShown(response)
-    order = order_get_with_key(number=number, key=request.GET.get("key", ""))
+    order = order_get_by_number(number=number) if _key_opens(request, number) else None
     if order is None:
         raise _NotShown(render(request, "orders/not_found.html", status=404))
     return order
@@ -59,7 +60,7 @@ def order_page_state(request: HttpRequest, number: str) -> tuple | None:
     """
     if _rate_limited(request, number) is not None:
         return None
-    if not order_access_key_valid(number=number, key=request.GET.get("key", "")):
+    if not _key_opens(request, number):
         return None
     version = order_row_version_remembered(number=number)
     return _order_state(number, version) if version is not None else None
@@ -88,12 +89,19 @@ def _guess_refused(request: HttpRequest, number: str) -> RateLimitResult | None:
     known = rate_limit_known_over(scope=RATE_LIMIT_SCOPE, key=client)
     if known is not None:
         return known
-    if order_access_key_valid(number=number, key=request.GET.get("key", "")):
+    if _key_opens(request, number):
         return None
     result = rate_limit_hit(
         scope=RATE_LIMIT_SCOPE, key=client, limit=limit, window=settings.CHECKOUT_RATE_LIMIT_WINDOW
     )
     return None if result.allowed else result
+
+
+def _key_opens(request: HttpRequest, number: str) -> bool:
+    """Whether the link's key opens order `number` (a wrong key costs no query); checked once per request."""
+    if not hasattr(request, "_order_key_opens"):
+        request._order_key_opens = order_access_key_valid(number=number, key=request.GET.get("key", ""))
+    return request._order_key_opens
 
 
 def _order_state(number: str, row_version) -> tuple:
