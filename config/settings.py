@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "shop.worker",  # before django_tasks_db: its db_worker command is the one run
     "django_tasks_db",
     "django_rq",
+    "core",
     "shop.catalog",
     "shop.cart",
     "shop.orders",

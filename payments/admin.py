@@ -11,11 +11,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from core.admin_mixins import RecordAdminMixin
 from payments.admin_refunds import OrderRefundMixin, RefundInline
 from payments.models import Refund, WebhookEvent
 from payments.services.replay import webhook_event_replay_by_staff
 from payments.stripe_client import stripe_dashboard_url
-from shop.admin_records import RecordAdminMixin
 from shop.orders.admin import OrderAdmin, ReadOnlyInline
 from shop.orders.models import Order
 from shop.orders.selectors import order_get_by_payment_intent

@@ -13,6 +13,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core.admin_mixins import RecordAdminMixin
+from core.money import format_money, minor_units_to_text
 from payments.exceptions import PaymentError, RefundUnconfirmed
 from payments.forms import RefundForm
 from payments.models import Refund, RefundStatus
@@ -24,8 +26,6 @@ from payments.selectors import (
     refunds_count,
 )
 from payments.services.refunds import refund_create, refund_send
-from shop.admin_records import RecordAdminMixin
-from shop.money import format_money, minor_units_to_text
 from shop.orders.admin import ReadOnlyInline
 from shop.orders.models import Order
 from shop.orders.services import order_quantities, order_stock_release

@@ -3,7 +3,7 @@
 from django import forms
 from django.conf import settings
 
-from shop.money import amount_to_minor_units, currency_decimals
+from core.money import amount_to_minor_units, currency_decimals
 from shop.orders.shipping import ShippingAddress
 
 # The JSON name of each shipping field, for error answers that name it.
@@ -107,7 +107,7 @@ class RefundForm(forms.Form):
 
     Staff think in money, not cents, so the amount is typed in the order's
     currency with its usual decimals (5.00 USD, 500 JPY) and converted to
-    integer minor units by `shop.money.amount_to_minor_units`.
+    integer minor units by `core.money.amount_to_minor_units`.
     """
 
     amount = forms.CharField(max_length=20, widget=forms.TextInput(attrs={"inputmode": "decimal"}))

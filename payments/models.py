@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from shop.money import format_money
+from core.money import format_money
 from shop.orders.models import Order
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
+from core.money import format_money
 from payments.csp import stripe_js_allowed
 from payments.exceptions import (
     CheckoutUnavailable,
@@ -45,7 +46,6 @@ from shop.cart.selectors import CartSummaryLine, cart_state_for_session, cart_su
 from shop.cart.shopper import shopper_cart_state
 from shop.catalog.exceptions import OutOfStock
 from shop.catalog.selectors import book_get_active
-from shop.money import format_money
 from shop.orders.selectors import order_bought_in_session
 from shop.pagecache import page_render
 

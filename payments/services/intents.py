@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, models, transaction
 
+from core.money import format_money
 from payments.client_secrets import client_secret_digest
 from payments.exceptions import (
     CheckoutUnavailable,
@@ -18,7 +19,6 @@ from payments.exceptions import (
 from payments.stripe_client import stripe_call
 from shop.cart.pricing import Totals, totals_compute
 from shop.catalog.models import Book
-from shop.money import format_money
 from shop.orders.models import Order, OrderStatus
 from shop.orders.selectors import order_get_for_update, order_get_open_checkout
 from shop.orders.services import (

@@ -31,6 +31,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.money import format_money
 from payments.exceptions import (
     PaymentError,
     PaymentProviderUnavailable,
@@ -47,7 +48,6 @@ from payments.selectors import (
     refunds_count,
 )
 from payments.stripe_client import stripe_call
-from shop.money import format_money
 from shop.orders.models import Order
 from shop.orders.selectors import order_get_for_update
 from shop.orders.services import (

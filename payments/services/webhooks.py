@@ -98,6 +98,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 
+from core.tasks import task_enqueue
 from payments.json_body import MAX_DEPTH, JsonBodyRejected, json_body_parse
 from payments.models import WebhookEvent
 from payments.selectors import (
@@ -114,7 +115,6 @@ from payments.services.webhook_handlers import (
 )
 from payments.tasks import webhook_event_apply, webhook_events_apply_received
 from shop.task_rows import TaskRow, task_row_insert_sql, task_rows_in_database
-from shop.tasks import task_enqueue
 
 logger = logging.getLogger(__name__)
 

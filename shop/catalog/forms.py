@@ -2,8 +2,8 @@
 
 from django import forms
 
+from core.money import amount_to_minor_units, format_money, minor_units_to_text
 from shop.catalog.models import Book
-from shop.money import amount_to_minor_units, format_money, minor_units_to_text
 
 # Stripe's smallest charge, in minor units (also a database constraint on Book).
 MINIMUM_PRICE = 50

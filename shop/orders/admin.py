@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
-from shop.money import format_money
+from core.money import format_money
 from shop.orders.admin_fulfilment import OrderFulfilmentMixin
 from shop.orders.export import csv_streaming_response, order_lines_rows
 from shop.orders.models import FulfilmentChange, FulfilmentStatus, Order, OrderItem, OrderStatusChange
@@ -277,4 +277,3 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
         return csv_streaming_response(rows=order_lines_rows(orders=orders), filename=f"orders-{stamp}.csv")
 
 
-from shop.orders import admin_tasks  # noqa: E402,F401  (background tasks beside the orders and webhook events)

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from shop.money import minor_units_to_text
+from core.money import minor_units_to_text
 from shop.orders.models import Order
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -3,11 +3,10 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django_tasks_db.models import DBTaskResult
 
+from core.money import format_money
 from shop.cart.models import Cart
 from shop.catalog.models import Book, currency_validator
-from shop.money import format_money
 
 # No 0/O, 1/I/L: numbers are read out loud on the phone to support.
 ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -306,12 +305,3 @@ class OrderEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} email for order {self.order_id}"
-
-
-class BackgroundTask(DBTaskResult):
-    """The task queue's rows (django-tasks-db), as staff see them: failed ones can be retried."""
-
-    class Meta:
-        proxy = True
-        verbose_name = "background task"
-        permissions = [("retry_backgroundtask", "Can retry failed background tasks")]

@@ -7,7 +7,7 @@ no style attributes, so it passes the admin's Content-Security-Policy).
 
 from dataclasses import dataclass
 
-from shop.money import format_money
+from core.money import format_money
 from shop.orders.sales import DaySales
 
 WIDTH, LEFT, RIGHT = 720, 72, 8

@@ -2,7 +2,7 @@
 
 `order_email_queue` is called inside the transaction of the change that
 causes the email (e.g. `order_mark_paid`) and enqueues through
-`shop.tasks.task_enqueue`: with the database backend (the default) the task
+`core.tasks.task_enqueue`: with the database backend (the default) the task
 commits or rolls back with the order; with RQ it is pushed on commit. The
 `OrderEmail` row always commits with the change, so a push lost between the
 commit and Redis is caught by `order_emails_requeue`.
@@ -12,11 +12,11 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
-from django_tasks import TaskResultStatus, task
+from django_tasks import task
 
+from core.tasks import task_enqueue
 from shop.orders.emails import order_email_deliver, order_email_record, order_emails_lost
-from shop.orders.models import BackgroundTask, Order, OrderEmail
-from shop.tasks import task_enqueue
+from shop.orders.models import Order, OrderEmail
 
 logger = logging.getLogger(__name__)
 
@@ -53,15 +53,3 @@ def order_emails_requeue() -> int:
             task_enqueue(order_email_send, email.order_id, email.kind)
         logger.info("order_email_requeued", extra={"order_id": email.order_id, "kind": email.kind})
     return len(emails)
-
-
-def background_tasks_retry(*, task_ids: list) -> int:
-    """Put failed tasks (database backend) back in the queue as they were; returns how many.
-
-    The same row runs again, so its attempts (one worker id per run) add up.
-    """
-    retried = BackgroundTask.objects.filter(pk__in=task_ids, status=TaskResultStatus.FAILED).update(
-        status=TaskResultStatus.READY, finished_at=None, exception_class_path="", traceback=""
-    )
-    logger.info("background_tasks_retried", extra={"count": retried})
-    return retried

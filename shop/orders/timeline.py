@@ -9,7 +9,7 @@ shipping) is left out.
 from dataclasses import dataclass
 from datetime import datetime
 
-from shop.money import format_money
+from core.money import format_money
 from shop.orders.models import FulfilmentStatus, Order, OrderStatus
 from shop.orders.selectors import order_last_moved_to
 

@@ -7,7 +7,7 @@ ship" link to staff who may see orders. Figures come from shop/orders/sales.py.
 from django import template
 from django.urls import reverse
 
-from shop.money import format_money
+from core.money import format_money
 from shop.orders.sales import (
     DEFAULT_PERIOD,
     PERIODS,

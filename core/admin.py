@@ -10,9 +10,9 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django_tasks_db.models import DBTaskResult
 
-from shop.admin_records import RecordAdminMixin
-from shop.orders.models import BackgroundTask
-from shop.orders.tasks import background_tasks_retry
+from core.admin_mixins import RecordAdminMixin
+from core.models import BackgroundTask
+from core.tasks import background_tasks_retry
 
 if admin.site.is_registered(DBTaskResult):
     admin.site.unregister(DBTaskResult)
@@ -40,7 +40,7 @@ class BackgroundTaskAdmin(RecordAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("orders.retry_backgroundtask")
+        return request.user.has_perm("core.retry_backgroundtask")
 
     @admin.display(description="arguments")
     def arguments(self, obj: BackgroundTask) -> str:

@@ -1,6 +1,6 @@
 import pytest
 
-from shop.money import amount_to_minor_units, format_money, minor_units_to_text
+from core.money import amount_to_minor_units, format_money, minor_units_to_text
 
 
 @pytest.mark.parametrize(

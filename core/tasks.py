@@ -9,12 +9,19 @@ database (RQ on Redis) the task is enqueued on commit instead, so a worker
 never sees a change that is not there yet, nor one rolled back; a push lost
 between the commit and Redis is caught by the owner's periodic re-queue
 (`order_emails_requeue`, `webhook_events_requeue`).
+
+`background_tasks_retry` runs failed tasks again for staff (the admin's Retry).
 """
 
+import logging
+
 from django.db import transaction
+from django_tasks import TaskResultStatus
 from django_tasks.backends.immediate import ImmediateBackend
 from django_tasks.base import Task, TaskResult
 from django_tasks_db import DatabaseBackend
+
+logger = logging.getLogger(__name__)
 
 
 def task_enqueue(task: Task, *args) -> TaskResult | None:
@@ -23,3 +30,20 @@ def task_enqueue(task: Task, *args) -> TaskResult | None:
         return task.enqueue(*args)  # in the caller's transaction
     transaction.on_commit(lambda: task.enqueue(*args), robust=True)
     return None
+
+
+def background_tasks_retry(*, task_ids: list) -> int:
+    """Enqueue a new run of each failed task among `task_ids`, with its arguments; how many.
+
+    The failed row stays as it was (staff keep its error); the new run is a
+    task of its own in the queue, through django-tasks' public `enqueue`.
+    """
+    from core.models import BackgroundTask  # the task admin's proxy: models load after this module
+
+    retried = 0
+    for row in BackgroundTask.objects.filter(pk__in=task_ids, status=TaskResultStatus.FAILED):
+        failed = row.task_result
+        failed.task.enqueue(*failed.args, **failed.kwargs)
+        retried += 1
+    logger.info("background_tasks_retried", extra={"count": retried})
+    return retried
