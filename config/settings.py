@@ -138,7 +138,11 @@ HEALTHZ_TIMEOUT_SECONDS = env.int("HEALTHZ_TIMEOUT_SECONDS", default=2)
 
 CACHES = {"default": env.cache_url_config(env.str("CACHE_URL", default="") or "locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    CACHES["default"]["BACKEND"] = "config.cache.ReusedClientRedisCache"  # why: config/cache.py
+    # A Redis that is down or stalled fails each call within these seconds, so pages degrade,
+    # never hang (CACHE_URL's query string may set them: ?socket_timeout=1).
+    _cache_options = CACHES["default"].setdefault("OPTIONS", {})
+    _cache_options.setdefault("socket_connect_timeout", 0.25)
+    _cache_options.setdefault("socket_timeout", 0.25)
 # Shopper pages kept rendered in memory (shop/pagecache.py), kept fresh by a
 # version number read on every request (shop/pagecache_version.py): "cache" keeps
 # it in the cache above, "host" in this host's shared memory (a memory load, not a
