@@ -68,7 +68,7 @@ MIDDLEWARE = [
     # the first one (payments/webhook_middleware.py); all else passes.
     "payments.webhook_middleware.WebhookFirstMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "config.security.PolicyOncePerProcessCSPMiddleware",  # django-csp's, each policy built once
+    "csp.middleware.CSPMiddleware",
     "config.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
