@@ -179,16 +179,20 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Admin login brute-force protection (django-axes): after LOGIN_FAILURE_LIMIT
-# failed sign-ins, that username and that client address are each locked out
-# for LOGIN_LOCKOUT_MINUTES. Every failure is logged and recorded; staff see
-# the records (and can lift a lockout) in the admin under "Axes".
+# failed sign-ins from one client address, that address is locked out for
+# LOGIN_LOCKOUT_MINUTES, whatever usernames it tries. Every failure is logged
+# and recorded; staff see the records (and can lift a lockout) in the admin
+# under "Axes".
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Per address only: a username is never locked as such, so failures from elsewhere cannot lock
+# staff out. (A ["username", "ip_address"] pair would add nothing: axes applies one failure
+# limit to every parameter, and an address's count always reaches it first.)
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_RESET_ON_SUCCESS = True
 # One admin row per failed sign-in (Axes › Access failures), not only the counters.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
