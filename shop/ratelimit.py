@@ -9,7 +9,8 @@ entry expires with its window.
 If the cache fails (Redis down, or stalled past its socket timeout), the
 request is counted in this process instead (`process_counter`, fixed windows
 too, at most PROCESS_COUNTER_MAX_KEYS counters) and the failure is logged:
-during an outage each web process allows the limit on its own, never more.
+during an outage a client gets the limit from each web process, never
+unlimited.
 
 Policies (which key, which limit, what a refusal says) sit beside the views
 they guard: payments/ratelimit.py and shop/orders/views.py. `client_ip` is
@@ -41,10 +42,10 @@ class RateLimitResult:
 
 
 class ProcessCounter:
-    """Counters in this process's memory, each dropped once its window has ended.
+    """Counters in this process's memory, each counting 0 once its window has ended.
 
-    When `max_keys` counters are held, ended ones go first, then the oldest:
-    a flood of new keys can reset old counts, never exhaust memory.
+    When `max_keys` counters are held, ended ones are dropped first, then the
+    oldest: a flood of new keys can reset old counts, never exhaust memory.
     """
 
     def __init__(self, *, max_keys: int = PROCESS_COUNTER_MAX_KEYS):
