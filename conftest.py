@@ -66,15 +66,15 @@ def limiter_clock(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache():
-    """Every test starts with an empty cache and a limiter that remembers no client over its limit:
-    rate-limit counters live there, and the whole suite calls the shop from the same 127.0.0.1."""
+def fresh_cache(monkeypatch):
+    """Every test starts with an empty cache and an empty per-process fallback counter: rate-limit
+    counters live there, and the whole suite calls the shop from the same 127.0.0.1."""
     from django.core.cache import cache
 
-    from shop.ratelimit import rate_limit_memory_clear
+    from shop import ratelimit
 
     cache.clear()
-    rate_limit_memory_clear()
+    monkeypatch.setattr(ratelimit, "process_counter", ratelimit.ProcessCounter())
 
 
 def pytest_sessionfinish(session, exitstatus):

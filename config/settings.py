@@ -69,7 +69,7 @@ MIDDLEWARE = [
     # the first one (payments/webhook_middleware.py); all else passes.
     "payments.webhook_middleware.WebhookFirstMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "config.security.PolicyOncePerProcessCSPMiddleware",  # django-csp's, each policy built once
+    "csp.middleware.CSPMiddleware",
     "config.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -139,7 +139,11 @@ HEALTHZ_TIMEOUT_SECONDS = env.int("HEALTHZ_TIMEOUT_SECONDS", default=2)
 
 CACHES = {"default": env.cache_url_config(env.str("CACHE_URL", default="") or "locmemcache://")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    CACHES["default"]["BACKEND"] = "config.cache.ReusedClientRedisCache"  # why: config/cache.py
+    # A Redis that is down or stalled fails each call within these seconds, so pages degrade,
+    # never hang (CACHE_URL's query string may set them: ?socket_timeout=1).
+    _cache_options = CACHES["default"].setdefault("OPTIONS", {})
+    _cache_options.setdefault("socket_connect_timeout", 0.25)
+    _cache_options.setdefault("socket_timeout", 0.25)
 # Shopper pages kept rendered in memory (shop/pagecache.py), kept fresh by a
 # version number read on every request (shop/pagecache_version.py): "cache" keeps
 # it in the cache above, "host" in this host's shared memory (a memory load, not a
@@ -176,16 +180,20 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Admin login brute-force protection (django-axes): after LOGIN_FAILURE_LIMIT
-# failed sign-ins, that username and that client address are each locked out
-# for LOGIN_LOCKOUT_MINUTES. Every failure is logged and recorded; staff see
-# the records (and can lift a lockout) in the admin under "Axes".
+# failed sign-ins from one client address, that address is locked out for
+# LOGIN_LOCKOUT_MINUTES, whatever usernames it tries. Every failure is logged
+# and recorded; staff see the records (and can lift a lockout) in the admin
+# under "Axes".
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Per address only: a username is never locked as such, so failures from elsewhere cannot lock
+# staff out. (A ["username", "ip_address"] pair would add nothing: axes applies one failure
+# limit to every parameter, and an address's count always reaches it first.)
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_RESET_ON_SUCCESS = True
 # One admin row per failed sign-in (Axes › Access failures), not only the counters.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True

@@ -1,9 +1,10 @@
-"""Card-testing defence: cap how often one client may start a payment.
+"""The payment views' rate limits: card testing on create-intent, Stripe calls from the success page.
 
-Fixed-window counters (shop/ratelimit.py, shared with the order page). Two limits apply to
-create-intent: per client IP and per session (settings
+Two limits apply to create-intent: per client IP and per session (settings
 CHECKOUT_RATE_LIMIT_PER_IP / _PER_SESSION within CHECKOUT_RATE_LIMIT_WINDOW
-seconds; 0 turns a limit off).
+seconds; 0 turns a limit off); the success page has one per client IP
+(SUCCESS_PAGE_RATE_LIMIT_PER_IP). Counted by shop/ratelimit.py, which says
+what happens when its cache is down.
 """
 
 import logging

@@ -1,24 +1,27 @@
-"""A fixed-window request limiter, for any page that strangers could hammer.
+"""Fixed-window request counting, for pages that strangers could hammer.
 
-Counters live in the configured Django cache (CACHE_URL). With Redis every
-web process shares them, counted in one atomic round trip (config/cache.py);
-elsewhere `cache.add` + `cache.incr`. Concurrent requests each get their own
-count. If the cache itself is down
-the request is allowed (and logged): losing a page to a cache outage would
-hurt more than a few minutes without the limit.
+`rate_limit_hit` counts one request for a key in the current window and says
+whether the count is within the limit; `rate_limit_peek` reads the count
+without adding to it. Counters live in the default Django cache, shared by
+every web process, through its public API only (`add` then `incr`); each
+entry expires with its window.
 
-Each process also remembers, until its window ends, every key it has found
-over its limit (`rate_limit_known_over`): a caller may refuse such a client
-without a round trip, before looking at what it sent.
+If the cache fails (Redis down, or stalled past its socket timeout), the
+request is counted in this process instead (`process_counter`, fixed windows
+too, at most PROCESS_COUNTER_MAX_KEYS counters) and the failure is logged:
+during an outage a client gets the limit from each web process, never
+unlimited.
 
-Used by payments (create-intent, the success page) and by the shopper's
-order page (shop/orders/views.py); it knows nothing of either.
+Policies (which key, which limit, what a refusal says) sit beside the views
+they guard: payments/ratelimit.py and shop/orders/views.py. `client_ip` is
+the address every limit, and django-axes, counts.
 """
 
 import hashlib
 import ipaddress
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -28,6 +31,8 @@ from django.http import HttpRequest
 
 logger = logging.getLogger(__name__)
 
+PROCESS_COUNTER_MAX_KEYS = 10_000  # a flood from many addresses cannot grow a worker's memory past this
+
 
 @dataclass(frozen=True)
 class RateLimitResult:
@@ -36,9 +41,45 @@ class RateLimitResult:
     retry_after: int  # seconds until the current window ends
 
 
-# Keys this process found over their limit: {(scope, key): (count seen, when the window ends)}.
-_known_over: dict[tuple[str, str], tuple[int, float]] = {}
-KNOWN_OVER_MAX = 10_000  # a flood from many addresses cannot grow a worker's memory past this
+class ProcessCounter:
+    """Counters in this process's memory, each counting 0 once its window has ended.
+
+    When `max_keys` counters are held, ended ones are dropped first, then the
+    oldest: a flood of new keys can reset old counts, never exhaust memory.
+    """
+
+    def __init__(self, *, max_keys: int = PROCESS_COUNTER_MAX_KEYS):
+        self.max_keys = max_keys
+        self._counts: dict[str, tuple[int, float]] = {}  # key -> (count, when its window ends)
+        self._lock = threading.Lock()  # gunicorn threads share one process
+
+    def incr(self, key: str, *, window_end: float, now: float) -> int:
+        with self._lock:
+            count = self._current(key, now) + 1
+            if key not in self._counts and len(self._counts) >= self.max_keys:
+                self._make_room(now)
+            self._counts[key] = (count, window_end)
+            return count
+
+    def get(self, key: str, *, now: float) -> int:
+        with self._lock:
+            return self._current(key, now)
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def _current(self, key: str, now: float) -> int:
+        count, window_end = self._counts.get(key, (0, now))
+        return count if window_end > now else 0
+
+    def _make_room(self, now: float) -> None:
+        for key in [key for key, (_, window_end) in self._counts.items() if window_end <= now]:
+            del self._counts[key]
+        while len(self._counts) >= self.max_keys:
+            del self._counts[next(iter(self._counts))]
+
+
+process_counter = ProcessCounter()
 
 
 def client_ip(request: HttpRequest, *, num_proxies: int | None = None) -> str:
@@ -82,65 +123,47 @@ def ip_bucket(ip: str) -> str:
 
 
 def rate_limit_hit(
-    *, scope: str, key: str, limit: int, window: int, now: float | None = None, store: BaseCache | None = None
+    *, scope: str, key: str, limit: int, window: int, store: BaseCache | None = None
 ) -> RateLimitResult:
-    """Count one request for `key` in the current `window` (seconds) and say if it is allowed.
+    """Count one request for `key` in the current `window` (seconds); allowed while the count <= `limit`.
 
     `store` defaults to the configured cache.
     """
+    return _rate_limit(scope=scope, key=key, limit=limit, window=window, store=store, count_this=True)
+
+
+def rate_limit_peek(
+    *, scope: str, key: str, limit: int, window: int, store: BaseCache | None = None
+) -> RateLimitResult:
+    """The count so far for `key` in the current window, and whether it is within `limit`; counts nothing."""
+    return _rate_limit(scope=scope, key=key, limit=limit, window=window, store=store, count_this=False)
+
+
+def _rate_limit(
+    *, scope: str, key: str, limit: int, window: int, store: BaseCache | None, count_this: bool
+) -> RateLimitResult:
     store = cache if store is None else store
-    now = time.time() if now is None else now
+    now = time.time()
     window_start = int(now // window) * window
-    retry_after = max(1, math.ceil(window_start + window - now))
+    window_end = window_start + window
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    cache_key = f"ratelimit:{scope}:{digest}:{window_start}"
+    counter_key = f"ratelimit:{scope}:{digest}:{window_start}"
     try:
-        count = _counted(store, cache_key, timeout=window + 5)
-    except Exception as exc:  # the cache is down: fail open, loudly
-        logger.error("rate_limit_unavailable", extra={"scope": scope, "error": type(exc).__name__})
-        return RateLimitResult(allowed=True, count=0, retry_after=0)
-    if count > limit:
-        _remember_over(scope, key, count=count, until=window_start + window, now=now)
+        count = _shared_incr(store, counter_key, window) if count_this else store.get(counter_key, 0)
+    except Exception as exc:  # any cache failure: count here rather than not at all
+        logger.error("rate_limit_counted_in_process", extra={"scope": scope, "error": type(exc).__name__})
+        if count_this:
+            count = process_counter.incr(counter_key, window_end=window_end, now=now)
+        else:
+            count = process_counter.get(counter_key, now=now)
+    retry_after = max(1, math.ceil(window_end - now))
     return RateLimitResult(allowed=count <= limit, count=count, retry_after=retry_after)
 
 
-def rate_limit_known_over(*, scope: str, key: str, now: float | None = None) -> RateLimitResult | None:
-    """The refusal this process last counted for `key`, if its window has not ended; else None.
-
-    Asks no cache: a client another process found over the limit is known
-    here once this process counts one of its requests too.
-    """
-    if not _known_over:
-        return None
-    now = time.time() if now is None else now
-    seen = _known_over.get((scope, key))
-    if seen is None or seen[1] <= now:
-        return None
-    count, until = seen
-    return RateLimitResult(allowed=False, count=count, retry_after=max(1, math.ceil(until - now)))
-
-
-def rate_limit_memory_clear() -> None:
-    """Forget every key this process found over its limit (tests start from none)."""
-    _known_over.clear()
-
-
-def _remember_over(scope: str, key: str, *, count: int, until: float, now: float) -> None:
-    if len(_known_over) >= KNOWN_OVER_MAX:
-        for entry in [entry for entry, (_, ends) in _known_over.items() if ends <= now]:
-            del _known_over[entry]
-        while len(_known_over) >= KNOWN_OVER_MAX:  # all still current: forget the earliest found
-            del _known_over[next(iter(_known_over))]
-    _known_over[(scope, key)] = (count, until)
-
-
-def _counted(store: BaseCache, key: str, *, timeout: int) -> int:
-    """Add 1 to the counter at `key`: in one round trip on Redis (config/cache.py), else add + incr."""
-    if hasattr(store, "incr_expiring"):
-        return store.incr_expiring(key, timeout=timeout)
-    store.add(key, 0, timeout=timeout)
+def _shared_incr(store: BaseCache, key: str, window: int) -> int:
+    store.add(key, 0, timeout=window)
     try:
         return store.incr(key)
-    except ValueError:  # expired between add and incr
-        store.add(key, 1, timeout=timeout)
+    except ValueError:  # evicted between add and incr: this request starts the count again
+        store.add(key, 1, timeout=window)
         return 1

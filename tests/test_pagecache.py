@@ -214,7 +214,10 @@ def test_catalog_queries_do_not_grow_with_a_thousand_books(book):
 
 def test_pages_are_rendered_fresh_when_the_cache_is_unreachable(book, settings):
     settings.CACHES = {
-        "default": {"BACKEND": "config.cache.ReusedClientRedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+        }
     }
     assert "The Dream Machine" in visit("/")
     Book.objects.filter(pk=book.pk).update(title="Renamed behind the caches back")

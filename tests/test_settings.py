@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.unreachable import silent_port
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 GOOD_SECRET_KEY = "k3V9-pQ2xZr7_Lm4Ws8Yt1Nb6Hc0Jd5Fg2Ae9Uo3Iy7Tr4Ex1Wq8Kp6Mn0Bv5Cz"
 PRODUCTION = {
@@ -250,3 +252,25 @@ def test_csp_report_only_sends_the_same_policy_unenforced(tmp_path):
         "CONTENT_SECURITY_POLICY": None,
         "CONTENT_SECURITY_POLICY_REPORT_ONLY": enforced["CONTENT_SECURITY_POLICY"],
     }
+
+
+# --- a stalled Redis fails a cache call quickly --------------------------------------------
+
+CACHE_CALL_SECONDS = (
+    "import time, django; django.setup(); from django.core.cache import cache\n"
+    "started = time.monotonic()\n"
+    "try:\n"
+    "    cache.add('probe', 1, timeout=5)\n"
+    "except Exception as exc:\n"
+    "    print(type(exc).__name__, round(time.monotonic() - started, 2))\n"
+)
+
+
+def test_a_cache_call_to_a_stalled_redis_fails_within_its_socket_timeout(tmp_path):
+    with silent_port() as port:
+        env = {**PRODUCTION, "CACHE_URL": f"redis://127.0.0.1:{port}/0"}
+        result = run(["-c", CACHE_CALL_SECONDS], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    error, seconds = result.stdout.split()
+    assert error == "TimeoutError"
+    assert float(seconds) < 1

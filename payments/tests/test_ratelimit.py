@@ -1,12 +1,11 @@
-"""Card-testing defence on create-intent: per IP, per session, fixed windows, shared cache."""
+"""Card-testing defence on create-intent: per IP, per session, fixed windows, shared cache or per process."""
 
 import json
 import logging
 import os
 import threading
-import types
+import time
 import uuid
-from unittest import mock
 
 import pytest
 import redis
@@ -14,11 +13,11 @@ from django.core.cache.backends.redis import RedisCache
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from config.cache import ReusedClientRedisCache
-from payments.ratelimit import RATE_LIMIT_MESSAGE, client_ip, rate_limit_hit
+from payments.ratelimit import RATE_LIMIT_MESSAGE
 from payments.tests.checkout import one_book_body
-from shop import ratelimit as shop_ratelimit
 from shop.orders.models import Order
+from shop.ratelimit import client_ip, rate_limit_hit, rate_limit_peek
+from tests.unreachable import closed_port, silent_port
 
 pytestmark = pytest.mark.django_db
 
@@ -65,19 +64,18 @@ def test_per_session_limit_follows_the_session_across_addresses(limits):
     assert attempt(Client(), ip="203.0.113.3").status_code == 400  # a fresh session from that address
 
 
-def test_a_new_window_allows_again(limits, monkeypatch):
+def test_a_new_window_allows_again(limits, limiter_clock):
     start = 600.0 * 1_700_000  # a window boundary
-    clock = types.SimpleNamespace(time=lambda: start)
-    monkeypatch.setattr(shop_ratelimit, "time", clock)  # the limiter's clock (shop/ratelimit.py)
+    limiter_clock.time = lambda: start
     client = Client()
     attempt(client)
     attempt(client)
-    clock.time = lambda: start + 599
+    limiter_clock.time = lambda: start + 599
     blocked = attempt(client)
     assert blocked.status_code == 429
     assert blocked["Retry-After"] == "1"
 
-    clock.time = lambda: start + 600
+    limiter_clock.time = lambda: start + 600
     assert attempt(client).status_code == 400
 
 
@@ -163,40 +161,32 @@ def redis_prefix():
         raw.delete(key)
 
 
-@pytest.fixture(params=[ReusedClientRedisCache, RedisCache], ids=["one-round-trip", "add-and-incr"])
-def redis_backend(request):
-    """The shop's Redis backend (counts in one round trip) and Django's own (add + incr)."""
-    return request.param
-
-
-def redis_cache(prefix: str, backend=ReusedClientRedisCache) -> RedisCache:
+def redis_cache(prefix: str) -> RedisCache:
     """One web process's view of the cache: its own client and connection pool."""
-    return backend(REDIS_URL, {"KEY_PREFIX": prefix})
+    return RedisCache(REDIS_URL, {"KEY_PREFIX": prefix})
 
 
-def test_counters_are_shared_across_processes(redis_prefix, redis_backend):
-    first, second = redis_cache(redis_prefix, redis_backend), redis_cache(redis_prefix, redis_backend)
-    assert first._cache.get_client() is not second._cache.get_client()
-    results = [
-        rate_limit_hit(scope="ip", key="203.0.113.7", limit=3, window=600, now=1_020_000_000, store=store)
-        for store in (first, second, first, second)
-    ]
+def hit(store, key: str = "203.0.113.7", limit: int = 3):
+    return rate_limit_hit(scope="ip", key=key, limit=limit, window=600, store=store)
+
+
+def test_counters_are_shared_across_processes(redis_prefix):
+    first, second = redis_cache(redis_prefix), redis_cache(redis_prefix)
+    results = [hit(store) for store in (first, second, first, second)]
     assert [r.count for r in results] == [1, 2, 3, 4]
     assert [r.allowed for r in results] == [True, True, True, False]
+    assert rate_limit_peek(scope="ip", key="203.0.113.7", limit=3, window=600, store=first).count == 4
 
 
-def test_concurrent_attempts_on_redis_are_all_counted(redis_prefix, redis_backend):
-    stores = [redis_cache(redis_prefix, redis_backend) for _ in range(4)]
+def test_concurrent_attempts_on_redis_are_all_counted(redis_prefix):
+    stores = [redis_cache(redis_prefix) for _ in range(4)]
     barrier = threading.Barrier(len(stores))
     counts: list[int] = []
 
     def hammer(store: RedisCache) -> None:
         barrier.wait()
         for _ in range(25):
-            result = rate_limit_hit(
-                scope="ip", key="198.51.100.4", limit=50, window=600, now=1_020_000_000, store=store
-            )
-            counts.append(result.count)
+            counts.append(hit(store, key="198.51.100.4", limit=50).count)
 
     threads = [threading.Thread(target=hammer, args=(store,)) for store in stores]
     for thread in threads:
@@ -206,56 +196,18 @@ def test_concurrent_attempts_on_redis_are_all_counted(redis_prefix, redis_backen
     assert sorted(counts) == list(range(1, 101))  # every attempt got its own number: none lost
 
 
-def test_a_counter_in_redis_lives_one_window_and_costs_one_command(redis_prefix):
+def test_a_counter_in_redis_expires_with_its_window(redis_prefix):
     store = redis_cache(redis_prefix)
-    client = store._cache.get_client(write=True)
-    rate_limit_hit(
-        scope="ip", key="192.0.2.9", limit=3, window=600, now=1_020_000_000, store=store
-    )  # loads it
-    commands = []
-    connection_class = client.connection_pool.connection_class
-    real_send = connection_class.send_command
-
-    def recorded(connection, *args, **kwargs):
-        commands.append(args[0])
-        return real_send(connection, *args, **kwargs)
-
-    with mock.patch.object(connection_class, "send_command", recorded):
-        first = rate_limit_hit(
-            scope="ip", key="192.0.2.1", limit=3, window=600, now=1_020_000_000, store=store
-        )
-        second = rate_limit_hit(
-            scope="ip", key="192.0.2.1", limit=3, window=600, now=1_020_000_001, store=store
-        )
-    assert (first.count, second.count) == (1, 2)
-    assert commands == ["EVALSHA", "EVALSHA"]
-    keys = list(redis.Redis.from_url(REDIS_URL).scan_iter(f"{redis_prefix}*ratelimit:ip:*"))
-    assert len(keys) == 2
-    assert all(0 < redis.Redis.from_url(REDIS_URL).ttl(key) <= 605 for key in keys)
-
-
-def test_the_counter_survives_redis_forgetting_its_script(redis_prefix):
-    store = redis_cache(redis_prefix)
-    counts = []
-    for second in range(3):
-        redis.Redis.from_url(REDIS_URL).script_flush()  # a Redis restart, SCRIPT FLUSH
-        hit = rate_limit_hit(
-            scope="ip", key="192.0.2.7", limit=3, window=600, now=1_020_000_000 + second, store=store
-        )
-        counts.append(hit.count)
-    assert counts == [1, 2, 3]
-    assert (
-        rate_limit_hit(
-            scope="ip", key="192.0.2.7", limit=3, window=600, now=1_020_000_009, store=store
-        ).allowed
-        is False
-    )
+    hit(store, key="192.0.2.1")
+    hit(store, key="192.0.2.1")
+    (key,) = redis.Redis.from_url(REDIS_URL).scan_iter(f"{redis_prefix}*ratelimit:ip:*")
+    assert 0 < redis.Redis.from_url(REDIS_URL).ttl(key) <= 600
 
 
 def test_the_view_uses_the_configured_redis_cache(limits, redis_prefix):
     limits.CACHES = {
         "default": {
-            "BACKEND": "config.cache.ReusedClientRedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": redis_prefix,
         }
@@ -267,14 +219,44 @@ def test_the_view_uses_the_configured_redis_cache(limits, redis_prefix):
     assert len(keys) == 1
 
 
-def test_an_unreachable_cache_lets_shoppers_pay_and_logs(limits, caplog):
-    limits.CACHES = {
-        "default": {
-            "BACKEND": "config.cache.ReusedClientRedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
+# --- Redis down or stalled: counted per process, never unlimited ---------------------------
+
+
+@pytest.fixture(params=["refused", "stalled"])
+def redis_unavailable(request, limits):
+    """The configured cache is Redis on a port that refuses connections, or accepts and never answers."""
+
+    def configure(port: int) -> None:
+        limits.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": f"redis://127.0.0.1:{port}/0",
+                "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+            }
         }
-    }
-    with caplog.at_level(logging.ERROR, logger="payments.ratelimit"):
-        assert attempt(Client()).status_code == 400
-    logged = [(r.scope, r.error) for r in caplog.records if r.getMessage() == "rate_limit_unavailable"]
-    assert ("ip", "ConnectionError") in logged
+
+    if request.param == "refused":
+        configure(closed_port())
+        yield
+    else:
+        with silent_port() as port:
+            configure(port)
+            yield
+
+
+def test_with_redis_unavailable_the_limits_hold_per_process_and_it_is_logged(redis_unavailable, caplog):
+    statuses, seconds = [], []
+    with caplog.at_level(logging.ERROR, logger="shop.ratelimit"):
+        for _ in range(4):
+            started = time.monotonic()
+            statuses.append(attempt(Client()).status_code)
+            seconds.append(time.monotonic() - started)
+    assert statuses == [400, 400, 400, 429]  # CHECKOUT_RATE_LIMIT_PER_IP = 3
+    assert max(seconds) < 2  # a few socket timeouts (0.25 s) at most: the answer never hangs
+    logged = {(r.scope, r.error) for r in caplog.records if r.getMessage() == "rate_limit_counted_in_process"}
+    assert logged & {("ip", "ConnectionError"), ("ip", "TimeoutError")}
+
+
+def test_with_redis_unavailable_the_session_limit_holds_too(redis_unavailable):
+    client = Client()
+    assert [attempt(client, ip=f"203.0.113.{n}").status_code for n in range(3)] == [400, 400, 429]

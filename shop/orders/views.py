@@ -5,7 +5,7 @@ missing or other order's key gets the same 404 as an order that does not
 exist, so the page tells a stranger nothing, not even whether the number is
 real. Loads with a wrong or missing key are guesses, counted per client
 address (ORDER_PAGE_RATE_LIMIT_PER_IP); a client over the limit gets 429 for
-every load, its key unchecked, until the window ends. The pages are never
+every load, right key or not, until the window ends. The pages are never
 cached, never indexed, and send no Referer (the tracking link goes to a
 carrier's site: the key must not travel with it).
 """
@@ -22,7 +22,7 @@ from shop.orders.selectors import order_get_by_number
 from shop.orders.timeline import order_timeline
 from shop.orders.versions import order_row_version_remembered
 from shop.pagecache import page_render
-from shop.ratelimit import RateLimitResult, client_ip, ip_bucket, rate_limit_hit, rate_limit_known_over
+from shop.ratelimit import RateLimitResult, client_ip, ip_bucket, rate_limit_hit, rate_limit_peek
 
 RATE_LIMIT_SCOPE = "order_page"
 RATE_LIMIT_MESSAGE = "Too many requests for order pages. Please wait a few minutes and try again."
@@ -69,12 +69,11 @@ def order_page_state(request: HttpRequest, number: str) -> tuple | None:
 def _rate_limited(request: HttpRequest, number: str) -> RateLimitResult | None:
     """The refusal if this client is over the limit; a guess (a wrong or missing key) is counted.
 
-    Once over, the client is refused before its key is checked, so the limit
-    caps the keys one address can try in a window: the limit, plus one for
-    each web process that has not yet counted it over (shop/ratelimit.py,
-    `rate_limit_known_over`). A right key is no guess: it costs no count, so
-    a shopper reloading their order page never meets the limit. Decided once
-    per request, whoever asks first (the kept-page middleware or the view).
+    A right key is no guess: it costs no count, so a shopper reloading their
+    order page never meets the limit, but it is refused too while the client
+    is over, so the limit caps the keys one address can try in a window.
+    Decided once per request, whoever asks first (the kept-page middleware or
+    the view).
     """
     if not hasattr(request, "_order_page_rate"):
         request._order_page_rate = _guess_refused(request, number)
@@ -85,14 +84,12 @@ def _guess_refused(request: HttpRequest, number: str) -> RateLimitResult | None:
     limit = settings.ORDER_PAGE_RATE_LIMIT_PER_IP
     if limit <= 0:
         return None
-    client = ip_bucket(client_ip(request))
-    known = rate_limit_known_over(scope=RATE_LIMIT_SCOPE, key=client)
-    if known is not None:
-        return known
-    if _key_opens(request, number):
-        return None
-    result = rate_limit_hit(
-        scope=RATE_LIMIT_SCOPE, key=client, limit=limit, window=settings.CHECKOUT_RATE_LIMIT_WINDOW
+    count = rate_limit_peek if _key_opens(request, number) else rate_limit_hit
+    result = count(
+        scope=RATE_LIMIT_SCOPE,
+        key=ip_bucket(client_ip(request)),
+        limit=limit,
+        window=settings.CHECKOUT_RATE_LIMIT_WINDOW,
     )
     return None if result.allowed else result
 

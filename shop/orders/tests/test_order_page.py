@@ -18,7 +18,7 @@ from shop.orders.access import (
 from shop.orders.models import Carrier, FulfilmentStatus, OrderItem, OrderStatus
 from shop.orders.services import order_mark_delivered, order_mark_shipped, order_record_refunded_total
 from shop.orders.tests.factories import OrderFactory
-from shop.ratelimit import rate_limit_memory_clear
+from tests.unreachable import closed_port
 
 pytestmark = pytest.mark.django_db
 
@@ -142,16 +142,19 @@ def test_a_right_key_is_no_guess_and_costs_no_count(client, settings):
     assert [visit(client, order, key="wrong").status_code for _ in range(4)] == [404, 404, 404, 429]
 
 
-def test_a_process_that_has_not_counted_the_client_over_checks_one_more_key(client, settings):
-    """Another web process shares the counter but not this one's memory: it learns from its first count."""
+def test_guesses_are_still_limited_with_the_cache_down(client, settings):
     settings.ORDER_PAGE_RATE_LIMIT_PER_IP = 2
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+    }
     order = paid_order()
+    assert visit(client, order).status_code == 200
     assert [visit(client, order, key="wrong").status_code for _ in range(3)] == [404, 404, 429]
-    rate_limit_memory_clear()  # as if the next requests reached another process
-    assert visit(client, order).status_code == 200  # a right key asks nothing of the counter
-    assert visit(client, order, key="wrong").status_code == 429  # counted: over, and now known here
-    cache.clear()  # the refusal no longer needs the counter
-    assert visit(client, order).status_code == 429
+    assert visit(client, order).status_code == 429  # counted in this process while the cache is down
 
 
 def test_the_refusal_ends_with_its_window(client, settings, limiter_clock):

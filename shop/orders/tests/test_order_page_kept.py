@@ -97,7 +97,7 @@ def test_a_client_over_the_limit_is_refused_a_kept_page_decided_once_per_request
     assert [visit(client, order).status_code for _ in range(3)] == [200] * 3  # kept, answered from memory
     wrong = reverse("orders:detail", args=[order.number])
     assert [client.get(wrong, {"key": "wrong"}).status_code for _ in range(3)] == [404, 404, 429]
-    with mock.patch.object(views, "rate_limit_known_over", wraps=views.rate_limit_known_over) as asked:
+    with mock.patch.object(views, "rate_limit_peek", wraps=views.rate_limit_peek) as asked:
         refused = visit(client, order)  # the middleware asks first, finds no page to answer; the view refuses
     assert refused.status_code == 429
     assert asked.call_count == 1
