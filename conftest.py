@@ -58,7 +58,7 @@ def limiter_clock(monkeypatch):
     tests of the windows themselves move this clock (payments/tests/test_ratelimit.py)."""
     import types
 
-    from shop import ratelimit
+    from core import ratelimit
 
     clock = types.SimpleNamespace(time=lambda: 600.0 * 1_700_000 + 300)  # mid-window
     monkeypatch.setattr(ratelimit, "time", clock)
@@ -71,7 +71,7 @@ def fresh_cache(monkeypatch):
     counters live there, and the whole suite calls the shop from the same 127.0.0.1."""
     from django.core.cache import cache
 
-    from shop import ratelimit
+    from core import ratelimit
 
     cache.clear()
     monkeypatch.setattr(ratelimit, "process_counter", ratelimit.ProcessCounter())

@@ -201,7 +201,7 @@ AXES_LOCKOUT_TEMPLATE = "axes/locked_out.html"
 # Failure log lines name the username and address tried (never the password).
 AXES_SENSITIVE_PARAMETERS: list[str] = []
 # The client address the way the checkout rate limit reads it (NUM_PROXIES).
-AXES_CLIENT_IP_CALLABLE = "shop.ratelimit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_ip"
 
 # A shopper's session (and so their cart) lasts this long after its last change.
 SESSION_COOKIE_AGE = 30 * 24 * 60 * 60

@@ -3,7 +3,7 @@
 Two limits apply to create-intent: per client IP and per session (settings
 CHECKOUT_RATE_LIMIT_PER_IP / _PER_SESSION within CHECKOUT_RATE_LIMIT_WINDOW
 seconds; 0 turns a limit off); the success page has one per client IP
-(SUCCESS_PAGE_RATE_LIMIT_PER_IP). Counted by shop/ratelimit.py, which says
+(SUCCESS_PAGE_RATE_LIMIT_PER_IP). Counted by core/ratelimit.py, which says
 what happens when its cache is down.
 """
 
@@ -12,7 +12,7 @@ import logging
 from django.conf import settings
 from django.http import HttpRequest
 
-from shop.ratelimit import client_ip, ip_bucket, rate_limit_hit
+from core.ratelimit import client_ip, ip_bucket, rate_limit_hit
 
 logger = logging.getLogger(__name__)
 

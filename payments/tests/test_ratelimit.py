@@ -13,10 +13,10 @@ from django.core.cache.backends.redis import RedisCache
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from core.ratelimit import client_ip, rate_limit_hit, rate_limit_peek
 from payments.ratelimit import RATE_LIMIT_MESSAGE
 from payments.tests.checkout import one_book_body
 from shop.orders.models import Order
-from shop.ratelimit import client_ip, rate_limit_hit, rate_limit_peek
 from tests.unreachable import closed_port, silent_port
 
 pytestmark = pytest.mark.django_db
@@ -246,7 +246,7 @@ def redis_unavailable(request, limits):
 
 def test_with_redis_unavailable_the_limits_hold_per_process_and_it_is_logged(redis_unavailable, caplog):
     statuses, seconds = [], []
-    with caplog.at_level(logging.ERROR, logger="shop.ratelimit"):
+    with caplog.at_level(logging.ERROR, logger="core.ratelimit"):
         for _ in range(4):
             started = time.monotonic()
             statuses.append(attempt(Client()).status_code)

@@ -16,13 +16,13 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core.ratelimit import RateLimitResult, client_ip, ip_bucket, rate_limit_hit, rate_limit_peek
 from shop.orders.access import order_access_key_valid, order_page_path, order_receipt_path
 from shop.orders.models import Order
 from shop.orders.selectors import order_get_by_number
 from shop.orders.timeline import order_timeline
 from shop.orders.versions import order_row_version_remembered
 from shop.pagecache import page_render
-from shop.ratelimit import RateLimitResult, client_ip, ip_bucket, rate_limit_hit, rate_limit_peek
 
 RATE_LIMIT_SCOPE = "order_page"
 RATE_LIMIT_MESSAGE = "Too many requests for order pages. Please wait a few minutes and try again."

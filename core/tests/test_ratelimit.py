@@ -1,11 +1,11 @@
-"""The limiter (shop/ratelimit.py): fixed windows, and a per-process counter while the cache fails."""
+"""The limiter (core/ratelimit.py): fixed windows, and a per-process counter while the cache fails."""
 
 import logging
 
 import pytest
 from django.core.cache.backends.redis import RedisCache
 
-from shop.ratelimit import ProcessCounter, rate_limit_hit, rate_limit_peek
+from core.ratelimit import ProcessCounter, rate_limit_hit, rate_limit_peek
 from tests.unreachable import closed_port, silent_port
 
 WINDOW_END = 1_020_000_600.0
@@ -52,7 +52,7 @@ def unavailable_redis(request):
 
 def test_with_the_cache_unavailable_requests_are_counted_in_the_process_and_logged(unavailable_redis, caplog):
     counted = {"scope": "guess", "key": "203.0.113.7", "limit": 2, "window": 600, "store": unavailable_redis}
-    with caplog.at_level(logging.ERROR, logger="shop.ratelimit"):
+    with caplog.at_level(logging.ERROR, logger="core.ratelimit"):
         results = [rate_limit_hit(**counted) for _ in range(3)]
         peeked = rate_limit_peek(**counted)
     assert [(r.count, r.allowed) for r in results] == [(1, True), (2, True), (3, False)]
