@@ -33,7 +33,7 @@ POSTGRES = "postgres://postgres@127.0.0.1:5432"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")  # flushed
 WEBHOOK_SECRET = "whsec_benchmark_only"
 PROXY_HEADER = ("X-Forwarded-Proto", "https")
-QUEUES = ("webhooks", "emails", "default")
+QUEUES = ("webhooks", "emails,default")  # one db_worker per line, as the Procfile runs them
 RUNTIME_VENV = ROOT / ".bench-venv"
 RUN_ID = str(int(time.time()))
 # Production settings (config/settings.py, DEBUG off); nothing is read from a .env file.
@@ -71,7 +71,7 @@ def main() -> int:
             stack.enter_context(running(reference, log=f"{tmp}/bare.log", port=BARE_PORT))
             middleware = {"BENCH_REFERENCE_MIDDLEWARE": "shop"}
             stack.enter_context(running(reference, log=f"{tmp}/mw.log", port=MIDDLEWARE_PORT, env=middleware))
-            for queue in QUEUES:  # as the Procfile runs them, below the web's CPU priority
+            for queue in QUEUES:  # below the web's CPU priority
                 command = ["nice", "-n", "10", python, "manage.py", "db_worker", "--queue-name", queue]
                 stack.enter_context(running(command, log=f"{tmp}/worker-{queue}.log"))
             rows, notes = measure(args, seeded)
