@@ -103,45 +103,6 @@ def test_gunicorn_config_defaults(monkeypatch):
     assert "%(q)s" not in config["access_log_format"] and "%(f)s" not in config["access_log_format"]
 
 
-def test_benchmark_reads_each_request_time_from_this_access_log_format(monkeypatch, tmp_path):
-    """`make bench` shows the server's own time per request from these lines (benchmarks/run.py)."""
-    from benchmarks.run import server_times
-
-    config = gunicorn_settings(monkeypatch)
-    fields = {"h": "127.0.0.1", "m": "POST", "U": "/payments/webhook/", "H": "HTTP/1.1", "s": "200", "a": "-"}
-    line = config["access_log_format"] % {**fields, "B": "39", "M": "{ms}"}
-    log = tmp_path / "shop.log"
-    log.write_text(line.format(ms=900) + "\n")  # before the measured block: not counted
-    with server_times(log) as times, log.open("a") as out:
-        out.write("".join(line.format(ms=ms) + "\n" for ms in [*[3] * 197, 40, 61, 120]))
-        out.write("INFO shop.orders.services order_transition order=SP-1 took 70ms\n")  # not access
-    assert times == {"server_p99": 61, "server_max": 120, "server_slow": 2}
-
-
-def test_benchmark_bare_view_sends_the_saved_catalog_answer_with_a_new_cookie_each_time(
-    monkeypatch, tmp_path
-):
-    """`make bench`'s "bare view sending the catalog's bytes" row: the shop's bytes, no shop."""
-    import json
-
-    from django.test import RequestFactory
-
-    from benchmarks.reference import urls
-
-    saved = tmp_path / "catalog-response.json"
-    headers = [["Content-Security-Policy", "default-src 'self'"], ["X-Frame-Options", "DENY"]]
-    saved.write_text(json.dumps({"body": "<p>Books</p>", "content_type": "text/html", "headers": headers}))
-    monkeypatch.setenv(urls.CATALOG_RESPONSE, str(saved))
-    urls._catalog_response.cache_clear()
-    try:
-        first, second = (urls.catalog_bytes(RequestFactory().get("/catalog-bytes/")) for _ in range(2))
-    finally:
-        urls._catalog_response.cache_clear()
-    assert first.content == b"<p>Books</p>" and first["Content-Type"] == "text/html"
-    assert [[name, first[name]] for name, _ in headers] == headers
-    assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
-
-
 def test_gunicorn_config_from_environment(monkeypatch):
     config = gunicorn_settings(
         monkeypatch, PORT="9123", HOST="127.0.0.1", WEB_CONCURRENCY="3", FORWARDED_ALLOW_IPS="10.0.0.5"
