@@ -101,11 +101,10 @@ TEMPLATES = [
     },
 ]
 
-# Database: a SQLite file by default; PostgreSQL (psycopg 3) through
-# DATABASE_URL. Connections are kept open between requests (CONN_MAX_AGE,
-# overridable in the URL: ?conn_max_age=0) and health-checked before reuse;
-# PostgreSQL's check makes no round trip while the connection is quiet
-# (config/postgresql: Django's backend with that one change).
+# Database: a SQLite file by default; PostgreSQL (psycopg 3, Django's own
+# backend) through DATABASE_URL. Connections are kept open between requests
+# (CONN_MAX_AGE, overridable in the URL: ?conn_max_age=0) and health-checked
+# before reuse (CONN_HEALTH_CHECKS).
 DATABASES = {
     "default": env.db_url_config(
         env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
@@ -118,11 +117,7 @@ DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=5)
 _db_options = DATABASES["default"].setdefault("OPTIONS", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = "config.postgresql"
     _db_options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
-    # Parameters bound by the server, so statements sent often are prepared: planned
-    # once per connection (config/postgresql says why and what a pooler then needs).
-    _db_options.setdefault("server_side_binding", True)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default takes concurrent requests (a webhook while a
     # success page loads): WAL lets readers run beside the one writer, a
