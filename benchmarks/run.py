@@ -402,7 +402,7 @@ def measure(args, seeded: dict, *, rss, logs: dict[str, Path]) -> list[dict]:
             burst = webhooks(seeded, **load, server_log=logs["shop"], duplicate=False)
             rows.append(beside(burst, before))
             burst["note"] = " ".join(filter(None, [burst.get("note"), queue_drained()]))
-            # Once applied, a redelivery is a duplicate: one statement, nothing queued.
+            # Once applied, a redelivery is a duplicate: one read, nothing queued.
             before = reference_run()
             duplicates = webhooks(seeded, **load, server_log=logs["shop"], duplicate=True)
             rows.append(beside(duplicates, before, reference_run()))
@@ -457,9 +457,8 @@ COMMIT_STALL_MS = 20
 def commit_probe() -> str:
     """PostgreSQL's commit on this machine, alone: one-row transactions, each waiting for its WAL flush.
 
-    What a refund event's acknowledgement and each of the worker's applies wait
-    for (a payment_intent event's does not: payments/services/webhooks.py). A
-    flush the disk holds up holds up every such commit in flight.
+    What each webhook's acknowledgement and each of the worker's applies wait
+    for. A flush the disk holds up holds up every such commit in flight.
     """
     from django.db import connection, transaction
 
@@ -623,7 +622,7 @@ def task_worker(*, log: Path):
     own_group = autogroups.exists() and autogroups.read_text().strip() == "1"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            ["nice", "-n", "10", runtime_python(), "manage.py", "db_worker", "--interval", "1"],
+            ["nice", "-n", "10", runtime_python(), "manage.py", "db_worker", "--queue-name", "*"],
             cwd=ROOT,
             env=dict(os.environ),
             stdout=out,

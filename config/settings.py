@@ -51,7 +51,6 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "django_tasks",
-    "shop.worker",  # before django_tasks_db: its db_worker command is the one run
     "django_tasks_db",
     "django_rq",
     "shop.catalog",
@@ -64,9 +63,6 @@ MIDDLEWARE = [
     # First: answers a kept page to a visitor with no session or messages with the
     # headers the whole stack gave it (shop/pagecache_middleware.py); all else passes.
     "shop.pagecache_middleware.KeptPageMiddleware",
-    # Stripe's deliveries handed to the webhook view with the headers the whole stack gave
-    # the first one (payments/webhook_middleware.py); all else passes.
-    "payments.webhook_middleware.WebhookFirstMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.security.PolicyOncePerProcessCSPMiddleware",  # django-csp's, each policy built once
     "config.security.PermissionsPolicyMiddleware",
@@ -249,10 +245,10 @@ SHOP_ADDRESS = env.str("SHOP_ADDRESS", default="Stripe Press|510 Townsend Street
 
 # --- Background tasks (Django's Tasks API through the django-tasks backport) --
 # "database" (default): tasks are rows in this database (django-tasks-db), enqueued
-# in the transaction of the change that causes them; run them with
-# `python manage.py db_worker`. "rq": Redis at TASKS_REDIS_URL (django-tasks-rq),
-# run them with `python manage.py rqworker default`. "immediate": run inline, in
-# the request (tests only). See the README, "Background work".
+# in the transaction of the change that causes them; run them with `manage.py
+# db_worker --queue-name <queues>`. "rq": Redis at TASKS_REDIS_URL (django-tasks-rq),
+# run them with `manage.py rqworker <queues>`. "immediate": run inline, in the
+# request (tests only). The Procfile runs the workers: one per line of queues.
 TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
 _TASKS_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
@@ -261,10 +257,13 @@ _TASKS_BACKENDS = {
 }
 if TASKS_BACKEND not in _TASKS_BACKENDS:
     raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(_TASKS_BACKENDS)}.")
-TASKS = {"default": {"BACKEND": _TASKS_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
-# The Redis queue of the "rq" backend (django-rq reads RQ_QUEUES).
+# Webhook events are applied on their own queue and worker, so a slow or hanging
+# mail server ("emails") never delays a payment; "default" is for anything else.
+TASK_QUEUES = ["webhooks", "emails", "default"]
+TASKS = {"default": {"BACKEND": _TASKS_BACKENDS[TASKS_BACKEND], "QUEUES": TASK_QUEUES}}
+# The Redis queues of the "rq" backend (django-rq reads RQ_QUEUES).
 TASKS_REDIS_URL = env.str("TASKS_REDIS_URL", default="redis://127.0.0.1:6379/2")
-RQ_QUEUES = {"default": {"URL": TASKS_REDIS_URL, "DEFAULT_TIMEOUT": 300}}
+RQ_QUEUES = {name: {"URL": TASKS_REDIS_URL, "DEFAULT_TIMEOUT": 300} for name in TASK_QUEUES}
 
 # --- Stripe -----------------------------------------------------------------
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
