@@ -1,25 +1,20 @@
 """Stripe webhooks: verify, store once, enqueue one task per event; the task applies it to its order.
 
-The request (payments/views.py, `stripe_event_receive`): verify the signature
-over the raw body and parse it (`stripe_event_verify`); an event handled
-already is a duplicate, answered after one read. Otherwise, in one
-transaction, get or create the event by its Stripe id (a FAILED one goes back
-to RECEIVED) and enqueue `webhook_event_apply` for it with `task_enqueue`: the
-database backend writes the task in that transaction, RQ pushes it on commit.
-The view answers 200 only once that transaction has committed.
+The request (`stripe_event_verify`, `stripe_event_receive`): verify the
+signature over the raw body; an event handled already is answered after one
+read. Otherwise one transaction gets or creates the event by its Stripe id
+(a FAILED one goes back to RECEIVED) and enqueues `webhook_event_apply`
+(`task_enqueue`: the database backend writes the task in that transaction,
+RQ pushes it on commit). The view answers 200 only once it has committed.
 
-The task (`stripe_event_apply`), in one transaction: lock the event's row,
-skip it if handled meanwhile, apply it (webhook_handlers.py; the order
-services lock the order row), record the outcome. If applying fails, the
-transaction rolls back and FAILED is recorded with the traceback.
+The task (`stripe_event_apply`), in one transaction: lock the event, skip it
+if handled meanwhile, apply it (the order services lock the order), record
+the outcome; on failure roll back and record FAILED with the traceback.
 
-How it fails: nothing committed (database down, process killed) means no
-200, and Stripe redelivers. A task lost after the commit (an RQ push, a
-worker killed mid-apply) leaves the event RECEIVED, and a failed apply leaves
-it FAILED: sync_payments enqueues both again (`webhook_events_requeue`), a
-FAILED one up to MAX_ATTEMPTS times, then staff replay it. Two tasks for one
-event (concurrent deliveries, a late task re-queued) apply it once: the
-second waits for the row lock and finds it handled.
+How it fails: nothing committed means no 200, and Stripe redelivers. An event
+left RECEIVED (task lost) or FAILED is enqueued again by sync_payments
+(`webhook_events_requeue`; FAILED up to MAX_ATTEMPTS, then staff replay it).
+A second task for one event waits for the row lock and finds it handled.
 """
 
 import json
