@@ -248,7 +248,7 @@ SHOP_ADDRESS = env.str("SHOP_ADDRESS", default="Stripe Press|510 Townsend Street
 # in the transaction of the change that causes them; run them with `manage.py
 # db_worker --queue-name <queues>`. "rq": Redis at TASKS_REDIS_URL (django-tasks-rq),
 # run them with `manage.py rqworker <queues>`. "immediate": run inline, in the
-# request (tests only). The Procfile runs the workers: one per line of queues.
+# request (tests only). The Procfile runs a worker for "webhooks" and one for "emails,default".
 TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
 _TASKS_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
