@@ -51,7 +51,6 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "django_tasks",
-    "shop.worker",  # before django_tasks_db: its db_worker command is the one run
     "django_tasks_db",
     "django_rq",
     "core",
@@ -65,9 +64,6 @@ MIDDLEWARE = [
     # First: answers a kept page to a visitor with no session or messages with the
     # headers the whole stack gave it (shop/pagecache_middleware.py); all else passes.
     "shop.pagecache_middleware.KeptPageMiddleware",
-    # Stripe's deliveries handed to the webhook view with the headers the whole stack gave
-    # the first one (payments/webhook_middleware.py); all else passes.
-    "payments.webhook_middleware.WebhookFirstMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.security.PermissionsPolicyMiddleware",
@@ -102,11 +98,10 @@ TEMPLATES = [
     },
 ]
 
-# Database: a SQLite file by default; PostgreSQL (psycopg 3) through
-# DATABASE_URL. Connections are kept open between requests (CONN_MAX_AGE,
-# overridable in the URL: ?conn_max_age=0) and health-checked before reuse;
-# PostgreSQL's check makes no round trip while the connection is quiet
-# (config/postgresql: Django's backend with that one change).
+# Database: a SQLite file by default; PostgreSQL (psycopg 3, Django's own
+# backend) through DATABASE_URL. Connections are kept open between requests
+# (CONN_MAX_AGE, overridable in the URL: ?conn_max_age=0) and health-checked
+# before reuse (CONN_HEALTH_CHECKS).
 DATABASES = {
     "default": env.db_url_config(
         env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
@@ -119,11 +114,7 @@ DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=5)
 _db_options = DATABASES["default"].setdefault("OPTIONS", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = "config.postgresql"
     _db_options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
-    # Parameters bound by the server, so statements sent often are prepared: planned
-    # once per connection (config/postgresql says why and what a pooler then needs).
-    _db_options.setdefault("server_side_binding", True)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default takes concurrent requests (a webhook while a
     # success page loads): WAL lets readers run beside the one writer, a
@@ -263,10 +254,10 @@ SHOP_ADDRESS = env.str("SHOP_ADDRESS", default="Stripe Press|510 Townsend Street
 
 # --- Background tasks (Django's Tasks API through the django-tasks backport) --
 # "database" (default): tasks are rows in this database (django-tasks-db), enqueued
-# in the transaction of the change that causes them; run them with
-# `python manage.py db_worker`. "rq": Redis at TASKS_REDIS_URL (django-tasks-rq),
-# run them with `python manage.py rqworker default`. "immediate": run inline, in
-# the request (tests only). See the README, "Background work".
+# in the transaction of the change that causes them; run them with `manage.py
+# db_worker --queue-name <queues>`. "rq": Redis at TASKS_REDIS_URL (django-tasks-rq),
+# run them with `manage.py rqworker <queues>`. "immediate": run inline, in the
+# request (tests only). The Procfile runs a worker for "webhooks" and one for "emails,default".
 TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
 _TASKS_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
@@ -275,10 +266,13 @@ _TASKS_BACKENDS = {
 }
 if TASKS_BACKEND not in _TASKS_BACKENDS:
     raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(_TASKS_BACKENDS)}.")
-TASKS = {"default": {"BACKEND": _TASKS_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
-# The Redis queue of the "rq" backend (django-rq reads RQ_QUEUES).
+# Webhook events are applied on their own queue and worker, so a slow or hanging
+# mail server ("emails") never delays a payment; "default" is for anything else.
+TASK_QUEUES = ["webhooks", "emails", "default"]
+TASKS = {"default": {"BACKEND": _TASKS_BACKENDS[TASKS_BACKEND], "QUEUES": TASK_QUEUES}}
+# The Redis queues of the "rq" backend (django-rq reads RQ_QUEUES).
 TASKS_REDIS_URL = env.str("TASKS_REDIS_URL", default="redis://127.0.0.1:6379/2")
-RQ_QUEUES = {"default": {"URL": TASKS_REDIS_URL, "DEFAULT_TIMEOUT": 300}}
+RQ_QUEUES = {name: {"URL": TASKS_REDIS_URL, "DEFAULT_TIMEOUT": 300} for name in TASK_QUEUES}
 
 # --- Stripe -----------------------------------------------------------------
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")

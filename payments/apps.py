@@ -12,8 +12,3 @@ class PaymentsConfig(AppConfig):
         from shop.orders.sales import sales_overview_register
 
         sales_overview_register(failed_webhook_events_figure)
-
-        from payments.services.webhooks import webhook_events_resume
-        from shop.worker.signals import worker_starting
-
-        worker_starting.connect(webhook_events_resume, dispatch_uid="payments.webhook_events_resume")

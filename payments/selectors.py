@@ -95,14 +95,12 @@ def webhook_events_failed(*, order: Order | None = None) -> QuerySet[WebhookEven
     return events
 
 
-def webhook_event_received_oldest_unlocked() -> WebhookEvent | None:
-    """The oldest event still RECEIVED that no other transaction holds, locked (call in a transaction)."""
-    return (
-        WebhookEvent.objects.filter(outcome=WebhookEvent.Outcome.RECEIVED)
-        .order_by("received_at", "pk")
-        .select_for_update(skip_locked=True)
-        .first()
-    )
+def webhook_event_is_handled(*, stripe_event_id: str) -> bool:
+    """Whether the event (by its id as stored) was processed or ignored already: a final outcome."""
+    return WebhookEvent.objects.filter(
+        stripe_event_id=stripe_event_id,
+        outcome__in=(WebhookEvent.Outcome.PROCESSED, WebhookEvent.Outcome.IGNORED),
+    ).exists()
 
 
 def webhook_events_to_requeue(*, received_before: datetime, max_attempts: int) -> QuerySet[WebhookEvent]:

@@ -2,33 +2,20 @@
 
 from django_tasks import task
 
+# Its own queue and worker (Procfile): applying a payment never waits behind an email.
+WEBHOOKS_QUEUE = "webhooks"
 
-@task()
+
+@task(queue_name=WEBHOOKS_QUEUE)
 def webhook_event_apply(event_pk: int) -> str:
     """Apply a stored Stripe event to its order, once, and record the outcome (payments/services/webhooks.py).
 
-    Enqueued by the webhook once the event is stored (but see
-    `webhook_events_apply_received`), and by sync_payments for events whose
-    task was lost or whose apply failed, and staff's replay. Fails (after recording
-    FAILED on the event) when applying fails.
+    Enqueued by the webhook in the transaction that stores the event, by
+    sync_payments for events whose task was lost or whose apply failed, and
+    run at once by staff's replay. Fails (after recording FAILED on the
+    event) when applying fails.
     """
     # Imported here: the webhook service enqueues this task, so it imports this module.
     from payments.services.webhooks import stripe_event_apply
 
     return stripe_event_apply(event_pk=event_pk)
-
-
-# Before the confirmation emails and other work: a paid order is marked paid first.
-WEBHOOK_APPLY_PRIORITY = 10
-
-
-@task(priority=WEBHOOK_APPLY_PRIORITY)
-def webhook_events_apply_received() -> int:
-    """Apply every stored event still RECEIVED, oldest first; how many (payments/services/webhooks.py).
-
-    What the webhook queues on PostgreSQL with the database backend: one
-    such task for as many events as arrive while it waits for a worker.
-    """
-    from payments.services.webhooks import stripe_events_apply_received
-
-    return stripe_events_apply_received()

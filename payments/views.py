@@ -7,6 +7,7 @@ import logging
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -340,12 +341,13 @@ def payment_success(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
+@transaction.non_atomic_requests  # its own transaction: 200 only once the event is committed
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Stripe's deliveries. 400: not genuine; 200: stored and queued (or a duplicate); 500: not stored."""
     if request.method != "POST":
         return json_error("Webhooks are POSTed by Stripe.", 405, Allow="POST")
     try:
-        verified = stripe_event_verify(
+        event = stripe_event_verify(
             payload=request_body_read(request, max_bytes=WEBHOOK_MAX_BYTES),
             signature=request.headers.get("Stripe-Signature", ""),
         )
@@ -353,9 +355,9 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         logger.warning("webhook_rejected", extra={"reason": str(exc)})
         return json_error(str(exc), 400)
     try:
-        outcome = stripe_event_receive(verified=verified)
+        outcome = stripe_event_receive(event=event)
     except Exception:  # the database failed: not acknowledged, so Stripe redelivers
-        logger.exception("webhook_not_stored", extra={"event_id": verified.event["id"]})
+        logger.exception("webhook_not_stored", extra={"event_id": event["id"]})
         return json_error("The event could not be stored; it will be retried.", 500)
     return JsonResponse({"received": True, "outcome": outcome})
 

@@ -8,11 +8,11 @@ import os
 
 from config.settings_test import *  # noqa: F403
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}  # noqa: F405
 DATABASES["default"]["NAME"] = os.environ["WORKER_DATABASE_NAME"]  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 EMAIL_HOST = "127.0.0.1"
 EMAIL_PORT = int(os.environ["WORKER_SMTP_PORT"])
 EMAIL_USE_TLS = EMAIL_USE_SSL = False
 EMAIL_HOST_USER = EMAIL_HOST_PASSWORD = ""
-EMAIL_TIMEOUT = 30  # the slow mail server of the tests takes 10 s per message
+EMAIL_TIMEOUT = 30  # the slow mail servers of the tests take 10 s per message, or never answer

@@ -3,6 +3,7 @@
     settings.TASKS = DATABASE_TASKS           # enqueue into the database, as production does
     with smtp_inbox(delay=0.0) as inbox:      # a real SMTP server on a free loopback port
         worker = db_worker(inbox, "--batch")  # a real `manage.py db_worker` on the test database
+        # (every queue; queues="webhooks" for that queue alone, as the Procfile's workers)
         worker.wait(timeout=60)
         inbox.recipients()
 
@@ -23,10 +24,11 @@ from email import message_from_bytes
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": settings.TASK_QUEUES}}
 
 
 class Inbox:
@@ -73,15 +75,16 @@ def smtp_inbox(*, delay: float = 0.0):
         controller.stop()
 
 
-def db_worker(inbox: Inbox, *args: str) -> subprocess.Popen:
-    """Start `manage.py db_worker` on this test's database, mailing through `inbox`."""
+def db_worker(inbox: Inbox, *args: str, queues: str = "*") -> subprocess.Popen:
+    """Start `manage.py db_worker --queue-name <queues>` on this test's database, mailing through `inbox`."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings_worker",
         "WORKER_DATABASE_NAME": connection.settings_dict["NAME"],
         "WORKER_SMTP_PORT": str(inbox.port),
     }
-    command = [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay", *args]
+    command = [sys.executable, "manage.py", "db_worker", "--queue-name", queues, "--interval", "0.1"]
+    command += ["--no-startup-delay", *args]
     # Its log goes to a file: a pipe nobody reads would fill up and block the worker.
     log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (closed with the worker, in stop())
     worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -1,16 +1,14 @@
-"""config/postgresql: the health check of a persistent connection, against a real PostgreSQL.
+"""Persistent PostgreSQL connections (CONN_MAX_AGE) are health-checked: a dead one is replaced.
 
 Each test opens its own connection (a second DatabaseWrapper on the test
 database), so terminating it leaves the test's own connection alone.
 """
 
-import select
-
 import pytest
 from django.conf import settings
 from django.db import connection, connections
+from django.db.backends.postgresql.base import DatabaseWrapper
 
-from config.postgresql.base import DatabaseWrapper
 from tests.postgres import postgres_only, until
 
 
@@ -22,22 +20,11 @@ def probe():
     wrapper.close()
 
 
-def last_query_of(backend_pid: int) -> str:
+def backend_exists(pid: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_stat_clear_snapshot()")  # else read once per transaction
-        cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [backend_pid])
+        cursor.execute("SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = %s)", [pid])
         return cursor.fetchone()[0]
-
-
-@postgres_only
-@pytest.mark.django_db
-def test_a_quiet_connection_is_usable_without_a_query(probe):
-    with probe.cursor() as cursor:
-        cursor.execute("SELECT 'the last query' AS marker")
-    pid = probe.connection.info.backend_pid
-
-    assert probe.is_usable()
-    assert last_query_of(pid) == "SELECT 'the last query' AS marker"  # no SELECT 1 was sent
 
 
 @postgres_only
@@ -58,26 +45,6 @@ def test_a_connection_the_server_ended_is_not_usable_and_the_next_request_reconn
     assert probe.connection.info.backend_pid != pid
 
 
-def backend_exists(pid: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute("SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = %s)", [pid])
-        return cursor.fetchone()[0]
-
-
-@postgres_only
-def test_a_connection_with_something_to_read_is_asked_with_a_query(transactional_db, probe):
-    with probe.cursor() as cursor:
-        cursor.execute("LISTEN health_check_probe")
-    pid = probe.connection.info.backend_pid
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_notify('health_check_probe', 'hello')")
-
-    assert until(lambda: probe.connection.pgconn.socket and readable(probe))
-    assert probe.is_usable()  # a notification is not a failure
-    assert last_query_of(pid) == "SELECT 1"
-
-
 @postgres_only
 @pytest.mark.django_db
 def test_a_closed_connection_is_not_usable(probe):
@@ -86,13 +53,8 @@ def test_a_closed_connection_is_not_usable(probe):
     assert probe.is_usable() is False
 
 
-def readable(wrapper: DatabaseWrapper) -> bool:
-    poller = select.poll()
-    poller.register(wrapper.connection.pgconn.socket, select.POLLIN)
-    return bool(poller.poll(0))
-
-
 @postgres_only
-def test_postgresql_urls_use_this_backend():
-    assert settings.DATABASES["default"]["ENGINE"] == "config.postgresql"
+def test_postgresql_urls_use_djangos_own_backend_with_health_checks():
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert isinstance(connections["default"], DatabaseWrapper)
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True

@@ -1,5 +1,5 @@
 """`make run` (tools/devserver.py) on another port (PORT from the environment or `.env`),
-with its task worker and periodic job, all stopped together."""
+with the Procfile's workers and scheduler, all stopped together."""
 
 import os
 import re
@@ -10,6 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tools.devserver import procfile_processes
 from tools.emulator import free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -50,9 +51,13 @@ def test_make_run_serves_and_prints_the_port_from_the_env_file(tmp_path):
         assert f"Shop:  http://127.0.0.1:{port}/" in printed
         assert f"Admin: http://127.0.0.1:{port}/admin/" in printed
         assert "manage.py changepassword admin" in printed
-        # Beside the server, what production runs beside it: the task worker and the periodic job.
-        worker_pid = int(re.search(r"Worker:   manage.py db_worker .*\(pid (\d+)\)", printed).group(1))
-        assert _alive(worker_pid)
+        # Beside the server, the Procfile's other processes: a worker per queue, the scheduler.
+        pids = {
+            name: int(pid) for name, pid in re.findall(r"^(\w+): .* \(pid (\d+)\)$", printed, re.MULTILINE)
+        }
+        assert set(pids) == set(procfile_processes()) - {"web"}
+        assert re.search(r"^worker_webhooks: .*manage.py db_worker --queue-name webhooks ", printed, re.M)
+        assert all(_alive(pid) for pid in pids.values())
         wait_until(lambda: "sync_payments_done" in output.read_text(), output)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -62,7 +67,7 @@ def test_make_run_serves_and_prints_the_port_from_the_env_file(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     assert process.returncode == 0, output.read_text()
-    assert not _alive(worker_pid), "Ctrl-C/SIGTERM stops the task worker too"
+    assert not any(map(_alive, pids.values())), "Ctrl-C/SIGTERM stops the workers and the scheduler too"
 
 
 def _alive(pid: int) -> bool:

@@ -201,7 +201,7 @@ def database(tmp_path: Path, **env: str) -> dict:
 
 def test_postgres_url_gives_persistent_health_checked_connections(tmp_path):
     db = database(tmp_path, DATABASE_URL="postgres://shop:pw@db.internal:5433/stripe_press")
-    assert db["ENGINE"] == "config.postgresql"
+    assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["HOST"], int(db["PORT"])) == (
         "stripe_press",
         "shop",
@@ -214,7 +214,7 @@ def test_postgres_url_gives_persistent_health_checked_connections(tmp_path):
 
 def test_conn_max_age_in_the_url_overrides_the_default(tmp_path):
     db = database(tmp_path, DATABASE_URL="postgres://shop@127.0.0.1:5432/stripe_press?conn_max_age=0")
-    assert db["ENGINE"] == "config.postgresql"
+    assert db["ENGINE"] == "django.db.backends.postgresql"
     assert db["CONN_MAX_AGE"] == 0
 
 

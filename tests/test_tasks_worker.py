@@ -3,15 +3,17 @@
 The email task is a row written by the payment's transaction (it commits or
 rolls back with the order); a worker killed with SIGKILL in the middle of a
 burst loses no confirmation (issue 9.5); three workers draining 1,000 emails
-send each exactly once; a mail server taking 10 s per message never slows
-the webhook.
+send each exactly once; with the Procfile's workers, a mail server taking
+10 s per message never slows the webhook nor delays applying a payment.
 """
 
 import os
+import re
 import signal
 import time
 from collections import Counter
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.db import transaction
@@ -27,6 +29,7 @@ from shop.orders.tasks import order_email_send, order_emails_requeue
 from shop.orders.tests.factories import OrderFactory
 from tests.postgres import postgres_only
 from tests.tasks_worker import db_worker, finish, smtp_inbox, stop
+from tools.devserver import procfile_processes
 
 
 def wait_for(condition, *, timeout: float, what: str) -> None:
@@ -87,12 +90,21 @@ def test_a_worker_sends_each_queued_email_and_records_it(database_tasks):
     assert OrderEmail.objects.filter(sent_at__isnull=True).count() == 0
 
 
+def procfile_worker_queues() -> list[str]:
+    """The queues of each `db_worker` process of the Procfile."""
+    commands = procfile_processes().values()
+    return [re.search(r"--queue-name (\S+)", c).group(1) for c in commands if "manage.py db_worker" in c]
+
+
 @postgres_only
-def test_slow_mail_server_never_slows_the_webhook(database_tasks, post_webhook):
-    """A mail server taking 10 s per message: webhooks still answer at once, the emails arrive later."""
+def test_a_slow_mail_server_never_delays_a_payment_with_the_procfiles_workers(database_tasks, post_webhook):
+    """A mail server taking 10 s per message: webhooks answer at once, payments are applied at once
+    while a confirmation is still on its way, and the emails arrive later."""
     orders = OrderFactory.create_batch(2)
+    queues = procfile_worker_queues()
+    assert "webhooks" in queues  # payment events have a worker of their own
     with smtp_inbox(delay=10) as inbox:
-        workers = [db_worker(inbox) for _ in orders]
+        workers = [db_worker(inbox, queues=names) for names in queues]
         try:
             for number, order in enumerate(orders):
                 event = stripe_event(
@@ -103,12 +115,24 @@ def test_slow_mail_server_never_slows_the_webhook(database_tasks, post_webhook):
                 elapsed = time.monotonic() - started
                 assert response.json()["outcome"] == "queued"  # a worker applies it, then mails
                 assert elapsed < 1, f"webhook took {elapsed:.2f} s"
-            assert inbox.messages == []  # still being "delivered"
+                wait_for(partial(is_paid, order), timeout=30, what=f"order {number} to be paid")
+                if number == 0:  # its confirmation is being handed to the mail server, for 10 s
+                    wait_for(partial(is_being_mailed, order), timeout=30, what="the first email")
+            # The second payment was applied while the first email was still on its way.
+            assert inbox.messages == []
             wait_for(lambda: len(inbox.messages) == 2, timeout=40, what="both slow emails")
         finally:
             for worker in workers:
                 stop(worker)
     assert sorted(inbox.recipients()) == sorted(o.email for o in orders)
+
+
+def is_paid(order: Order) -> bool:
+    return Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+
+
+def is_being_mailed(order: Order) -> bool:
+    return OrderEmail.objects.filter(order=order, claimed_at__isnull=False, sent_at__isnull=True).exists()
 
 
 @postgres_only

@@ -11,20 +11,20 @@ config/settings.py reads them: the environment wins over the file. PORT
 (default 8000) moves the server, the registered webhook URL and the printed
 URLs: `PORT=8001 make run`, or PORT=8001 in `.env`.
 
-Next to the web server it runs what production runs beside it (README,
-"Background work"): a task worker (`manage.py db_worker`, or `rqworker` with
-TASKS_BACKEND=rq) that sends the emails, and the periodic job
-(`manage.py sync_payments`) every SYNC_EVERY seconds.
-Ctrl-C stops them all.
+Next to the web server it runs the other processes of the top-level
+Procfile, as production runs them: the task workers (`manage.py db_worker`
+per queue, or `rqworker` on the same queues with TASKS_BACKEND=rq) and the
+scheduler of the periodic jobs. `runserver` stands in for the Procfile's
+gunicorn. A process that stops is started again; Ctrl-C stops them all.
 """
 
 import os
+import re
 import secrets
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -35,8 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 WEBHOOK_PATH = "/payments/webhook/"
-# The periodic job's interval (production: a cron line or systemd timer, every 10 minutes).
-SYNC_EVERY = 5 * 60
+PROCFILE = ROOT / "Procfile"
 TEST_CARDS = """\
   Test cards (any future expiry, any 3-digit CVC):
     4242 4242 4242 4242  succeeds
@@ -106,48 +105,60 @@ def start(*command: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "manage.py", *command], cwd=ROOT, start_new_session=True)
 
 
-def worker_command(tasks_backend: str) -> list[str]:
-    if tasks_backend == "rq":
-        return ["rqworker", "default"]
-    return ["db_worker", "--interval", "1"]
+def procfile_processes(procfile: Path = PROCFILE) -> dict[str, str]:
+    """The Procfile's processes: name -> shell command."""
+    processes = {}
+    for line in procfile.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_-]+):\s*(.+)$", line)
+        if match:
+            processes[match.group(1)] = match.group(2).strip()
+    return processes
 
 
-def run_schedule(stopping: threading.Event) -> None:
-    """The periodic job, as cron runs it in production: now, then every SYNC_EVERY seconds."""
-    while not stopping.is_set():
-        job = start("sync_payments")
-        while job.poll() is None and not stopping.wait(0.5):
-            pass
-        stop_process_group(job)
-        stopping.wait(SYNC_EVERY)
+def dev_command(command: str, tasks_backend: str) -> str | None:
+    """A Procfile worker or scheduler command as `make run` runs it: None for no such process."""
+    worker = re.search(r"manage\.py db_worker --queue-name (\S+)", command)
+    if worker and tasks_backend == "immediate":
+        return None  # tasks run in the request
+    if worker and tasks_backend == "rq":
+        return f"python manage.py rqworker {' '.join(worker.group(1).split(','))}"
+    return command
+
+
+def start_shell(command: str) -> subprocess.Popen:
+    """A Procfile command in its own process group, `python` being this virtualenv's."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return subprocess.Popen(
+        command, shell=True, cwd=ROOT, env=os.environ | {"PATH": path}, start_new_session=True
+    )
 
 
 def run_server(*, port: int, tasks_backend: str) -> int:
-    """runserver, the task worker and the periodic job; stopping one (or Ctrl-C) stops them all."""
+    """runserver and the Procfile's other processes; stopping the server (or Ctrl-C) stops them all."""
+    commands = {
+        name: dev_command(command, tasks_backend)
+        for name, command in procfile_processes().items()
+        if name != "web"  # runserver stands in for gunicorn
+    }
+    commands = {name: command for name, command in commands.items() if command}
     server = start("runserver", f"{HOST}:{port}")
-    worker = start(*worker_command(tasks_backend)) if tasks_backend != "immediate" else None
-    stopping = threading.Event()
-    schedule = threading.Thread(target=run_schedule, args=(stopping,), name="schedule", daemon=True)
-    schedule.start()
-    if worker:
-        command = " ".join(worker_command(tasks_backend))
-        say(f"Worker:   manage.py {command} (pid {worker.pid}) sends the emails")
-    say(f"Schedule: manage.py sync_payments now and every {SYNC_EVERY // 60} minutes")
+    processes = {name: start_shell(command) for name, command in commands.items()}
+    for name, process in processes.items():
+        say(f"{name}: {commands[name]} (pid {process.pid})")
     try:
         while server.poll() is None:
-            if worker and worker.poll() is not None:
-                say(f"The task worker stopped (exit {worker.returncode}); restarting it.")
-                worker = start(*worker_command(tasks_backend))
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    say(f"{name} stopped (exit {process.returncode}); starting it again.")
+                    processes[name] = start_shell(commands[name])
             time.sleep(0.5)
         return server.returncode
     except KeyboardInterrupt:
         say("\nStopping…")
         return 0
     finally:
-        stopping.set()
-        schedule.join(timeout=15)
-        if worker:
-            stop_process_group(worker)
+        for process in processes.values():
+            stop_process_group(process)
         stop_process_group(server)
 
 

@@ -79,10 +79,6 @@ EVENT_OUTCOMES = {
     "payment_intent.payment_failed": PaymentOutcome.FAILED,
     "payment_intent.canceled": PaymentOutcome.CANCELED,
 }
-# Events whose effect sync_payments finds again without them: it reads the PaymentIntent of
-# every unsettled order from Stripe. Refund events are not among them: a refund made in
-# Stripe's Dashboard reaches the shop through its event alone.
-RECONCILED_EVENT_TYPES = frozenset(EVENT_OUTCOMES)
 
 
 def _on_payment_intent_event(event: dict, intent: dict) -> HandlerResult:

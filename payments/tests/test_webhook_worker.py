@@ -2,8 +2,9 @@
 
 The request stores the event and queues its task; a worker applies it. A
 burst (with concurrent duplicate deliveries) is stored once and applied
-once; a worker SIGKILLed in the middle of applying loses nothing:
-sync_payments queues the interrupted event again and a new worker finishes.
+once; a worker SIGKILLed in the middle of applying loses nothing: the other
+events' tasks still wait for the next worker, and sync_payments queues the
+interrupted event again.
 """
 
 import os
@@ -13,12 +14,17 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import timedelta
 
 from django.db import connection
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from payments.models import WebhookEvent
+from payments.services.webhooks import REQUEUE_RECEIVED_AFTER, webhook_events_requeue
 from payments.tests.events import payment_intent_event
 from shop.orders.models import Order, OrderStatus, OrderStatusChange
+from shop.orders.tasks import order_email_send
 from shop.orders.tests.factories import OrderFactory
 from tests.postgres import postgres_only, run_at_once, webhook_delivery
 from tests.tasks_worker import ROOT, db_worker, finish, smtp_inbox
@@ -60,6 +66,24 @@ def test_a_burst_with_concurrent_duplicates_is_stored_once_and_applied_once_by_a
         assert webhook_delivery(event)() == "duplicate"
 
 
+@postgres_only
+def test_twenty_deliveries_of_one_event_at_once_store_it_once_and_a_worker_applies_it_once(database_tasks):
+    order = OrderFactory()
+    event = payment_intent_event("payment_intent.succeeded", order)
+
+    outcomes = run_at_once(*[webhook_delivery(event)] * 20)
+
+    assert outcomes == ["queued"] * 20  # each acknowledged once its transaction committed
+    assert WebhookEvent.objects.get().outcome == Outcome.RECEIVED
+    with smtp_inbox() as inbox:
+        finish(db_worker(inbox, "--batch"), timeout=120)
+
+    applied_once([order])
+    emails = DBTaskResult.objects.filter(task_path=order_email_send.module_path)
+    assert emails.count() == 1  # one confirmation task, one email
+    assert inbox.recipients() == [order.email]
+
+
 # A real db_worker whose tenth apply hangs after updating its order, in the
 # open transaction, until the test kills it.
 HANGING_WORKER_SCRIPT = """
@@ -81,7 +105,7 @@ def apply_then_hang_on_the_tenth(*args, **kwargs):
     return result
 
 services._order_apply = apply_then_hang_on_the_tenth
-call_command("db_worker", "--interval", "0.1", "--no-startup-delay")
+call_command("db_worker", "--queue-name", "webhooks", "--interval", "0.1", "--no-startup-delay")
 """
 
 
@@ -120,12 +144,19 @@ def test_a_worker_killed_mid_burst_loses_nothing(database_tasks, tmp_path):
                     worker.kill()
                 worker.wait(timeout=10)
 
-        # Nine applied; the tenth rolled back with the worker (its event still RECEIVED, the
-        # queue's task left "running" by the dead worker); the rest still RECEIVED.
+        # Nine applied; the tenth rolled back with the worker (its event still RECEIVED, its
+        # task left "running" by the dead worker); the rest still RECEIVED, their tasks READY.
         assert Order.objects.filter(status=OrderStatus.PAID).count() == 9
         assert WebhookEvent.objects.filter(outcome=Outcome.RECEIVED).count() == 16
-        worker = db_worker(inbox, "--batch")  # the restarted worker resumes the queue
-        finish(worker, timeout=120)
+        finish(db_worker(inbox, "--batch"), timeout=120)  # the restarted worker takes the rest
+        interrupted = WebhookEvent.objects.get(outcome=Outcome.RECEIVED)
+
+        # sync_payments queues the interrupted one again once it is old enough to be lost.
+        assert webhook_events_requeue() == 0
+        long_ago = timezone.now() - REQUEUE_RECEIVED_AFTER - timedelta(seconds=1)
+        WebhookEvent.objects.filter(pk=interrupted.pk).update(received_at=long_ago)
+        assert webhook_events_requeue() == 1
+        finish(db_worker(inbox, "--batch"), timeout=120)
         assert not WebhookEvent.objects.filter(outcome=Outcome.RECEIVED).exists()
 
     applied_once(orders)

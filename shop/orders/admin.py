@@ -275,5 +275,3 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
     def _csv(self, orders: QuerySet[Order]) -> HttpResponse:
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         return csv_streaming_response(rows=order_lines_rows(orders=orders), filename=f"orders-{stamp}.csv")
-
-

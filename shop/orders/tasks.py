@@ -20,8 +20,11 @@ from shop.orders.models import Order, OrderEmail
 
 logger = logging.getLogger(__name__)
 
+# Its own queue and worker (Procfile): a slow mail server holds up only other emails.
+EMAILS_QUEUE = "emails"
 
-@task()
+
+@task(queue_name=EMAILS_QUEUE)
 def order_email_send(order_id: int, kind: str) -> bool:
     """Send one email about an order, at most once (see shop/orders/emails.py)."""
     return order_email_deliver(order_id=order_id, kind=kind)
