@@ -94,20 +94,12 @@ def main() -> int:
         type=Path,
         help="a checkout of the Flask app the shop started from: its pages are measured too",
     )
-    parser.add_argument(
-        "--page-cache-version",
-        choices=["host", "cache"],
-        default="host",
-        help="where the kept pages' version lives (README, Deployment: host on a single host)",
-    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is missing: install it with `apt-get install -y wrk` (Debian/Ubuntu).", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="stripe-press-bench-") as tmp:
-        env = shop_environment(
-            db=args.db, static_root=Path(tmp) / "static", page_cache_version=args.page_cache_version
-        )
+        env = shop_environment(db=args.db, static_root=Path(tmp) / "static")
         os.environ.update(env)
         seeded = seed(db=args.db, events=args.events)
         logs = {"shop": Path(tmp) / "shop.log", "reference": Path(tmp) / "reference.log"}
@@ -143,12 +135,8 @@ def main() -> int:
     return 0 if stored_ok else 1
 
 
-def shop_environment(*, db: str, static_root: Path, page_cache_version: str = "host") -> dict[str, str]:
-    """Production settings (config/settings.py with DEBUG off), nothing read from .env.
-
-    One host, as the README's single-host deployment: the pages version in its
-    shared memory (PAGE_CACHE_VERSION=host); `--page-cache-version cache` puts it in Redis.
-    """
+def shop_environment(*, db: str, static_root: Path) -> dict[str, str]:
+    """Production settings (config/settings.py with DEBUG off), nothing read from .env."""
     return {
         "ENV_FILE": "",
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -157,7 +145,6 @@ def shop_environment(*, db: str, static_root: Path, page_cache_version: str = "h
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db}",
         "CACHE_URL": REDIS_URL,
-        "PAGE_CACHE_VERSION": page_cache_version,
         "BEHIND_TLS_PROXY": "True",
         "FORWARDED_ALLOW_IPS": "127.0.0.1",
         "STATIC_ROOT": str(static_root),
