@@ -207,7 +207,8 @@ def create_intent(request: HttpRequest) -> JsonResponse:
     if not request.session.session_key:
         # The checkout key is the session's. Django sends no session cookie with a
         # 5xx, so a new visitor's retry after a Stripe outage opens a fresh order;
-        # the unpaid one is canceled by sync_payments (ORDER_ABANDON_AFTER_HOURS).
+        # sync_payments cancels the first one once its copies have been held
+        # STOCK_RESERVATION_MINUTES, and gives them back.
         request.session.save()
     try:
         lines, key, cart_id = _checkout_lines(request, slug=form.cleaned_data["book"])
