@@ -16,6 +16,7 @@ import pytest
 import redis
 from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -327,3 +328,32 @@ def test_looking_at_every_shopper_page_writes_nothing(book):
             statements = [query["sql"].split()[0].upper() for query in queries.captured_queries]
             assert set(statements) <= {"SELECT"}, (path, statements)
     assert Session.objects.count() == 1  # the shopper's, started by adding to the cart
+
+
+class CacheDyingAfter(LocMemCache):
+    """The test settings' memory cache, failing every call after its first `answers` (class-wide)."""
+
+    answers = 0
+
+    def get(self, *args, **kwargs):
+        return self._answer(super().get, *args, **kwargs)
+
+    def set(self, *args, **kwargs):
+        return self._answer(super().set, *args, **kwargs)
+
+    def _answer(self, call, *args, **kwargs):
+        if CacheDyingAfter.answers <= 0:
+            raise ConnectionError("the cache went away")
+        CacheDyingAfter.answers -= 1
+        return call(*args, **kwargs)
+
+
+@pytest.mark.parametrize("answers", [1, 2], ids=["dies-before-the-fragment", "dies-before-storing-it"])
+def test_a_cache_dying_mid_request_still_gives_the_page(book, settings, caplog, answers):
+    visit("/")  # the catalog version exists
+    settings.CACHES = {"default": {"BACKEND": f"{__name__}.CacheDyingAfter"}}
+    CacheDyingAfter.answers = answers  # the version read, then (maybe) the fragment's miss
+    with caplog.at_level(logging.WARNING, logger="shop.catalog.cache"):
+        page = visit(pages(book)[1])
+    assert "The Dream Machine" in page and "$23.00" in page
+    assert "catalog_cache_unavailable" in caplog.messages
