@@ -61,9 +61,6 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: answers a kept page to a visitor with no session or messages with the
-    # headers the whole stack gave it (shop/pagecache_middleware.py); all else passes.
-    "shop.pagecache_middleware.KeptPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.security.PermissionsPolicyMiddleware",
@@ -129,28 +126,22 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 HEALTHZ_TIMEOUT_SECONDS = env.int("HEALTHZ_TIMEOUT_SECONDS", default=2)
 
 CACHES = {"default": env.cache_url_config(env.str("CACHE_URL", default="") or "locmemcache://")}
+# Seconds redis-py waits to connect to the cache and for each of its answers: a
+# dead or stalled Redis costs a request this long, then pages render fresh.
+CACHE_TIMEOUT_SECONDS = env.float("CACHE_TIMEOUT_SECONDS", default=0.25)
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    # A Redis that is down or stalled fails each call within these seconds, so pages degrade,
-    # never hang (CACHE_URL's query string may set them: ?socket_timeout=1).
-    _cache_options = CACHES["default"].setdefault("OPTIONS", {})
-    _cache_options.setdefault("socket_connect_timeout", 0.25)
-    _cache_options.setdefault("socket_timeout", 0.25)
-# Shopper pages kept rendered in memory (shop/pagecache.py), kept fresh by a
-# version number read on every request (shop/pagecache_version.py): "cache" keeps
-# it in the cache above, "host" in this host's shared memory (a memory load, not a
-# round trip; only when every process that changes books or stock runs on this
-# host). PAGE_CACHE is on by default when every process sees the same version:
-# a shared cache (Redis) or "host"; a per-process cache would let a price change
-# reach one process only.
-PAGE_CACHE_VERSION = env.str("PAGE_CACHE_VERSION", default="cache")
-if PAGE_CACHE_VERSION not in ("cache", "host"):
-    raise ImproperlyConfigured("PAGE_CACHE_VERSION must be cache or host.")
-PAGE_CACHE_VERSION_FILE = env.str("PAGE_CACHE_VERSION_FILE", default="")  # "host": empty = /dev/shm/…
-PAGE_CACHE = (
-    env.bool("PAGE_CACHE")
-    if env.str("PAGE_CACHE", default="")  # `PAGE_CACHE=` (empty, as in .env.example) counts as unset
-    else PAGE_CACHE_VERSION == "host" or not CACHES["default"]["BACKEND"].endswith("LocMemCache")
-)
+    # Django's RedisCache hands OPTIONS to redis-py's connection pool.
+    CACHES["default"]["OPTIONS"] = {
+        "socket_connect_timeout": CACHE_TIMEOUT_SECONDS,
+        "socket_timeout": CACHE_TIMEOUT_SECONDS,
+        **CACHES["default"].get("OPTIONS", {}),
+    }
+# Seconds a cached catalog fragment (the book list, a book page) lives at most
+# (shop/catalog/cache.py): a book change shows at once through the catalog
+# version, and this bounds how long one whose invalidation was lost (the cache
+# down at that moment, or another process's memory with the per-process
+# default cache) can stay stale. 0 = no caching; at most 15 minutes.
+CATALOG_CACHE_SECONDS = min(max(env.int("CATALOG_CACHE_SECONDS", default=300), 0), 900)
 
 # Card-testing defence on create-intent (payments/ratelimit.py): attempts
 # allowed per client IP and per session within the window; 0 = no limit.

@@ -23,9 +23,8 @@ FORCED = {
     "CSRF_TRUSTED_ORIGINS": "",
     "CONN_MAX_AGE": "600",
     "CACHE_URL": "locmemcache://",
-    "PAGE_CACHE": "True",  # one process: the per-process cache keeps the pages fresh
-    "PAGE_CACHE_VERSION": "cache",
-    "PAGE_CACHE_VERSION_FILE": "",
+    "CACHE_TIMEOUT_SECONDS": "0.25",
+    "CATALOG_CACHE_SECONDS": "300",
     "CHECKOUT_RATE_LIMIT_PER_IP": "30",
     "CHECKOUT_RATE_LIMIT_PER_SESSION": "10",
     "CHECKOUT_RATE_LIMIT_WINDOW": "600",

@@ -43,12 +43,11 @@ from payments.services.intents import CheckoutRequest, PaymentOutcome, checkout_
 from payments.services.webhooks import WebhookRejected, stripe_event_receive, stripe_event_verify
 from payments.stripe_client import missing_stripe_settings
 from shop.cart.pricing import Totals, totals_compute
-from shop.cart.selectors import CartSummaryLine, cart_state_for_session, cart_summary
-from shop.cart.shopper import shopper_cart_state
+from shop.cart.selectors import CartSummaryLine, cart_summary
 from shop.catalog.exceptions import OutOfStock
+from shop.catalog.models import Book
 from shop.catalog.selectors import book_get_active
 from shop.orders.selectors import order_bought_in_session
-from shop.pagecache import page_render
 
 logger = logging.getLogger(__name__)
 
@@ -70,28 +69,6 @@ def session_remember_order(request: HttpRequest, order_id: int) -> None:
     ids = session_order_ids(request)
     if order_id not in ids:
         request.session[SESSION_ORDER_IDS] = (ids + [order_id])[-20:]
-
-
-def session_cookie_kept(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """The cookie of a session started by this request, on a 5xx answer too.
-
-    The shopper's session starts with their first payment attempt; Django sets
-    no session cookie on a 5xx, so without this a retry after a Stripe outage
-    would start another session and another order.
-    """
-    session = request.session
-    if session.session_key and request.COOKIES.get(settings.SESSION_COOKIE_NAME) != session.session_key:
-        response.set_cookie(
-            settings.SESSION_COOKIE_NAME,
-            session.session_key,
-            max_age=session.get_expiry_age(),
-            domain=settings.SESSION_COOKIE_DOMAIN,
-            path=settings.SESSION_COOKIE_PATH,
-            secure=settings.SESSION_COOKIE_SECURE or None,
-            httponly=settings.SESSION_COOKIE_HTTPONLY or None,
-            samesite=settings.SESSION_COOKIE_SAMESITE,
-        )
-    return response
 
 
 def success_url(payment_intent_id: str) -> str:
@@ -133,41 +110,33 @@ def _checkout_context(context: dict) -> dict:
 @ensure_csrf_cookie
 @require_GET
 def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """ "Buy this book now": one copy of one book, the cart untouched.
-
-    The same page for every visitor, so it is kept rendered (shop/pagecache.py);
-    only "you already bought it" (and the CSRF token, the cart count) differ.
-    """
-
-    def shared() -> dict:
-        book = book_get_active(slug=slug)
-        totals = totals_compute(lines=[(book.price_amount, 1)])
-        return _checkout_context(
-            {
-                "book": book,
-                "lines": [CartSummaryLine(book=book, quantity=1, line_amount=book.price_amount)],
-                "totals": totals,
-                "currency": book.currency,
-                "back_url": book.get_absolute_url(),
-                "back_label": f"Back to {book.title}",
-                "checkout_config": _checkout_config(
-                    request, book_slug=book.slug, totals=totals, currency=book.currency
-                ),
-            }
-        )
-
-    def already_bought() -> dict:
-        # Paid already in this session (Back from the success page): say so before selling it again.
-        # Without a session cookie there is nothing to look up.
-        order_ids = session_order_ids(request) if settings.SESSION_COOKIE_NAME in request.COOKIES else []
-        if not order_ids:
-            return {"bought_order": None}
-        bought = order_bought_in_session(order_ids=order_ids, book=book_get_active(slug=slug))
-        return {"bought_order": bought, "bought_url": success_url(bought.payment_intent_id) if bought else ""}
-
-    return page_render(
-        request, "payments/checkout.html", shared, holes={"payments/_already_bought.html": already_bought}
+    """ "Buy this book now": one copy of one book, the cart untouched."""
+    book = book_get_active(slug=slug)
+    totals = totals_compute(lines=[(book.price_amount, 1)])
+    context = {
+        "book": book,
+        "lines": [CartSummaryLine(book=book, quantity=1, line_amount=book.price_amount)],
+        "totals": totals,
+        "currency": book.currency,
+        "back_url": book.get_absolute_url(),
+        "back_label": f"Back to {book.title}",
+        "checkout_config": _checkout_config(
+            request, book_slug=book.slug, totals=totals, currency=book.currency
+        ),
+    }
+    return render(
+        request, "payments/checkout.html", _checkout_context(context | _already_bought(request, book))
     )
+
+
+def _already_bought(request: HttpRequest, book: Book) -> dict:
+    """Paid already in this session (Back from the success page): say so before selling it again.
+
+    Without a session cookie there is nothing to look up (and no session is loaded).
+    """
+    order_ids = session_order_ids(request) if settings.SESSION_COOKIE_NAME in request.COOKIES else []
+    bought = order_bought_in_session(order_ids=order_ids, book=book) if order_ids else None
+    return {"bought_order": bought, "bought_url": success_url(bought.payment_intent_id) if bought else ""}
 
 
 @never_cache
@@ -175,46 +144,22 @@ def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
 @ensure_csrf_cookie
 @require_GET
 def cart_checkout_page(request: HttpRequest) -> HttpResponse:
-    """Checkout of the shopper's cart; back to the cart while it is empty or has a problem.
-
-    Kept rendered per cart revision (shop/pagecache.py, `state`), like the cart page:
-    a page is kept only for a cart that could be checked out under that same
-    revision and those same books.
-    """
-    state = shopper_cart_state(request)
-    if not state.item_count:
+    """Checkout of the shopper's cart; back to the cart while it is empty or has a problem."""
+    summary = cart_summary(session_key=request.COOKIES.get(settings.SESSION_COOKIE_NAME))
+    if not summary.can_check_out:
         return redirect("cart:page")
-
-    def context() -> dict:
-        summary = cart_summary(cart_id=state.cart_id)
-        if not summary.can_check_out:
-            raise _CartNotReady
-        return _checkout_context(
-            {
-                "book": None,
-                "lines": summary.lines,
-                "totals": summary.totals,
-                "currency": summary.currency,
-                "back_url": reverse("cart:page"),
-                "back_label": "Back to your cart",
-                "checkout_config": _checkout_config(
-                    request, book_slug=None, totals=summary.totals, currency=summary.currency
-                ),
-            }
-        )
-
-    holes = {
-        "cart/_header_link.html": lambda: {"cart_item_count": state.item_count},
-        "payments/_already_bought.html": lambda: {"bought_order": None},
+    context = {
+        "book": None,
+        "lines": summary.lines,
+        "totals": summary.totals,
+        "currency": summary.currency,
+        "back_url": reverse("cart:page"),
+        "back_label": "Back to your cart",
+        "checkout_config": _checkout_config(
+            request, book_slug=None, totals=summary.totals, currency=summary.currency
+        ),
     }
-    try:
-        return page_render(request, "payments/checkout.html", context, state=state, holes=holes)
-    except _CartNotReady:
-        return redirect("cart:page")
-
-
-class _CartNotReady(Exception):
-    """The cart has a line that cannot be bought as it is: the cart page says which."""
+    return render(request, "payments/checkout.html", _checkout_context(context))
 
 
 def _checkout_lines(request: HttpRequest, *, slug: str) -> tuple[list, str, int | None]:
@@ -227,7 +172,7 @@ def _checkout_lines(request: HttpRequest, *, slug: str) -> tuple[list, str, int 
     if slug:
         book = book_get_active(slug=slug)
         return [(book, 1)], checkout_key_for(session_key=session_key, book=book), None
-    summary = cart_summary(cart_id=cart_state_for_session(session_key=session_key).cart_id)
+    summary = cart_summary(session_key=session_key)
     if summary.is_empty:
         raise CheckoutUnavailable("Your cart is empty. Add a book to it first.")
     if summary.problems:
@@ -261,6 +206,10 @@ def create_intent(request: HttpRequest) -> JsonResponse:
         message, field = form.first_error()
         return JsonResponse({"error": message, "field": field}, status=400)
     if not request.session.session_key:
+        # The checkout key is the session's. Django sends no session cookie with a
+        # 5xx, so a new visitor's retry after a Stripe outage opens a fresh order;
+        # sync_payments cancels the first one once its copies have been held
+        # STOCK_RESERVATION_MINUTES, and gives them back.
         request.session.save()
     try:
         lines, key, cart_id = _checkout_lines(request, slug=form.cleaned_data["book"])
@@ -288,11 +237,11 @@ def create_intent(request: HttpRequest) -> JsonResponse:
     except CheckoutUnavailable as exc:
         return json_error(exc.message, 409)
     except StripeNotConfigured as exc:
-        return session_cookie_kept(request, json_error(exc.message, 503))
+        return json_error(exc.message, 503)
     except PaymentError as exc:
         logger.warning("create_intent_failed", extra={"error": type(exc).__name__})
         status = 502 if isinstance(exc, PaymentRejected) else 503
-        return session_cookie_kept(request, json_error(exc.message, status))
+        return json_error(exc.message, status)
     session_remember_order(request, order.pk)
     return JsonResponse({"clientSecret": client_secret, "orderNumber": order.number})
 

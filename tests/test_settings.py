@@ -274,3 +274,25 @@ def test_a_cache_call_to_a_stalled_redis_fails_within_its_socket_timeout(tmp_pat
     error, seconds = result.stdout.split()
     assert error == "TimeoutError"
     assert float(seconds) < 1
+
+
+# --- cache ----------------------------------------------------------------------------------
+
+
+def test_a_redis_cache_gives_up_connecting_and_waiting_within_a_fraction_of_a_second(tmp_path):
+    names = ["CACHES", "CATALOG_CACHE_SECONDS"]
+    values = settings_values(tmp_path, names, DEBUG="True", CACHE_URL="redis://127.0.0.1:6379/1")
+    cache = values["CACHES"]["default"]
+    assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert cache["OPTIONS"] == {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}
+    assert values["CATALOG_CACHE_SECONDS"] == 300
+    slower = settings_values(
+        tmp_path, ["CACHES"], DEBUG="True", CACHE_URL="redis://127.0.0.1:6379/1", CACHE_TIMEOUT_SECONDS="0.5"
+    )
+    assert slower["CACHES"]["default"]["OPTIONS"]["socket_timeout"] == 0.5
+
+
+@pytest.mark.parametrize(("asked", "given"), [("60", 60), ("0", 0), ("3600", 900), ("-5", 0)])
+def test_catalog_entries_live_at_most_fifteen_minutes(tmp_path, asked, given):
+    values = settings_values(tmp_path, ["CATALOG_CACHE_SECONDS"], DEBUG="True", CATALOG_CACHE_SECONDS=asked)
+    assert values["CATALOG_CACHE_SECONDS"] == given

@@ -209,7 +209,7 @@ def test_stripe_outage_answers_503_and_keeps_the_order_for_the_retry(
     client, book, stripe_emulator, stripe_outage, failure
 ):
     outage = stripe_outage(failure, then_real=True)
-    client.get(reverse("payments:checkout", args=[book.slug]))  # the shopper is on the page
+    client.session.save()  # a shopper whose session exists already (a cart, an earlier attempt)
 
     status, data = post_json(client, one_book_body(book, "ada@example.com"))
 
@@ -225,6 +225,25 @@ def test_stripe_outage_answers_503_and_keeps_the_order_for_the_retry(
     assert data["orderNumber"] == order.number
     order.refresh_from_db()
     assert order.payment_intent_id.startswith("pi_")
+
+
+def test_a_new_visitors_retry_after_an_outage_gets_a_payable_order(
+    client, book, stripe_emulator, stripe_outage
+):
+    stripe_outage(503, then_real=True)
+    client.get(reverse("payments:checkout", args=[book.slug]))  # the page starts no session
+
+    status, _ = post_json(client, one_book_body(book, "ada@example.com"))
+    assert status == 503
+    status, data = post_json(client, one_book_body(book, "ada@example.com"))
+
+    assert status == 200
+    paid_for = Order.objects.get(number=data["orderNumber"])
+    assert paid_for.payment_intent_id.startswith("pi_")
+    # Django sends no session cookie with a 5xx: the first attempt's order is another
+    # session's, unpaid and without a PaymentIntent, left for sync_payments to cancel.
+    left = Order.objects.exclude(pk=paid_for.pk).get()
+    assert (left.status, left.payment_intent_id) == (OrderStatus.PENDING, None)
 
 
 def test_stripe_refusal_is_a_502(client, book, stripe_emulator, stripe_outage):

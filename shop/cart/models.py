@@ -16,9 +16,6 @@ class Cart(models.Model):
     """
 
     session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="cart")
-    # One more on every change to the cart's lines (shop/cart/services.py): pages
-    # kept rendered for this cart are keyed by it (shop/pagecache.py).
-    revision = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

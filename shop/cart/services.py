@@ -1,20 +1,17 @@
 """Changes to a shopper's cart. Each runs in one transaction with the cart row
 locked, so a double click or two tabs cannot slip past the limits; a refused
-change leaves everything (even a cart about to be created) as it was. Every
-change to the lines moves the cart's revision on, in the same transaction:
-pages kept rendered for the cart are keyed by it.
+change leaves everything (even a cart about to be created) as it was.
 
 Stock is checked, not reserved: copies are taken when the order's payment
 starts (shop.catalog.services.book_stock_reserve_lines).
 """
 
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from shop.cart.exceptions import BookNotForSale, CurrencyMismatch, QuantityNotAllowed, TooManyLines
 from shop.cart.models import MAX_COPIES_PER_BOOK, MAX_LINES, Cart, CartLine
-from shop.cart.shopper import carts_changed
 from shop.catalog.exceptions import OutOfStock
 from shop.catalog.models import Book
 
@@ -37,7 +34,7 @@ def cart_set_quantity(*, session_key: str, book_id: int, quantity: int) -> CartL
         with transaction.atomic():
             removed, _ = CartLine.objects.filter(cart__session_id=session_key, book_id=book_id).delete()
             if removed:
-                _revision_bump(Cart.objects.filter(session_id=session_key))
+                _touch(Cart.objects.filter(session_id=session_key))
         return None
     with transaction.atomic():
         book = _book_for_sale(book_id=book_id)
@@ -52,7 +49,7 @@ def cart_clear(*, cart_id: int) -> None:
     """Empty the cart (its order was paid)."""
     with transaction.atomic():
         CartLine.objects.filter(cart_id=cart_id).delete()
-        _revision_bump(Cart.objects.filter(id=cart_id))
+        _touch(Cart.objects.filter(id=cart_id))
 
 
 def _book_for_sale(*, book_id: int) -> Book:
@@ -79,10 +76,10 @@ def _line_save(*, cart: Cart, book: Book, line: CartLine | None, quantity: int) 
         line = CartLine(cart=cart, book=book)
     line.quantity = quantity
     line.save()
-    _revision_bump(Cart.objects.filter(id=cart.id))
+    _touch(Cart.objects.filter(id=cart.id))
     return line
 
 
-def _revision_bump(carts: QuerySet[Cart]) -> None:
-    carts.update(revision=F("revision") + 1, updated_at=timezone.now())
-    carts_changed()
+def _touch(carts: QuerySet[Cart]) -> None:
+    """The cart changed: `updated_at` says when (a queryset update leaves auto_now alone)."""
+    carts.update(updated_at=timezone.now())

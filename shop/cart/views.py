@@ -7,6 +7,7 @@ gets a 4xx JSON {"error": ...} when its change is refused.
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -16,9 +17,7 @@ from shop.cart.exceptions import CartError
 from shop.cart.forms import CartAddForm, CartUpdateForm
 from shop.cart.selectors import cart_summary
 from shop.cart.services import cart_add_book, cart_set_quantity
-from shop.cart.shopper import shopper_cart_state
 from shop.catalog.exceptions import OutOfStock
-from shop.pagecache import page_render
 
 SESSION_HAS_CART = "has_cart"
 
@@ -26,16 +25,10 @@ SESSION_HAS_CART = "has_cart"
 @never_cache
 @require_safe
 def cart_page(request: HttpRequest) -> HttpResponse:
-    """Kept rendered per cart revision (shop/pagecache.py, `state`): one query per visit once kept."""
     # From the cookie's session key, unverified: only carts of live sessions are found.
-    state = shopper_cart_state(request)
-
-    def context() -> dict:
-        summary = cart_summary(cart_id=state.cart_id)
-        return {"cart": summary, "free_shipping_from": settings.SHIPPING_FREE_FROM}
-
-    header = {"cart/_header_link.html": lambda: {"cart_item_count": state.item_count}}
-    return page_render(request, "cart/cart.html", context, state=state, holes=header)
+    summary = cart_summary(session_key=request.COOKIES.get(settings.SESSION_COOKIE_NAME))
+    context = {"cart": summary, "free_shipping_from": settings.SHIPPING_FREE_FROM}
+    return render(request, "cart/cart.html", context)
 
 
 @require_POST

@@ -11,12 +11,12 @@ class CatalogConfig(AppConfig):
 
         from shop.catalog.models import Book
 
-        # A book saved or deleted (the admin, a fixture, a shell): the pages showing it render anew.
-        post_save.connect(_book_changed, sender=Book, dispatch_uid="catalog_book_saved_pages")
-        post_delete.connect(_book_changed, sender=Book, dispatch_uid="catalog_book_deleted_pages")
+        # A book saved or deleted (the admin, a fixture, a shell): its cached fragments are left behind.
+        post_save.connect(_book_changed, sender=Book, dispatch_uid="catalog_book_saved")
+        post_delete.connect(_book_changed, sender=Book, dispatch_uid="catalog_book_deleted")
 
 
 def _book_changed(sender, **kwargs) -> None:
-    from shop.pagecache import pages_changed
+    from shop.catalog.cache import catalog_changed
 
-    pages_changed()
+    catalog_changed()

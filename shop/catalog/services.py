@@ -1,15 +1,17 @@
 """Stock changes. Every one is a single conditional UPDATE, so two shoppers can
 never both take the last copy and stock can never go below zero, whatever the
-isolation level: PostgreSQL re-checks the WHERE clause on the row it locked."""
+isolation level: PostgreSQL re-checks the WHERE clause on the row it locked.
+A queryset update sends no signal, so each change moves the catalog version
+on itself (once its transaction commits): the pages show the stock."""
 
 from collections.abc import Mapping
 
 from django.db import transaction
 from django.db.models import F
 
+from shop.catalog.cache import catalog_changed
 from shop.catalog.exceptions import OutOfStock
 from shop.catalog.models import Book
-from shop.pagecache import pages_changed
 
 
 def book_stock_reserve(*, book_id: int, quantity: int) -> bool:
@@ -18,7 +20,7 @@ def book_stock_reserve(*, book_id: int, quantity: int) -> bool:
         raise ValueError(f"quantity must be positive, not {quantity}")
     taken = Book.objects.filter(id=book_id, stock__gte=quantity).update(stock=F("stock") - quantity)
     if taken:
-        pages_changed()  # the pages show the stock (sold out, the most copies one can add)
+        catalog_changed()
     return taken == 1
 
 
@@ -27,7 +29,7 @@ def book_stock_release(*, book_id: int, quantity: int) -> None:
     if quantity <= 0:
         raise ValueError(f"quantity must be positive, not {quantity}")
     Book.objects.filter(id=book_id).update(stock=F("stock") + quantity)
-    pages_changed()
+    catalog_changed()
 
 
 def book_stock_reserve_lines(*, quantities: Mapping[int, int]) -> None:

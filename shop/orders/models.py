@@ -54,26 +54,6 @@ SHIPPABLE_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
 OPEN_CHECKOUT_STATUSES = [*PAYABLE_STATUSES, OrderStatus.PROCESSING]
 
 
-ORDERS_VERSION = "orders"  # shop/pagecache_version.py: moved on by every write of an order
-
-
-def orders_changed(**_signal) -> None:
-    """An order was written: remembered order row versions are read again (shop/orders/versions.py)."""
-    from shop.pagecache import version_changed  # the page cache imports templates: not at model import
-
-    version_changed(ORDERS_VERSION)
-
-
-class OrderQuerySet(models.QuerySet):
-    """Orders, whose update() (bulk_update's too) moves the orders version on as a save does (apps.py)."""
-
-    def update(self, **kwargs) -> int:
-        updated = super().update(**kwargs)
-        if updated:
-            orders_changed()
-        return updated
-
-
 class Order(models.Model):
     number = models.CharField(max_length=16, unique=True, default=new_order_number, editable=False)
     email = models.EmailField()
@@ -140,8 +120,6 @@ class Order(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     delivered_at = models.DateTimeField(null=True, blank=True)
-
-    objects = OrderQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

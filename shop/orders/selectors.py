@@ -1,11 +1,9 @@
 """Order reads, for the orders app and for payments (which never queries Order itself)."""
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
-from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
 
 from shop.catalog.models import Book
@@ -22,66 +20,11 @@ BOUGHT_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)
 
 
 def order_get_by_number(*, number: str) -> Order | None:
-    """The order with this (unique) number, or None: one query, written out, with its `row_version`.
-
-    The shopper's order page runs it (shop/orders/access.py). The ORM's
-    compiling of it cost more than its round trip, and so did a raw
-    queryset's mapping of the columns to the fields on every call: the
-    columns are named once here, and the row is made an Order as a queryset
-    would (each field's database converters, then `Model.from_db`).
-    """
-    sql, fields, converters = _order_by_number_query(connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [number])
-        row = cursor.fetchone()
-    if row is None:
+    """The order with this (unique) number, or None."""
+    try:
+        return Order.objects.get(number=number)
+    except Order.DoesNotExist:
         return None
-    version, *values = row
-    for index, column, column_converters in converters:
-        for convert in column_converters:
-            values[index] = convert(values[index], column, connection)
-    order = Order.from_db(connection.alias, [field.attname for field in fields], values)
-    order.row_version = version if connection.vendor == "postgresql" else tuple(values)
-    return order
-
-
-def order_row_version(*, number: str) -> Hashable | None:
-    """What changes whenever order `number`'s row does, by any path; None if there is no such order.
-
-    On PostgreSQL the row version's `xmin` (the transaction that wrote it) and
-    `ctid` (where it is stored). Every UPDATE writes a new version of the row
-    somewhere else, so any change — a service's save(), a queryset's update(),
-    the admin, SQL by hand — gives a new pair: a later transaction has another
-    xmin, and the same transaction cannot reuse a place its own earlier version
-    still holds. Reading it is one short column. Elsewhere (SQLite in
-    development) the whole row. Pages kept per order are keyed by it.
-    """
-    if connection.vendor != "postgresql":
-        order = order_get_by_number(number=number)
-        return order.row_version if order is not None else None
-    with connection.cursor() as cursor:
-        cursor.execute(_ORDER_ROW_VERSION_SQL, [number])
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
-ROW_VERSION_SQL = "xmin::text || ' ' || ctid::text"  # PostgreSQL: see order_row_version
-_ORDER_ROW_VERSION_SQL = f"SELECT {ROW_VERSION_SQL} FROM {Order._meta.db_table} WHERE number = %s"
-
-
-@cache
-def _order_by_number_query(vendor: str) -> tuple[str, list, list]:
-    fields = list(Order._meta.concrete_fields)
-    version = ROW_VERSION_SQL if vendor == "postgresql" else "NULL"
-    columns = ", ".join([version, *(connection.ops.quote_name(field.column) for field in fields)])
-    sql = f"SELECT {columns} FROM {connection.ops.quote_name(Order._meta.db_table)} WHERE number = %s"
-    converters = []
-    for index, field in enumerate(fields):
-        column = field.get_col(Order._meta.db_table)
-        found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-        if found:
-            converters.append((index, column, found))
-    return sql, fields, converters
 
 
 def order_get_by_payment_intent(*, payment_intent_id: str) -> Order | None:

@@ -5,7 +5,7 @@ missing or other order's key gets the same 404 as an order that does not
 exist, so the page tells a stranger nothing, not even whether the number is
 real. Loads with a wrong or missing key are guesses, counted per client
 address (ORDER_PAGE_RATE_LIMIT_PER_IP); a client over the limit gets 429 for
-every load, right key or not, until the window ends. The pages are never
+every load, its key unchecked, until the window ends. The pages are never
 cached, never indexed, and send no Referer (the tracking link goes to a
 carrier's site: the key must not travel with it).
 """
@@ -21,8 +21,6 @@ from shop.orders.access import order_access_key_valid, order_page_path, order_re
 from shop.orders.models import Order
 from shop.orders.selectors import order_get_by_number
 from shop.orders.timeline import order_timeline
-from shop.orders.versions import order_row_version_remembered
-from shop.pagecache import page_render
 
 RATE_LIMIT_SCOPE = "order_page"
 RATE_LIMIT_MESSAGE = "Too many requests for order pages. Please wait a few minutes and try again."
@@ -40,51 +38,29 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 def _order_for_visitor(request: HttpRequest, number: str) -> Order:
-    limited = _rate_limited(request, number)
+    key_opens = order_access_key_valid(number=number, key=request.GET.get("key", ""))
+    limited = _guess_refused(request, key_opens=key_opens)
     if limited is not None:
         response = render(request, "orders/rate_limited.html", {"message": RATE_LIMIT_MESSAGE}, status=429)
         response["Retry-After"] = str(limited.retry_after)
         raise _NotShown(response)
-    order = order_get_by_number(number=number) if _key_opens(request, number) else None
+    order = order_get_by_number(number=number) if key_opens else None
     if order is None:
         raise _NotShown(render(request, "orders/not_found.html", status=404))
     return order
 
 
-def order_page_state(request: HttpRequest, number: str) -> tuple | None:
-    """What an order page shows for this request, checked as the view checks it; None: not shown.
-
-    KeptPageMiddleware (shop/pagecache_middleware.py) asks it before the
-    middleware stack, to answer a page kept for this state. The rate limit is
-    decided once per request, whoever asks first.
-    """
-    if _rate_limited(request, number) is not None:
-        return None
-    if not _key_opens(request, number):
-        return None
-    version = order_row_version_remembered(number=number)
-    return _order_state(number, version) if version is not None else None
-
-
-def _rate_limited(request: HttpRequest, number: str) -> RateLimitResult | None:
+def _guess_refused(request: HttpRequest, *, key_opens: bool) -> RateLimitResult | None:
     """The refusal if this client is over the limit; a guess (a wrong or missing key) is counted.
 
     A right key is no guess: it costs no count, so a shopper reloading their
     order page never meets the limit, but it is refused too while the client
     is over, so the limit caps the keys one address can try in a window.
-    Decided once per request, whoever asks first (the kept-page middleware or
-    the view).
     """
-    if not hasattr(request, "_order_page_rate"):
-        request._order_page_rate = _guess_refused(request, number)
-    return request._order_page_rate
-
-
-def _guess_refused(request: HttpRequest, number: str) -> RateLimitResult | None:
     limit = settings.ORDER_PAGE_RATE_LIMIT_PER_IP
     if limit <= 0:
         return None
-    count = rate_limit_peek if _key_opens(request, number) else rate_limit_hit
+    count = rate_limit_peek if key_opens else rate_limit_hit
     result = count(
         scope=RATE_LIMIT_SCOPE,
         key=ip_bucket(client_ip(request)),
@@ -92,18 +68,6 @@ def _guess_refused(request: HttpRequest, number: str) -> RateLimitResult | None:
         window=settings.CHECKOUT_RATE_LIMIT_WINDOW,
     )
     return None if result.allowed else result
-
-
-def _key_opens(request: HttpRequest, number: str) -> bool:
-    """Whether the link's key opens order `number` (a wrong key costs no query); checked once per request."""
-    if not hasattr(request, "_order_key_opens"):
-        request._order_key_opens = order_access_key_valid(number=number, key=request.GET.get("key", ""))
-    return request._order_key_opens
-
-
-def _order_state(number: str, row_version) -> tuple:
-    """What an order page is kept under: the order and its row's version (order_row_version)."""
-    return ("order", number, row_version)
 
 
 def _context(order: Order) -> dict:
@@ -131,10 +95,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         order = _order_for_visitor(request, number)
     except _NotShown as refusal:
         return _private(refusal.response)
-    return _private(_order_page_render(request, "orders/order_detail.html", order))
-
-
-order_detail.page_state = order_page_state
+    return _private(render(request, "orders/order_detail.html", _context(order)))
 
 
 @never_cache
@@ -145,20 +106,4 @@ def order_receipt(request: HttpRequest, number: str) -> HttpResponse:
         order = _order_for_visitor(request, number)
     except _NotShown as refusal:
         return _private(refusal.response)
-    return _private(_order_page_render(request, "orders/receipt.html", order))
-
-
-order_receipt.page_state = order_page_state
-
-
-def _order_page_render(request: HttpRequest, template_name: str, order: Order) -> HttpResponse:
-    """Kept rendered per version of the order's row (shop/pagecache.py, `state`; order_row_version).
-
-    Every change to an order changes its row (its status, amounts, shipping,
-    fulfilment, card, and updated_at with each status change that adds an
-    audit row), and its items never change once ordered; the books they link
-    to are covered by the pages version.
-    """
-    return page_render(
-        request, template_name, lambda: _context(order), state=_order_state(order.number, order.row_version)
-    )
+    return _private(render(request, "orders/receipt.html", _context(order)))

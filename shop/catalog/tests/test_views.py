@@ -1,3 +1,4 @@
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -17,6 +18,10 @@ class _LinkCollector(HTMLParser):
     def handle_starttag(self, tag, attrs):
         if tag == "a":
             self.hrefs.extend(value for name, value in attrs if name == "href" and value)
+
+
+def strip_csrf(response) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
 
 
 def links(response) -> list[str]:
@@ -100,7 +105,8 @@ def test_unknown_book_is_404(client, path):
     assert client.get(path).status_code == 404
 
 
-def test_book_list_query_count_does_not_grow_with_books(client, django_assert_num_queries):
+def test_book_list_query_count_does_not_grow_with_books(client, settings, django_assert_num_queries):
+    settings.CATALOG_CACHE_SECONDS = 0  # rendered on every request
     BookFactory.create_batch(3)
     with CaptureQueriesContext(connection) as few:
         assert client.get("/").status_code == 200
@@ -110,6 +116,17 @@ def test_book_list_query_count_does_not_grow_with_books(client, django_assert_nu
     with django_assert_num_queries(len(few.captured_queries)):
         response = client.get("/")
     assert response.content.decode().count("/checkout/") >= 30
+
+
+@pytest.mark.parametrize("path", ["/", "/books/a-real-book/"])
+def test_a_catalog_page_from_the_cache_costs_no_query(client, django_assert_num_queries, path):
+    BookFactory(slug="a-real-book")
+    BookFactory.create_batch(30)
+    first = client.get(path)
+    with django_assert_num_queries(0):  # no session cookie: no cart to count either
+        again = client.get(path)
+    assert again.status_code == first.status_code == 200
+    assert strip_csrf(again) == strip_csrf(first)
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
