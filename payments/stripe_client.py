@@ -117,6 +117,17 @@ def stripe_key_mode() -> str:
     return "live" if key.startswith(("sk_live_", "rk_live_")) else "test"
 
 
-def stripe_dashboard_url(payment_intent_id: str) -> str:
+def _dashboard_base() -> str:
     prefix = "" if stripe_key_mode() == "live" else "test/"
-    return f"https://dashboard.stripe.com/{prefix}payments/{payment_intent_id}"
+    return f"https://dashboard.stripe.com/{prefix}"
+
+
+def stripe_dashboard_url(payment_intent_id: str) -> str:
+    return f"{_dashboard_base()}payments/{payment_intent_id}"
+
+
+def stripe_dashboard_dispute_url(dispute_id: str) -> str:
+    """The dispute's page on Stripe's dashboard; "" in offline mode, where no dashboard knows it."""
+    if settings.STRIPE_OFFLINE_MODE:
+        return ""
+    return f"{_dashboard_base()}disputes/{dispute_id}"

@@ -32,3 +32,11 @@ def webhook_events_apply_received() -> int:
     from payments.services.webhooks import stripe_events_apply_received
 
     return stripe_events_apply_received()
+
+
+@task()
+def dispute_staff_email_send(dispute_id: int) -> int:
+    """Email staff about a new dispute, once; how many were sent to (payments/dispute_emails.py)."""
+    from payments.dispute_emails import dispute_staff_email_deliver
+
+    return dispute_staff_email_deliver(dispute_id=dispute_id)
