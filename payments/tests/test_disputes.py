@@ -3,11 +3,14 @@
 import time
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 
 from payments.models import Dispute, WebhookEvent
 from payments.tests.events import dispute_event, dispute_object
 from shop.orders.models import DisputeStatus, OrderStatus
 from shop.orders.tests.factories import OrderFactory
+from tests.postgres import postgres_only, run_at_once, webhook_delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +172,25 @@ def test_malformed_disputes_are_answered_without_an_error(post_webhook, changes)
     assert outcome(post_webhook(dispute_event("created", dispute, created=T0))) in ("processed", "ignored")
 
     assert not WebhookEvent.objects.filter(outcome=WebhookEvent.Outcome.FAILED).exists()
+
+
+@postgres_only
+def test_a_new_disputes_first_events_arriving_at_once_record_it_once(transactional_db, mailoutbox):
+    staff = get_user_model().objects.create_user("ann", email="ann@stripe-press.test", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="receive_dispute_emails"))
+    order = OrderFactory(status=OrderStatus.PAID, total_amount=2300, amount_received=2300)
+    intent = order.payment_intent_id
+    events = [
+        dispute_event("created", dispute_object(intent, created=T0), created=T0),
+        dispute_event("funds_withdrawn", dispute_object(intent, created=T0), created=T0),
+        dispute_event("updated", dispute_object(intent, status="under_review", created=T0), created=T0 + 1),
+    ]
+
+    results = run_at_once(*(webhook_delivery(event) for event in events))
+
+    assert results == ["processed"] * 3
+    record = Dispute.objects.get()
+    assert (record.order, record.status) == (order, "under_review")
+    assert len(mailoutbox) == 1
+    order.refresh_from_db()
+    assert order.dispute_status == DisputeStatus.OPEN
