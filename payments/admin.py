@@ -1,4 +1,7 @@
-"""Payments in the admin: webhook events (read-only, with Replay) and the payment parts of the order page."""
+"""Payments in the admin: webhook events (read-only, with Replay) and the payment parts of the order page.
+
+Refunds and disputes have their own modules (admin_refunds.py, admin_disputes.py).
+"""
 
 import json
 
@@ -12,6 +15,7 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from core.admin_mixins import RecordAdminMixin
+from payments.admin_disputes import DisputeInline
 from payments.admin_refunds import OrderRefundMixin, RefundInline
 from payments.models import Refund, WebhookEvent
 from payments.services.replay import webhook_event_replay_by_staff
@@ -166,7 +170,7 @@ def fieldsets_with_fields(fieldsets: list, *, name: str, after: str, fields: lis
 class PaymentOrderAdmin(OrderRefundMixin, OrderAdmin):
     """The order page, plus what only the payments app knows about (refunds: admin_refunds.py)."""
 
-    inlines = [*OrderAdmin.inlines, OrderRefundInline, WebhookEventInline]
+    inlines = [*OrderAdmin.inlines, OrderRefundInline, DisputeInline, WebhookEventInline]
     readonly_fields = [*OrderAdmin.readonly_fields, "stripe_link"]
     fieldsets = fieldsets_with_fields(
         OrderAdmin.fieldsets, name="Payment", after="payment_intent_id", fields=["stripe_link"]

@@ -1,4 +1,4 @@
-"""Deploy checks (`manage.py check --deploy`): say which Stripe setting is missing."""
+"""Deploy checks (`manage.py check --deploy`): the Stripe settings and the public address webhooks need."""
 
 from django.conf import settings
 from django.core.checks import Warning, register
@@ -17,12 +17,24 @@ def stripe_settings_check(app_configs, **kwargs):
         )
         for name in missing_stripe_settings()
     ]
-    if settings.STRIPE_SECRET_KEY and not settings.STRIPE_WEBHOOK_SECRET:
+    if not settings.STRIPE_WEBHOOK_SECRET:
         warnings.append(
             Warning(
-                "STRIPE_WEBHOOK_SECRET is not set: webhooks will be refused (400).",
-                hint="Use the secret printed by `stripe listen` or the dashboard's endpoint page.",
+                "STRIPE_WEBHOOK_SECRET is not set: webhooks will be refused (400), and no payment "
+                "is known until sync_payments reads it from Stripe.",
+                hint="`python manage.py stripe_webhook_endpoint` creates the endpoint and prints its "
+                "secret; `stripe listen` prints one for local testing.",
                 id="payments.W002",
+            )
+        )
+    if not settings.SITE_URL.startswith("https://"):
+        site_url = repr(settings.SITE_URL) if settings.SITE_URL else "empty"
+        warnings.append(
+            Warning(
+                f"SITE_URL is {site_url}, not an https URL: links in emails "
+                "point nowhere useful, and Stripe delivers live-mode webhooks to https URLs only.",
+                hint="Set SITE_URL to the shop's public address, e.g. https://shop.example.com.",
+                id="payments.W003",
             )
         )
     return warnings

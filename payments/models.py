@@ -107,3 +107,59 @@ class Refund(models.Model):
     def is_confirmed(self) -> bool:
         """Stripe has answered with an id for it."""
         return bool(self.stripe_refund_id)
+
+
+class Dispute(models.Model):
+    """A dispute of a payment (a chargeback, or an inquiry before one), as Stripe last reported it.
+
+    Written only from Stripe's `charge.dispute.*` events (payments/services/disputes.py):
+    the newest event applied wins (`last_event_created`, Stripe's own clock). `order` is
+    the order whose PaymentIntent was disputed, or empty when none of ours has it: the
+    dispute is kept all the same, for staff to look into.
+    """
+
+    # Stripe's statuses after which nothing more is expected (an appeal opens it again).
+    CLOSED_STATUSES = ("won", "lost", "warning_closed", "prevented")
+
+    stripe_dispute_id = models.CharField("Stripe dispute id", max_length=255)
+    order = models.ForeignKey(
+        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="disputes"
+    )
+    payment_intent_id = models.CharField("PaymentIntent id", max_length=255, blank=True)
+    charge_id = models.CharField("charge id", max_length=255, blank=True)
+    amount = models.PositiveIntegerField("amount (minor units)")
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=64, help_text="Stripe's status of the dispute.")
+    evidence_due_by = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(help_text="When Stripe created the dispute.")
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it reached a closed status.")
+    last_event_id = models.CharField("last event applied", max_length=255)
+    last_event_type = models.CharField(max_length=100)
+    last_event_created = models.DateTimeField(help_text="When Stripe created the last event applied.")
+    # Claimed (set) right before the email to staff is handed to the mail server: sent once.
+    staff_emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        permissions = [("receive_dispute_emails", "Receives an email for each new dispute")]
+        constraints = [
+            models.UniqueConstraint(fields=["stripe_dispute_id"], name="dispute_stripe_id_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["payment_intent_id"], name="dispute_payment_intent"),
+            models.Index(fields=["status", "evidence_due_by"], name="dispute_status_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.stripe_dispute_id
+
+    @property
+    def amount_display(self) -> str:
+        return format_money(self.amount, self.currency)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in self.CLOSED_STATUSES

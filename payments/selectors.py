@@ -1,12 +1,12 @@
-"""Reads of refunds and webhook events (orders are read through shop.orders.selectors)."""
+"""Reads of refunds, disputes and webhook events (orders are read through shop.orders.selectors)."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 
-from payments.models import Refund, RefundStatus, WebhookEvent
+from payments.models import Dispute, Refund, RefundStatus, WebhookEvent
 from shop.orders.models import Order, OrderStatus
 
 # Refund statuses Stripe counts in a charge's amount_refunded.
@@ -81,6 +81,26 @@ def refunds_unsettled(
     if order is not None:
         return refunds.filter(order=order)
     return refunds.filter(created_at__lt=created_before).order_by("created_at")
+
+
+def dispute_statuses_of_order(*, order_id: int) -> list[str]:
+    """Stripe's status of each dispute of the order's payment."""
+    return list(Dispute.objects.filter(order_id=order_id).values_list("status", flat=True))
+
+
+OPEN_DISPUTES = ~Q(status__in=Dispute.CLOSED_STATUSES)
+
+
+@dataclass(frozen=True)
+class OpenDisputes:
+    count: int
+    next_evidence_due_by: datetime | None  # the nearest deadline among them, if Stripe gave any
+
+
+def disputes_open_summary() -> OpenDisputes:
+    """How many disputes are open, and the nearest evidence deadline among them: one query."""
+    figures = Dispute.objects.filter(OPEN_DISPUTES).aggregate(count=Count("pk"), due=Min("evidence_due_by"))
+    return OpenDisputes(count=figures["count"], next_evidence_due_by=figures["due"])
 
 
 def webhook_events_failed(*, order: Order | None = None) -> QuerySet[WebhookEvent]:

@@ -5,6 +5,11 @@ Everything in `payments/` that talks to Stripe calls `stripe_client()` and
 
 One client per process for each (key, API base, ...): its HTTP session keeps
 connections to Stripe open, so a call does not pay a new TLS handshake.
+
+Every request asks for STRIPE_API_VERSION, the version the shop's code (and the
+webhook endpoint's events, `manage.py stripe_webhook_endpoint`) is written
+against: the version stripe-python pins, so upgrading that library is a
+deliberate change of this constant (payments/tests/test_stripe_client.py).
 """
 
 import logging
@@ -25,6 +30,8 @@ from payments.exceptions import (
 )
 
 logger = logging.getLogger(__name__)
+
+STRIPE_API_VERSION = "2026-10-28.endive"
 
 # Tests swap this for a stripe HTTPClient that simulates outages (timeouts,
 # 5xx, 429): stripe-python's own pluggable seam.
@@ -63,6 +70,7 @@ def stripe_client() -> stripe.StripeClient:
             client = _clients[key] = stripe.StripeClient(
                 settings.STRIPE_SECRET_KEY,
                 base_addresses=base_addresses,
+                stripe_version=STRIPE_API_VERSION,
                 max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
                 http_client=http_client_factory(),
             )
@@ -117,6 +125,17 @@ def stripe_key_mode() -> str:
     return "live" if key.startswith(("sk_live_", "rk_live_")) else "test"
 
 
-def stripe_dashboard_url(payment_intent_id: str) -> str:
+def _dashboard_base() -> str:
     prefix = "" if stripe_key_mode() == "live" else "test/"
-    return f"https://dashboard.stripe.com/{prefix}payments/{payment_intent_id}"
+    return f"https://dashboard.stripe.com/{prefix}"
+
+
+def stripe_dashboard_url(payment_intent_id: str) -> str:
+    return f"{_dashboard_base()}payments/{payment_intent_id}"
+
+
+def stripe_dashboard_dispute_url(dispute_id: str) -> str:
+    """The dispute's page on Stripe's dashboard; "" in offline mode, where no dashboard knows it."""
+    if settings.STRIPE_OFFLINE_MODE:
+        return ""
+    return f"{_dashboard_base()}disputes/{dispute_id}"

@@ -2,6 +2,8 @@
 
 from django_tasks import task
 
+from shop.orders.tasks import EMAILS_QUEUE
+
 # Its own queue and worker (Procfile): applying a payment never waits behind an email.
 WEBHOOKS_QUEUE = "webhooks"
 
@@ -19,3 +21,11 @@ def webhook_event_apply(event_pk: int) -> str:
     from payments.services.webhooks import stripe_event_apply
 
     return stripe_event_apply(event_pk=event_pk)
+
+
+@task(queue_name=EMAILS_QUEUE)
+def dispute_staff_email_send(dispute_id: int) -> int:
+    """Email staff about a new dispute, once; how many were sent to (payments/dispute_emails.py)."""
+    from payments.dispute_emails import dispute_staff_email_deliver
+
+    return dispute_staff_email_deliver(dispute_id=dispute_id)

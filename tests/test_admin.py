@@ -204,6 +204,7 @@ def test_order_money_and_status_are_read_only(admin_client):
         {
             "status": "paid",
             "fulfilment_status": "delivered",
+            "dispute_status": "lost",
             "total_amount": "1",
             "amount_refunded": "2300",
             "email": "attacker@example.com",
@@ -215,14 +216,14 @@ def test_order_money_and_status_are_read_only(admin_client):
     assert response.status_code == 302, response.content.decode()[:2000]
     order.refresh_from_db()
     assert (order.status, order.total_amount, order.amount_refunded) == ("pending", 2300, 0)
-    assert order.fulfilment_status == "unfulfilled"
+    assert (order.fulfilment_status, order.dispute_status) == ("unfulfilled", "")
     assert order.email != "attacker@example.com"
     assert (order.needs_review, order.review_reason) == (True, "Checked by phone")
 
 
 def _empty_inline_management_forms() -> dict:
     data = {}
-    for prefix in ["items", "status_changes", "fulfilment_changes", "refunds", "webhook_events"]:
+    for prefix in ["items", "status_changes", "fulfilment_changes", "refunds", "disputes", "webhook_events"]:
         data.update(
             {
                 f"{prefix}-TOTAL_FORMS": "0",

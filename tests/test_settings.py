@@ -24,6 +24,7 @@ PRODUCTION = {
     "STRIPE_SECRET_KEY": "sk_live_51Hx0000000000000000000000",
     "STRIPE_PUBLISHABLE_KEY": "pk_live_51Hx0000000000000000000000",
     "STRIPE_WEBHOOK_SECRET": "whsec_0000000000000000000000000000",
+    "SITE_URL": "https://shop.example.com",
 }
 PRINT_SETTINGS = (
     "import json, django; django.setup(); from django.conf import settings as s; "
@@ -112,6 +113,23 @@ def test_deploy_check_names_a_missing_stripe_setting(tmp_path):
     output = result.stdout + result.stderr
     assert "payments.W001" in output
     assert "STRIPE_PUBLISHABLE_KEY is not set" in output
+
+
+@pytest.mark.parametrize("secret_key", ["sk_live_51Hx0000000000000000000000", ""])
+def test_deploy_check_warns_without_a_webhook_secret(tmp_path, secret_key):
+    env = {**PRODUCTION, "STRIPE_WEBHOOK_SECRET": "", "STRIPE_SECRET_KEY": secret_key}
+    result = manage(tmp_path, "check", "--deploy", **env)
+    output = result.stdout + result.stderr
+    assert "payments.W002" in output and "STRIPE_WEBHOOK_SECRET is not set" in output
+    assert "manage.py stripe_webhook_endpoint" in output
+
+
+@pytest.mark.parametrize("site_url", ["", "http://shop.example.com", "shop.example.com"])
+def test_deploy_check_warns_when_site_url_is_not_https(tmp_path, site_url):
+    result = manage(tmp_path, "check", "--deploy", **{**PRODUCTION, "SITE_URL": site_url})
+    output = result.stdout + result.stderr
+    assert "payments.W003" in output and "not an https URL" in output
+    assert "payments.W002" not in output
 
 
 def test_check_is_clean_in_debug(tmp_path):

@@ -23,6 +23,10 @@ server module is imported, so its route table picks them up):
 4. Memory only. localstripe pickles its whole store to one shared file in
    /tmp after every write; two instances (tests and `make run`) would
    overwrite each other's data, and the file grows slower with every write.
+5. Webhook endpoints. localstripe has no /v1/webhook_endpoints, which
+   `manage.py stripe_webhook_endpoint` sets up: added in Stripe's shapes
+   (tools/localstripe_webhook_endpoints.py), and an enabled endpoint
+   receives the emulator's events.
 """
 
 import argparse
@@ -110,6 +114,10 @@ resources.Store.dump_to_disk = lambda self: None
 resources.Store.try_load_from_disk = lambda self: None
 
 from localstripe import server  # noqa: E402  (must see the patched route table)
+
+from tools import localstripe_webhook_endpoints  # noqa: E402
+
+localstripe_webhook_endpoints.install(server)
 
 _BROWSER_POST_PATHS = (
     re.compile(r"^/v1/payment_methods$"),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from payments.models import WebhookEvent
 from payments.selectors import webhook_event_applied_after
+from payments.services.disputes import DISPUTE_EVENT_TYPES, dispute_record_from_event
 from payments.services.intents import PaymentOutcome, order_apply_payment_intent
 from payments.services.refunds import refund_record_from_stripe
 from shop.orders.models import Order, OrderStatus
@@ -168,10 +169,18 @@ def _on_refund_event(event: dict, refund: dict) -> HandlerResult:
     return HandlerResult(Outcome.PROCESSED, order=order)
 
 
+def _on_dispute_event(event: dict, dispute: dict) -> HandlerResult:
+    """charge.dispute.*: the dispute recorded (payments/services/disputes.py), with or without an order."""
+    recorded = dispute_record_from_event(event=event, dispute=dispute)
+    outcome = Outcome.IGNORED if recorded.dispute is None else Outcome.PROCESSED
+    return HandlerResult(outcome, order=recorded.order, note=recorded.note)
+
+
 EVENT_HANDLERS: dict[str, Callable[[dict, dict], HandlerResult]] = {
     **dict.fromkeys(EVENT_OUTCOMES, _on_payment_intent_event),
     "charge.refunded": _on_charge_refunded,
     **dict.fromkeys(
         ["refund.created", "refund.updated", "refund.failed", "charge.refund.updated"], _on_refund_event
     ),
+    **dict.fromkeys(DISPUTE_EVENT_TYPES, _on_dispute_event),
 }

@@ -24,13 +24,15 @@ def payment_intent_object(order, *, status: str = "succeeded", amount=None, curr
     return intent
 
 
-def stripe_event(event_type: str, obj: dict, *, event_id: str | None = None) -> dict:
+def stripe_event(
+    event_type: str, obj: dict, *, event_id: str | None = None, created: int | None = None
+) -> dict:
     return {
         "id": event_id or f"evt_test{next(_ids):010d}",
         "object": "event",
         "type": event_type,
         "api_version": "2024-06-20",
-        "created": int(time.time()),
+        "created": int(time.time()) if created is None else created,
         "livemode": False,
         "data": {"object": obj},
     }
@@ -61,3 +63,44 @@ def charge_refunded_event(order, *, amount_refunded: int, currency=None) -> dict
         "refunded": amount_refunded >= order.total_amount,
     }
     return stripe_event("charge.refunded", charge)
+
+
+def dispute_object(
+    payment_intent_id: str | None,
+    *,
+    dispute_id: str = "dp_test_1",
+    amount: int = 2300,
+    currency: str = "usd",
+    status: str = "needs_response",
+    reason: str = "product_not_received",
+    due_by: int | None = None,
+    created: int | None = None,
+) -> dict:
+    """A dispute as Stripe sends it in `charge.dispute.*` events (the parts the shop reads, and more)."""
+    created = int(time.time()) if created is None else created
+    return {
+        "id": dispute_id,
+        "object": "dispute",
+        "amount": amount,
+        "balance_transactions": [],
+        "charge": "ch_test_disputed",
+        "created": created,
+        "currency": currency,
+        "evidence": {"customer_email_address": None, "shipping_tracking_number": None},
+        "evidence_details": {
+            "due_by": created + 7 * 86400 if due_by is None else due_by,
+            "has_evidence": False,
+            "past_due": False,
+            "submission_count": 0,
+        },
+        "is_charge_refundable": False,
+        "livemode": False,
+        "metadata": {},
+        "payment_intent": payment_intent_id,
+        "reason": reason,
+        "status": status,
+    }
+
+
+def dispute_event(event_type: str, dispute: dict, *, created: int | None = None) -> dict:
+    return stripe_event(f"charge.dispute.{event_type}", dispute, created=created)

@@ -14,7 +14,14 @@ from django.utils.safestring import mark_safe
 from core.money import format_money
 from shop.orders.admin_fulfilment import OrderFulfilmentMixin
 from shop.orders.export import csv_streaming_response, order_lines_rows
-from shop.orders.models import FulfilmentChange, FulfilmentStatus, Order, OrderItem, OrderStatusChange
+from shop.orders.models import (
+    DisputeStatus,
+    FulfilmentChange,
+    FulfilmentStatus,
+    Order,
+    OrderItem,
+    OrderStatusChange,
+)
 from shop.orders.selectors import TO_SHIP, order_totals_for_email, orders_to_ship
 
 
@@ -86,6 +93,30 @@ class FulfilmentFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DisputedFilter(admin.SimpleListFilter):
+    """Orders whose payment was disputed: any, or by where the dispute stands."""
+
+    title = "disputed"
+    parameter_name = "disputed"
+    ANY = "any"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [
+            (self.ANY, "Any dispute"),
+            (DisputeStatus.OPEN, "Open"),
+            (DisputeStatus.WON, "Won"),
+            (DisputeStatus.LOST, "Lost"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        value = self.value()
+        if value == self.ANY:
+            return queryset.exclude(dispute_status=DisputeStatus.NONE)
+        if value in (DisputeStatus.OPEN, DisputeStatus.WON, DisputeStatus.LOST):
+            return queryset.filter(dispute_status=value)
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
     # Compact columns, so the list fits a 1280 px screen with every one visible (static/css/admin.css).
@@ -99,7 +130,7 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
         "payment_intent_id",
         "review",
     ]
-    list_filter = ["status", FulfilmentFilter, "needs_review", "created_at"]
+    list_filter = ["status", FulfilmentFilter, DisputedFilter, "needs_review", "created_at"]
     actions = ["export_csv"]
     date_hierarchy = "created_at"
     # Staff search by what the shopper tells them: order number, email, PaymentIntent, the book.
@@ -129,6 +160,7 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
         "shipping",
         "ship_to",
         "stock_reserved",
+        "dispute_status",
     ]
     fieldsets = [
         (
@@ -161,7 +193,7 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        ("Review", {"fields": ["needs_review", "review_reason"]}),
+        ("Review", {"fields": ["dispute_status", "needs_review", "review_reason"]}),
     ]
 
     @staticmethod

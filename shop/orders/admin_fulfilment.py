@@ -1,7 +1,8 @@
 """Fulfilment in the admin: the order page's "Mark as shipped" form and "Mark as delivered" button.
 
 Staff need the `orders.ship_order` permission ("Can mark orders shipped or
-delivered"); superusers have it. The work is done by shop/orders/services.py.
+delivered"); superusers have it. A disputed order ships only once staff tick
+"Ship anyway" on the form. The work is done by shop/orders/services.py.
 """
 
 from django.contrib import messages
@@ -15,7 +16,12 @@ from django.views.decorators.http import require_POST
 
 from shop.orders.forms import ShipForm
 from shop.orders.models import SHIPPABLE_STATUSES, FulfilmentStatus, Order
-from shop.orders.services import FulfilmentNotAllowed, order_mark_delivered, order_mark_shipped
+from shop.orders.services import (
+    FulfilmentNotAllowed,
+    order_dispute_warning,
+    order_mark_delivered,
+    order_mark_shipped,
+)
 
 SHIP_PERMISSION = "orders.ship_order"
 
@@ -68,11 +74,18 @@ class OrderFulfilmentMixin:
         if order is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         change_url = reverse("admin:orders_order_change", args=[order.pk])
+        dispute_warning = order_dispute_warning(order) if order.is_disputed else ""
         if request.method == "POST":
-            form = ShipForm(request.POST)
+            form = ShipForm(request.POST, dispute_warning=dispute_warning)
             if form.is_valid():
                 try:
-                    order = order_mark_shipped(order=order, user=request.user, **form.cleaned_data)
+                    order = order_mark_shipped(
+                        order=order,
+                        user=request.user,
+                        carrier=form.cleaned_data["carrier"],
+                        tracking_number=form.cleaned_data["tracking_number"],
+                        ship_disputed=form.cleaned_data.get("ship_anyway", False),
+                    )
                 except FulfilmentNotAllowed as exc:
                     messages.error(request, exc.message)
                     return redirect(change_url)
@@ -86,7 +99,7 @@ class OrderFulfilmentMixin:
             )
             return redirect(change_url)
         else:
-            form = ShipForm()
+            form = ShipForm(dispute_warning=dispute_warning)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Ship order {order.number}",
@@ -94,6 +107,7 @@ class OrderFulfilmentMixin:
             "original": order,
             "order": order,
             "form": form,
+            "dispute_warning": dispute_warning,
             "change_url": change_url,
             "lines": order.items.all(),
         }

@@ -20,6 +20,19 @@ class ShipForm(forms.Form):
         error_messages={"required": "Enter the parcel's tracking number."},
     )
 
+    ship_anyway = forms.BooleanField(
+        label="Ship anyway",
+        error_messages={"required": 'This order\'s payment is disputed: tick "Ship anyway" to ship it.'},
+    )
+
+    def __init__(self, *args, dispute_warning: str = "", **kwargs):
+        """`dispute_warning`: the order is disputed, and staff confirm to ship it (else no such field)."""
+        super().__init__(*args, **kwargs)
+        if dispute_warning:
+            self.fields["ship_anyway"].help_text = dispute_warning
+        else:
+            del self.fields["ship_anyway"]
+
     def clean_tracking_number(self) -> str:
         number = re.sub(r"[\s-]+", "", self.cleaned_data["tracking_number"]).upper()
         if not TRACKING_NUMBER.match(number):

@@ -35,6 +35,20 @@ class FulfilmentStatus(models.TextChoices):
     NOT_TO_SHIP = "not_to_ship", "Not to ship"
 
 
+class DisputeStatus(models.TextChoices):
+    """Whether the order's payment is disputed (a chargeback or an inquiry from the shopper's bank).
+
+    Set by the payments app from Stripe's dispute events (`order_mark_disputed`);
+    the disputes themselves are payments' records. WON also covers an inquiry
+    closed without a chargeback and a dispute prevented: no money was lost.
+    """
+
+    NONE = "", "Not disputed"
+    OPEN = "open", "Disputed"
+    WON = "won", "Dispute won"
+    LOST = "lost", "Dispute lost"
+
+
 class Carrier(models.TextChoices):
     USPS = "usps", "USPS"
     UPS = "ups", "UPS"
@@ -120,6 +134,11 @@ class Order(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # Changed only by `order_mark_disputed` (payments' dispute events): staff see it, and shipping
+    # a disputed order asks for confirmation.
+    dispute_status = models.CharField(
+        max_length=10, choices=DisputeStatus.choices, blank=True, default=DisputeStatus.NONE
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -132,6 +151,7 @@ class Order(models.Model):
             models.Index(fields=["fulfilment_status", "status", "created_at"], name="order_fulfilment_queue"),
             models.Index(fields=["paid_at"], name="order_paid_at"),
             models.Index(fields=["needs_review"], condition=Q(needs_review=True), name="order_needs_review"),
+            models.Index(fields=["dispute_status"], condition=~Q(dispute_status=""), name="order_disputed"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -142,6 +162,9 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(fulfilment_status__in=FulfilmentStatus.values),
                 name="order_fulfilment_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(dispute_status__in=DisputeStatus.values), name="order_dispute_status_valid"
             ),
             models.UniqueConstraint(
                 fields=["checkout_key"],
@@ -182,6 +205,11 @@ class Order(models.Model):
             self.shipping_country,
         ]
         return [part for part in parts if part]
+
+    @property
+    def is_disputed(self) -> bool:
+        """Its payment was disputed at some point, whatever came of it."""
+        return self.dispute_status != DisputeStatus.NONE
 
     @property
     def is_payable(self) -> bool:

@@ -12,8 +12,9 @@ the sale (the order knows its refunded total, not when each refund was made).
 Amounts are in one currency, the catalog's (Book.currency's default): orders
 in another currency are left out of the sums.
 
-Panels outside the orders app (payments' failed webhook events) come in
-through `sales_overview_register`, so nothing here imports payments.
+Figures outside the orders app (payments' failed webhook events, open
+disputes) come in through `sales_overview_register`, so nothing here imports
+payments.
 """
 
 from collections.abc import Callable
@@ -169,6 +170,7 @@ class Figure:
     label: str
     value: int
     url: str = ""
+    detail: str = ""  # shown after the value, e.g. the nearest deadline
 
 
 _figures: list[Callable[[], Figure]] = []

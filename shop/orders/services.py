@@ -21,6 +21,7 @@ from shop.orders.carriers import carrier_tracking_url
 from shop.orders.emails import CONFIRMATION, SHIPPED, refunded_kind
 from shop.orders.models import (
     SHIPPABLE_STATUSES,
+    DisputeStatus,
     FulfilmentChange,
     FulfilmentStatus,
     Order,
@@ -407,6 +408,33 @@ def order_update_email(*, order: Order, email: str, cause: str) -> Order:
     return current
 
 
+def order_mark_disputed(*, order: Order, dispute_status: str, cause: str) -> Order:
+    """Record where the order's disputes stand (a DisputeStatus), with an audit row when it changes.
+
+    The payments app works the status out from every dispute of the order's
+    payment and calls this in the transaction that records the dispute; the
+    order row is locked here. The same status again changes nothing.
+    """
+    if dispute_status not in DisputeStatus.values:
+        raise ValueError(f"Unknown dispute status {dispute_status!r}.")
+    with transaction.atomic(savepoint=False):
+        current = _order_lock(order)
+        if current.dispute_status == dispute_status:
+            return current
+        previous, current.dispute_status = current.get_dispute_status_display(), dispute_status
+        current.save(update_fields=["dispute_status", "updated_at"])
+        OrderStatusChange.objects.create(
+            order=current,
+            from_status=current.status,
+            to_status=current.status,
+            cause=f"{cause}: {previous} -> {current.get_dispute_status_display()}"[:255],
+        )
+    logger.warning(
+        "order_dispute_changed", extra={"order": current.number, "dispute": dispute_status, "cause": cause}
+    )
+    return current
+
+
 # --- fulfilment -----------------------------------------------------------------------------
 # Beside the payment status: unfulfilled -> shipped -> delivered (optional), or
 # unfulfilled -> not to ship when the whole payment is refunded before shipping.
@@ -460,20 +488,24 @@ def _staff_cause(user) -> str:
     return f"staff {user.get_username()}" if user is not None else "staff"
 
 
-def order_mark_shipped(*, order: Order, carrier: str, tracking_number: str, user) -> Order:
+def order_mark_shipped(
+    *, order: Order, carrier: str, tracking_number: str, user, ship_disputed: bool = False
+) -> Order:
     """Record that the order's parcel left with `carrier`; returns the locked, current order.
 
-    Only a paid (or partially refunded) order that has not shipped may ship.
-    The same shipment again (a double-clicked button, a retried request)
-    changes nothing and returns the order; a different one raises
-    FulfilmentNotAllowed, as does any order that may not ship.
+    Only a paid (or partially refunded) order that has not shipped may ship,
+    and a disputed one only with `ship_disputed` (staff confirmed it: the
+    books may be lost with the money). The same shipment again (a
+    double-clicked button, a retried request) changes nothing and returns the
+    order; a different one raises FulfilmentNotAllowed, as does any order
+    that may not ship.
     """
     with transaction.atomic():
         current = _order_lock(order)
         already = current.fulfilment_status in (FulfilmentStatus.SHIPPED, FulfilmentStatus.DELIVERED)
         if already and (current.carrier, current.tracking_number) == (carrier, tracking_number):
             return current
-        refusal = _ship_refusal(current)
+        refusal = _ship_refusal(current, ship_disputed=ship_disputed)
         if refusal is None:
             _fulfilment_apply(
                 current,
@@ -493,13 +525,23 @@ def order_mark_shipped(*, order: Order, carrier: str, tracking_number: str, user
     return current
 
 
-def _ship_refusal(order: Order) -> str | None:
+def _ship_refusal(order: Order, *, ship_disputed: bool) -> str | None:
     """Why `order` may not ship now, or None."""
     if order.fulfilment_status != FulfilmentStatus.UNFULFILLED:
         return f"Order {order.number} is {order.get_fulfilment_status_display().lower()} already."
     if order.status not in SHIPPABLE_STATUSES:
         return f"Order {order.number} is {order.get_status_display().lower()}: only paid orders ship."
+    if order.is_disputed and not ship_disputed:
+        return f"{order_dispute_warning(order)} Confirm to ship it all the same."
     return None
+
+
+def order_dispute_warning(order: Order) -> str:
+    """What staff about to ship a disputed order are told."""
+    return (
+        f"Order {order.number}'s payment is disputed ({order.get_dispute_status_display().lower()}): "
+        "the books may be lost along with the money."
+    )
 
 
 def order_mark_delivered(*, order: Order, user) -> Order:

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from shop.orders.models import FulfilmentChange, FulfilmentStatus, OrderStatus
+from shop.orders.models import DisputeStatus, FulfilmentChange, FulfilmentStatus, Order, OrderStatus
 from shop.orders.tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +133,44 @@ def test_delivering_an_unshipped_order_is_refused_with_a_message(shipper):
 def test_ship_page_of_a_missing_order_redirects(shipper):
     response = shipper.get(reverse("admin:orders_order_ship", args=[999999]))
     assert response.status_code == 302
+
+
+# --- a disputed order ships only once staff confirm ---------------------------------------------
+
+
+def test_a_disputed_order_asks_for_confirmation_before_it_ships(shipper):
+    order = OrderFactory(status=OrderStatus.PAID, dispute_status=DisputeStatus.OPEN)
+    parcel = {"carrier": "ups", "tracking_number": "1Z1234"}
+
+    page = shipper.get(ship_url(order)).content.decode()
+    assert 'class="dispute-banner"' in page and "payment is disputed" in page
+    assert 'name="ship_anyway"' in page
+
+    refused = shipper.post(ship_url(order), parcel)
+    assert refused.status_code == 400
+    assert "tick &quot;Ship anyway&quot; to ship it" in refused.content.decode()
+    order.refresh_from_db()
+    assert order.fulfilment_status == FulfilmentStatus.UNFULFILLED
+
+    shipped = shipper.post(ship_url(order), {**parcel, "ship_anyway": "on"})
+    assert shipped.status_code == 302
+    order.refresh_from_db()
+    assert order.fulfilment_status == FulfilmentStatus.SHIPPED
+
+
+def test_an_undisputed_order_ships_without_the_question(shipper):
+    order = OrderFactory(status=OrderStatus.PAID)
+
+    assert 'name="ship_anyway"' not in shipper.get(ship_url(order)).content.decode()
+
+
+def test_a_dispute_arriving_while_the_form_is_open_stops_the_shipment(shipper):
+    order = OrderFactory(status=OrderStatus.PAID)
+    shipper.get(ship_url(order))  # no question: the order was not disputed yet
+    Order.objects.filter(pk=order.pk).update(dispute_status=DisputeStatus.OPEN)
+
+    response = shipper.post(ship_url(order), {"carrier": "ups", "tracking_number": "1Z1234"})
+
+    assert response.status_code == 400 and 'name="ship_anyway"' in response.content.decode()
+    order.refresh_from_db()
+    assert order.fulfilment_status == FulfilmentStatus.UNFULFILLED

@@ -4,11 +4,12 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from shop.orders.carriers import carrier_tracking_url
-from shop.orders.models import Carrier, FulfilmentChange, FulfilmentStatus, Order, OrderStatus
+from shop.orders.models import Carrier, DisputeStatus, FulfilmentChange, FulfilmentStatus, Order, OrderStatus
 from shop.orders.services import (
     FULFILMENT_TRANSITIONS,
     FulfilmentNotAllowed,
     order_mark_delivered,
+    order_mark_disputed,
     order_mark_shipped,
     order_record_refunded_total,
 )
@@ -190,3 +191,36 @@ def test_two_concurrent_ship_requests_ship_once(transactional_db):
     assert others == []
     assert len(refused) in (1, 2)  # UPS won (FedEx refused) or FedEx won (both UPS refused)
     assert len(changes(order)) == 1
+
+
+def test_a_disputed_order_ships_only_when_staff_confirm(clerk):
+    order = OrderFactory(status=OrderStatus.PAID, dispute_status=DisputeStatus.LOST)
+
+    with pytest.raises(FulfilmentNotAllowed, match="disputed \\(dispute lost\\).*Confirm to ship"):
+        order_mark_shipped(order=order, carrier=Carrier.UPS, tracking_number="1Z1", user=clerk)
+    assert changes(order) == []
+
+    shipped = order_mark_shipped(
+        order=order, carrier=Carrier.UPS, tracking_number="1Z1", user=clerk, ship_disputed=True
+    )
+    assert shipped.fulfilment_status == FulfilmentStatus.SHIPPED
+
+
+def test_a_disputed_order_is_recorded_with_an_audit_row_once():
+    order = OrderFactory(status=OrderStatus.PAID)
+
+    for _ in range(2):
+        marked = order_mark_disputed(
+            order=order, dispute_status=DisputeStatus.OPEN, cause="stripe event evt_1"
+        )
+    order_mark_disputed(order=order, dispute_status=DisputeStatus.WON, cause="stripe event evt_2")
+
+    order.refresh_from_db()
+    assert marked.is_disputed and order.dispute_status == DisputeStatus.WON
+    causes = list(order.status_changes.values_list("cause", flat=True))
+    assert causes == [
+        "stripe event evt_1: Not disputed -> Disputed",
+        "stripe event evt_2: Disputed -> Dispute won",
+    ]
+    with pytest.raises(ValueError):
+        order_mark_disputed(order=order, dispute_status="chargeback", cause="x")
