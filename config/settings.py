@@ -155,6 +155,11 @@ SUCCESS_PAGE_RATE_LIMIT_PER_IP = env.int("SUCCESS_PAGE_RATE_LIMIT_PER_IP", defau
 # /orders/<number>/?key=...) per client IP within the same window: a cap on
 # guessing keys (a right key is not counted); 0 = no limit.
 ORDER_PAGE_RATE_LIMIT_PER_IP = env.int("ORDER_PAGE_RATE_LIMIT_PER_IP", default=60)
+# "Find my orders" (POST /orders/, shop/orders/views_find.py) within the same
+# window: requests per client IP (bad input counted too) and per email address
+# (each address also gets at most one email per 10 minutes); 0 = no limit.
+FIND_ORDERS_RATE_LIMIT_PER_IP = env.int("FIND_ORDERS_RATE_LIMIT_PER_IP", default=10)
+FIND_ORDERS_RATE_LIMIT_PER_EMAIL = env.int("FIND_ORDERS_RATE_LIMIT_PER_EMAIL", default=3)
 # Reverse proxies in front of the app that append to X-Forwarded-For; 0 =
 # ignore the header (a client can write anything in it).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)

@@ -13,7 +13,7 @@ during an outage a client gets the limit from each web process, never
 unlimited.
 
 Policies (which key, which limit, what a refusal says) sit beside the views
-they guard: payments/ratelimit.py and shop/orders/views.py. `client_ip` is
+they guard: payments/ratelimit.py, shop/orders/views.py and views_find.py. `client_ip` is
 the address every limit, and django-axes, counts.
 """
 

@@ -1,8 +1,10 @@
-"""What staff may send about an order: the admin's "Mark as shipped" form."""
+"""Forms about orders: the admin's "Mark as shipped", and the shopper's "Find my orders"."""
 
 import re
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 from shop.orders.models import Carrier
 
@@ -38,3 +40,36 @@ class ShipForm(forms.Form):
         if not TRACKING_NUMBER.match(number):
             raise forms.ValidationError("A tracking number is 4 to 40 letters and digits.")
         return number
+
+
+EMAIL_INVALID = "Enter the email address you ordered with, like ada@example.com."
+
+
+class FindOrdersForm(forms.Form):
+    """An address to send the list of its orders to; each way to get it wrong has one plain error.
+
+    Length and NUL bytes are checked before the address's shape, so a 10 KB
+    paste is told it is too long rather than malformed.
+    """
+
+    email = forms.CharField(
+        max_length=254,  # what an SMTP path allows
+        error_messages={
+            "required": "Enter the email address you ordered with.",
+            "max_length": "That is too long to be an email address.",
+            "null_characters_not_allowed": EMAIL_INVALID,
+        },
+    )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError(EMAIL_INVALID, code="invalid") from None
+        return email
+
+    def email_as_typed(self) -> str:
+        """What the shopper typed, to show back in the field: printable characters, at most 254."""
+        typed = self["email"].value() or ""
+        return "".join(ch for ch in str(typed) if ch.isprintable())[:254]

@@ -3,6 +3,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from core.money import format_money
 from shop.cart.models import Cart
@@ -152,6 +153,8 @@ class Order(models.Model):
             models.Index(fields=["paid_at"], name="order_paid_at"),
             models.Index(fields=["needs_review"], condition=Q(needs_review=True), name="order_needs_review"),
             models.Index(fields=["dispute_status"], condition=~Q(dispute_status=""), name="order_disputed"),
+            # "Find my orders" looks an address up case-insensitively (`email__iexact`: UPPER on PostgreSQL).
+            models.Index(Upper("email"), name="order_email_upper"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -311,3 +314,20 @@ class OrderEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} email for order {self.order_id}"
+
+
+class OrderListEmail(models.Model):
+    """When an address was last sent its list of orders ("Find my orders"): one such email per cooldown.
+
+    One row per address, keyed by an HMAC of the normalised address
+    (shop/orders/order_list.py), so the table holds no address a stranger
+    typed. Taken with a conditional UPDATE (or the insert of a new row, the
+    unique key deciding between racing requests); rows older than the
+    cooldown mean nothing and are deleted by the email task.
+    """
+
+    address_key = models.CharField(max_length=64, unique=True)
+    last_queued_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"order list email queued {self.last_queued_at:%Y-%m-%d %H:%M}"

@@ -122,3 +122,8 @@ def orders_payment_intent_cancel_pending(*, order_number: str | None = None) -> 
     """Canceled orders whose PaymentIntent still has to be canceled on Stripe, oldest first."""
     orders = Order.objects.filter(payment_intent_cancel_pending=True).order_by("updated_at")
     return orders.filter(number=order_number) if order_number else orders
+
+
+def orders_placed_with(*, email: str) -> list[Order]:
+    """Every order placed with this address (case-insensitive), newest first ("Find my orders")."""
+    return list(Order.objects.filter(email__iexact=email.strip()).order_by("-created_at", "-pk"))

@@ -6,6 +6,9 @@ causes the email (e.g. `order_mark_paid`) and enqueues through
 commits or rolls back with the order; with RQ it is pushed on commit. The
 `OrderEmail` row always commits with the change, so a push lost between the
 commit and Redis is caught by `order_emails_requeue`.
+
+`order_list_email_queue` ("Find my orders", shop/orders/order_list.py)
+enqueues the email listing an address's orders, at most once per cooldown.
 """
 
 import logging
@@ -17,6 +20,7 @@ from django_tasks import task
 from core.tasks import task_enqueue
 from shop.orders.emails import order_email_deliver, order_email_record, order_emails_lost
 from shop.orders.models import Order, OrderEmail
+from shop.orders.order_list import order_list_email_claim, order_list_email_deliver
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +44,24 @@ def order_email_queue(*, order: Order, kind: str) -> bool:
     if email is None:
         return False
     task_enqueue(order_email_send, email.order_id, email.kind)
+    return True
+
+
+@task(queue_name=EMAILS_QUEUE)
+def order_list_email_send(email: str) -> bool:
+    """Send `email` the list of its orders, if it placed any (see shop/orders/order_list.py)."""
+    return order_list_email_deliver(email=email)
+
+
+def order_list_email_queue(*, email: str) -> bool:
+    """Owe `email` the list of its orders, sent in the background; False (nothing queued) within its cooldown.
+
+    The same work whether or not the address placed orders: the lookup is the task's.
+    """
+    with transaction.atomic():
+        if not order_list_email_claim(email=email):
+            return False
+        task_enqueue(order_list_email_send, email)
     return True
 
 
