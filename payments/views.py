@@ -39,11 +39,17 @@ from payments.services.confirmation import (
     confirmation_load,
     confirmation_order,
 )
-from payments.services.intents import CheckoutRequest, PaymentOutcome, checkout_key_for, checkout_start
+from payments.services.intents import (
+    CheckoutRequest,
+    PaymentOutcome,
+    checkout_cart_summary,
+    checkout_key_for,
+    checkout_start,
+)
 from payments.services.webhooks import WebhookRejected, stripe_event_receive, stripe_event_verify
 from payments.stripe_client import missing_stripe_settings
 from shop.cart.pricing import Totals, totals_compute
-from shop.cart.selectors import CartSummaryLine, cart_summary
+from shop.cart.selectors import CartSummaryLine
 from shop.catalog.exceptions import OutOfStock
 from shop.catalog.models import Book
 from shop.catalog.selectors import book_get_active
@@ -145,7 +151,7 @@ def _already_bought(request: HttpRequest, book: Book) -> dict:
 @require_GET
 def cart_checkout_page(request: HttpRequest) -> HttpResponse:
     """Checkout of the shopper's cart; back to the cart while it is empty or has a problem."""
-    summary = cart_summary(session_key=request.COOKIES.get(settings.SESSION_COOKIE_NAME))
+    summary = checkout_cart_summary(session_key=request.COOKIES.get(settings.SESSION_COOKIE_NAME))
     if not summary.can_check_out:
         return redirect("cart:page")
     context = {
@@ -172,7 +178,7 @@ def _checkout_lines(request: HttpRequest, *, slug: str) -> tuple[list, str, int 
     if slug:
         book = book_get_active(slug=slug)
         return [(book, 1)], checkout_key_for(session_key=session_key, book=book), None
-    summary = cart_summary(session_key=session_key)
+    summary = checkout_cart_summary(session_key=session_key)
     if summary.is_empty:
         raise CheckoutUnavailable("Your cart is empty. Add a book to it first.")
     if summary.problems:

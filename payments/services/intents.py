@@ -18,9 +18,10 @@ from payments.exceptions import (
 )
 from payments.stripe_client import stripe_call
 from shop.cart.pricing import Totals, totals_compute
+from shop.cart.selectors import CartSummary, cart_summary
 from shop.catalog.models import Book
 from shop.orders.models import Order, OrderStatus
-from shop.orders.selectors import order_get_for_update, order_get_open_checkout
+from shop.orders.selectors import order_copies_held, order_get_for_update, order_get_open_checkout
 from shop.orders.services import (
     OrderTransitionNotAllowed,
     order_attach_payment_intent,
@@ -81,6 +82,16 @@ def checkout_key_for(*, session_key: str, book: Book | None = None) -> str:
     return f"{session_key}:{book.pk if book else CART_CHECKOUT}"
 
 
+def checkout_cart_summary(*, session_key: str | None) -> CartSummary:
+    """The session's cart as its checkout sees it: copies its own unpaid order holds are its own.
+
+    After a declined card the order keeps its copies off the shelf; the retry
+    must not find them sold.
+    """
+    held = order_copies_held(checkout_key=checkout_key_for(session_key=session_key)) if session_key else {}
+    return cart_summary(session_key=session_key, held=held)
+
+
 @dataclass(frozen=True)
 class CheckoutRequest:
     """What the shopper asked to pay for, priced from the database by the caller."""
@@ -110,8 +121,11 @@ def checkout_start(*, request: CheckoutRequest) -> tuple[Order, str]:
     if request.expected_total != total:
         raise TotalChanged(total=total, currency=request.lines[0][0].currency)
     for _ in range(2):  # a second pass only if the reused order turned out closed
-        order = _checkout_open_order(request=request)
-        client_secret = _payment_intent_for_order(order)
+        order, replaced = _checkout_open_order(request=request)
+        if replaced is not None:
+            order, client_secret = _checkout_replace(old=replaced, request=request)
+        else:
+            client_secret = _payment_intent_for_order(order)
         if client_secret:
             return order, client_secret
     raise CheckoutUnavailable("This order can no longer be paid. Please reload the page and try again.")
@@ -124,18 +138,42 @@ def _same_lines(*, order: Order, request: CheckoutRequest) -> bool:
     return wanted == has and order.currency == currency and order.total_amount == request.totals.total_amount
 
 
-def _checkout_open_order(*, request: CheckoutRequest) -> Order:
-    key = request.checkout_key
-    order = order_get_open_checkout(checkout_key=key)
+def _checkout_open_order(*, request: CheckoutRequest) -> tuple[Order | None, Order | None]:
+    """(the order to pay, None), or (None, the shopper's open order with other lines, to replace)."""
+    order = order_get_open_checkout(checkout_key=request.checkout_key)
     if order is not None and order.status == OrderStatus.PROCESSING:
         order = _order_processing_recheck(order)
     if order is not None and _same_lines(order=order, request=request):
         order = order_update_email(order=order, email=request.email, cause="checkout")
-        return _order_shipping_update(order=order, shipping=request.shipping)
+        return _order_shipping_update(order=order, shipping=request.shipping), None
     if order is not None:
-        # The cart or a price changed since this order was opened: close it
-        # (and its PaymentIntent, so it can no longer be paid), start afresh.
-        order_cancel_with_payment_intent(order=order, cause="cart or price changed before payment")
+        return None, order
+    return _checkout_order_create(request=request), None
+
+
+def _checkout_replace(*, old: Order, request: CheckoutRequest) -> tuple[Order, str | None]:
+    """The cart or a price changed since `old` was opened: a new order takes its place.
+
+    One transaction hands the copies over: the old order is canceled (its
+    copies back on the shelf) and the new one created and reserved; if copies
+    are short (OutOfStock) or Stripe fails, it rolls back and the old order
+    keeps what it holds. Its PaymentIntent is canceled on Stripe after that
+    commits (left to sync_payments when Stripe cannot be reached).
+    """
+    with transaction.atomic():
+        canceled = _order_cancel_if_allowed(
+            order=old, cause="cart or price changed before payment", cancel_payment_intent=True
+        )
+        order = _checkout_order_create(request=request)
+        client_secret = _payment_intent_for_order(order)
+    if canceled is not None:
+        with contextlib.suppress(PaymentProviderUnavailable, StripeNotConfigured):
+            payment_intent_cancel_for_order(order=canceled)
+    return order, client_secret
+
+
+def _checkout_order_create(*, request: CheckoutRequest) -> Order:
+    key = request.checkout_key
     try:
         return order_create(
             lines=request.lines,
@@ -252,10 +290,14 @@ def _payment_intent_for_order(order: Order) -> str | None:
     return None
 
 
-def _order_cancel_if_allowed(*, order: Order, cause: str) -> None:
-    """Close an order the checkout gives up on, unless it moved on meanwhile (paid, say)."""
-    with contextlib.suppress(OrderTransitionNotAllowed):  # logged by the orders app
-        order_mark_canceled(order=order, cause=cause)
+def _order_cancel_if_allowed(
+    *, order: Order, cause: str, cancel_payment_intent: bool = False
+) -> Order | None:
+    """Close an order the checkout gives up on, unless it moved on meanwhile (paid, say): None then."""
+    try:
+        return order_mark_canceled(order=order, cause=cause, cancel_payment_intent=cancel_payment_intent)
+    except OrderTransitionNotAllowed:  # logged by the orders app
+        return None
 
 
 def order_cancel_with_payment_intent(*, order: Order, cause: str) -> Order | None:

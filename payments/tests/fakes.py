@@ -13,6 +13,7 @@ from payments import stripe_client
 
 TIMEOUT = "timeout"
 CONNECTION_REFUSED = "connection refused"
+REAL = "real"  # this one request reaches the real network (the emulator)
 
 
 def _error_body(status: int) -> str:
@@ -26,7 +27,7 @@ class ScriptedStripeHTTPClient(stripe.HTTPClient):
 
     A failure is TIMEOUT, CONNECTION_REFUSED or an HTTP status (500, 503, 429…);
     a (200, dict) pair answers with that Stripe object, for states the emulator
-    cannot reach (e.g. an intent still `processing`).
+    cannot reach (e.g. an intent still `processing`); REAL lets that request through.
     """
 
     name = "scripted"
@@ -34,7 +35,7 @@ class ScriptedStripeHTTPClient(stripe.HTTPClient):
     def __init__(self, failures, *, then_real: bool = False):
         super().__init__()
         self.failures = list(failures)
-        self.real = stripe.RequestsClient(timeout=5) if then_real else None
+        self.real = stripe.RequestsClient(timeout=5) if then_real or REAL in self.failures else None
         self.requests: list[tuple[str, str]] = []
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
@@ -44,6 +45,8 @@ class ScriptedStripeHTTPClient(stripe.HTTPClient):
                 raise AssertionError(f"unexpected Stripe call {method} {url}")
             return self.real.request(method, url, headers, post_data)
         failure = self.failures.pop(0) if len(self.failures) > 1 or self.real else self.failures[0]
+        if failure == REAL:
+            return self.real.request(method, url, headers, post_data)
         if isinstance(failure, tuple):
             status, body = failure
             return json.dumps(body), status, {"Request-Id": "req_scripted"}

@@ -1,6 +1,7 @@
 """Reads of a shopper's cart. None of them creates a session or a cart: a
 visitor who only browses costs no rows."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet, Sum
@@ -69,16 +70,21 @@ def cart_item_count(*, session_key: str | None) -> int:
     return _live_lines(session_key).aggregate(copies=Sum("quantity"))["copies"] or 0
 
 
-def cart_summary(*, session_key: str | None) -> CartSummary:
-    """Lines with their books, totals and what stands in the way of checking out: one query."""
+def cart_summary(*, session_key: str | None, held: Mapping[int, int] | None = None) -> CartSummary:
+    """Lines with their books, totals and what stands in the way of checking out: one query.
+
+    `held` ({book id: copies}) are copies off the shelf for this shopper already
+    (their own unpaid order holds them): they count as there for this cart.
+    """
     lines = list(_live_lines(session_key).select_related("book")) if session_key else []
     currency = lines[0].book.currency if lines else ""
+    held = held or {}
     summary_lines = [
         CartSummaryLine(
             book=line.book,
             quantity=line.quantity,
             line_amount=line.book.price_amount * line.quantity,
-            problem=_line_problem(line, currency=currency),
+            problem=_line_problem(line, currency=currency, held=held.get(line.book_id, 0)),
         )
         for line in lines
     ]
@@ -92,13 +98,13 @@ def cart_summary(*, session_key: str | None) -> CartSummary:
     )
 
 
-def _line_problem(line: CartLine, *, currency: str) -> str:
+def _line_problem(line: CartLine, *, currency: str, held: int = 0) -> str:
     """Things that changed since the book was added: it was withdrawn, sold, or repriced abroad."""
     book = line.book
     if not book.is_active:
         return BookNotForSale(book.title).message
-    if line.quantity > book.stock:
-        return OutOfStock(book, available=book.stock).message
+    if line.quantity > book.stock + held:
+        return OutOfStock(book, available=book.stock + held).message
     if book.currency != currency:
         return CurrencyMismatch(book.title).message
     return ""

@@ -12,6 +12,7 @@ from shop.orders.models import (
     SHIPPABLE_STATUSES,
     FulfilmentStatus,
     Order,
+    OrderItem,
     OrderStatus,
 )
 
@@ -66,6 +67,22 @@ def order_get_open_checkout(*, checkout_key: str) -> Order | None:
         .filter(status__in=OPEN_CHECKOUT_STATUSES)
         .first()
     )
+
+
+def order_copies_held(*, checkout_key: str) -> dict[int, int]:
+    """{book id: copies} off the shelf for the shopper's open order of this checkout ({} if none holds any).
+
+    A retry after a declined card counts these as the shopper's own, not as sold.
+    """
+    rows = OrderItem.objects.filter(
+        order__checkout_key=checkout_key,
+        order__status__in=OPEN_CHECKOUT_STATUSES,
+        order__stock_reserved=True,
+    ).exclude(order__checkout_key="")
+    held: dict[int, int] = {}
+    for book_id, quantity in rows.values_list("book_id", "quantity"):
+        held[book_id] = held.get(book_id, 0) + quantity
+    return held
 
 
 def orders_unsettled(*, statuses: list[str], created_before: datetime) -> QuerySet[Order]:
