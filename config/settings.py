@@ -203,9 +203,12 @@ SHIPPING_COUNTRIES = [
     for code in env.list("SHIPPING_COUNTRIES", default=["US", "CA", "GB", *EU_COUNTRIES.split(",")])
     if code.strip()
 ]
-# An unpaid order holds its copies this long; then sync_payments gives them back
-# and cancels its PaymentIntent.
-STOCK_RESERVATION_MINUTES = env.int("STOCK_RESERVATION_MINUTES", default=30)
+# An unpaid order holds its copies this long; then `release_expired_holds` (run
+# every minute) gives them back and cancels the order and its PaymentIntent.
+STOCK_RESERVATION_MINUTES = env.int("STOCK_RESERVATION_MINUTES", default=15)
+# Copies the unpaid orders from one client address may hold at once (0 = no limit):
+# strangers cannot empty the shelf with checkouts they never pay.
+UNPAID_COPIES_PER_CLIENT = env.int("UNPAID_COPIES_PER_CLIENT", default=10)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -73,6 +73,7 @@ FORCED = {
         "US,CA,GB,AT,BE,BG,HR,CY,CZ,DK,EE,FI,FR,DE,GR,HU,IE,IT,LV,LT,LU,MT,NL,PL,PT,RO,SK,SI,ES,SE"
     ),
     "STOCK_RESERVATION_MINUTES": "30",
+    "UNPAID_COPIES_PER_CLIENT": "10",
 }
 # Read from the environment on purpose: which database the suite runs on.
 FROM_OUTSIDE = frozenset(["DATABASE_URL"])

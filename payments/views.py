@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from core.money import format_money
+from core.ratelimit import client_ip, ip_bucket
 from payments.csp import stripe_js_allowed
 from payments.exceptions import (
     CheckoutUnavailable,
@@ -54,6 +55,7 @@ from shop.catalog.exceptions import OutOfStock
 from shop.catalog.models import Book
 from shop.catalog.selectors import book_get_active
 from shop.orders.selectors import order_bought_in_session
+from shop.orders.services import UnpaidCopiesLimit
 
 logger = logging.getLogger(__name__)
 
@@ -226,6 +228,7 @@ def create_intent(request: HttpRequest) -> JsonResponse:
             expected_total=form.cleaned_data["expected_total"],
             checkout_key=key,
             cart_id=cart_id,
+            client_address=ip_bucket(client_ip(request)),
         )
         order, client_secret = checkout_start(request=checkout)
     except Http404:
@@ -239,6 +242,11 @@ def create_intent(request: HttpRequest) -> JsonResponse:
         return JsonResponse(
             {"error": exc.message, "total": form.cleaned_data["expected_total"], "outOfStock": True},
             status=409,
+        )
+    except UnpaidCopiesLimit as exc:
+        retry_after = str(settings.STOCK_RESERVATION_MINUTES * 60)
+        return JsonResponse(
+            {"error": exc.message, "limit": exc.limit}, status=429, headers={"Retry-After": retry_after}
         )
     except CheckoutUnavailable as exc:
         return json_error(exc.message, 409)

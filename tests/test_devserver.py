@@ -59,6 +59,7 @@ def test_make_run_serves_and_prints_the_port_from_the_env_file(tmp_path):
         assert re.search(r"^worker_webhooks: .*manage.py db_worker --queue-name webhooks ", printed, re.M)
         assert all(_alive(pid) for pid in pids.values())
         wait_until(lambda: "sync_payments_done" in output.read_text(), output)
+        wait_until(lambda: "Expired holds: 0." in output.read_text(), output)  # the every-minute job
     finally:
         process.send_signal(signal.SIGTERM)
         try:

@@ -160,6 +160,11 @@ def test_production_defaults_are_secure(tmp_path):
     assert values["ALLOWED_HOSTS"] == ["shop.example.com"]
 
 
+def test_unpaid_checkouts_hold_few_copies_briefly_by_default(tmp_path):
+    values = settings_values(tmp_path, ["STOCK_RESERVATION_MINUTES", "UNPAID_COPIES_PER_CLIENT"], **PRODUCTION)
+    assert values == {"STOCK_RESERVATION_MINUTES": 15, "UNPAID_COPIES_PER_CLIENT": 10}
+
+
 def test_debug_uses_a_development_key_and_local_hosts(tmp_path):
     values = settings_values(tmp_path, ["DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"], DEBUG="True")
     assert values["DEBUG"] is True

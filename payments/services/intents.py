@@ -102,6 +102,7 @@ class CheckoutRequest:
     expected_total: int  # minor units the shopper saw
     checkout_key: str
     cart_id: int | None = None
+    client_address: str = ""  # where it came from: bounds what one address's unpaid orders hold
 
     @property
     def totals(self) -> Totals:
@@ -112,8 +113,9 @@ def checkout_start(*, request: CheckoutRequest) -> tuple[Order, str]:
     """The shopper's payable order for these lines and its PaymentIntent's client secret.
 
     Raises TotalChanged (before anything is sent to Stripe) when the total is
-    not the one the shopper saw, OutOfStock when copies are short (nothing
-    reserved). Reuses this session's open order (and its PaymentIntent) while
+    not the one the shopper saw, OutOfStock when copies are short and
+    UnpaidCopiesLimit when the client's unpaid orders hold too many (nothing
+    reserved either way). Reuses this session's open order (and its PaymentIntent) while
     the lines are the same, so retries and double clicks never create a second
     order or intent; other lines cancel the old order and its intent.
     """
@@ -181,6 +183,7 @@ def _checkout_order_create(*, request: CheckoutRequest) -> Order:
             shipping=request.shipping,
             checkout_key=key,
             cart_id=request.cart_id,
+            client_address=request.client_address,
         )
     except IntegrityError:
         # A concurrent request (double click) opened the order first: use it.
@@ -298,24 +301,6 @@ def _order_cancel_if_allowed(
         return order_mark_canceled(order=order, cause=cause, cancel_payment_intent=cancel_payment_intent)
     except OrderTransitionNotAllowed:  # logged by the orders app
         return None
-
-
-def order_cancel_with_payment_intent(*, order: Order, cause: str) -> Order | None:
-    """Cancel an order we give up on and its PaymentIntent on Stripe (issue 9 item 10).
-
-    The order is canceled (its copies back on hand) first; if Stripe cannot
-    be reached the intent stays marked `payment_intent_cancel_pending` and
-    sync_payments cancels it later. If the shopper paid meanwhile, Stripe
-    refuses and the payment is applied instead. None when the order had
-    already moved on (paid, canceled).
-    """
-    try:
-        order = order_mark_canceled(order=order, cause=cause, cancel_payment_intent=True)
-    except OrderTransitionNotAllowed:
-        return None
-    with contextlib.suppress(PaymentProviderUnavailable, StripeNotConfigured):
-        payment_intent_cancel_for_order(order=order)
-    return order
 
 
 def payment_intent_cancel_for_order(*, order: Order) -> dict | None:

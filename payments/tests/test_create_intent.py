@@ -266,14 +266,15 @@ def test_configured_retries_ride_out_a_blip(client, book, stripe_emulator, strip
 def test_query_budget_is_small_and_constant(client, book, stripe_emulator, assert_max_queries):
     # The first payment attempt starts the shopper's session (opening the page does not).
     client.get(reverse("payments:checkout", args=[book.slug]))
-    with assert_max_queries(14):
+    # 16 with PostgreSQL's lock on the client's address and the count of what it holds.
+    with assert_max_queries(16):
         status, _ = post_json(client, one_book_body(book, "ada@example.com"))
     assert status == 200
 
     OrderFactory.create_batch(30)
     other = Client()
     other.get(reverse("payments:checkout", args=[book.slug]))
-    with assert_max_queries(14):
+    with assert_max_queries(16):
         status, _ = post_json(other, one_book_body(book, "bob@example.com"))
     assert status == 200
     with assert_max_queries(6):

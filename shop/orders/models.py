@@ -110,6 +110,9 @@ class Order(models.Model):
         default=False, help_text="Set when Stripe reported something that does not match the order."
     )
     review_reason = models.TextField(blank=True)
+    # Where the checkout came from (the client's address; an IPv6 client's /64): what one
+    # address's unpaid orders may hold off the shelf is bounded (UNPAID_COPIES_PER_CLIENT).
+    client_address = models.CharField(max_length=64, blank=True, editable=False)
     # Identifies "this shopper session buying this book" so a retry reuses the
     # order; unique while the order can still be paid (see constraint below).
     checkout_key = models.CharField(max_length=120, blank=True, editable=False)
@@ -155,6 +158,12 @@ class Order(models.Model):
             models.Index(fields=["dispute_status"], condition=~Q(dispute_status=""), name="order_disputed"),
             # "Find my orders" looks an address up case-insensitively (`email__iexact`: UPPER on PostgreSQL).
             models.Index(Upper("email"), name="order_email_upper"),
+            # Copies held by unpaid orders, per client address (order_stock_reserve counts them).
+            models.Index(
+                fields=["client_address"],
+                condition=Q(stock_reserved=True, status__in=OPEN_CHECKOUT_STATUSES),
+                name="order_unpaid_holds",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -9,6 +9,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from shop.catalog.models import Book
 from shop.orders.models import (
     OPEN_CHECKOUT_STATUSES,
+    PAYABLE_STATUSES,
     SHIPPABLE_STATUSES,
     FulfilmentStatus,
     Order,
@@ -83,6 +84,23 @@ def order_copies_held(*, checkout_key: str) -> dict[int, int]:
     for book_id, quantity in rows.values_list("book_id", "quantity"):
         held[book_id] = held.get(book_id, 0) + quantity
     return held
+
+
+def order_copies_held_by_address(*, client_address: str, exclude_order_id: int | None = None) -> int:
+    """Copies the unpaid orders from this client address hold off the shelf (one besides left out)."""
+    held = OrderItem.objects.filter(
+        order__client_address=client_address,
+        order__status__in=OPEN_CHECKOUT_STATUSES,
+        order__stock_reserved=True,
+    ).exclude(order_id=exclude_order_id)
+    return held.aggregate(copies=Sum("quantity"))["copies"] or 0
+
+
+def orders_holding_copies_since(*, held_before: datetime) -> QuerySet[Order]:
+    """Unpaid (pending or failed) orders that took their copies before `held_before`, oldest first."""
+    return Order.objects.filter(
+        status__in=PAYABLE_STATUSES, stock_reserved=True, stock_reserved_at__lt=held_before
+    ).order_by("stock_reserved_at")
 
 
 def orders_unsettled(*, statuses: list[str], created_before: datetime) -> QuerySet[Order]:

@@ -5,10 +5,12 @@ moves a paid order back. Each service locks the order row, so concurrent
 webhooks, success pages and staff actions apply one after another.
 """
 
+import hashlib
 import logging
 from collections.abc import Sequence
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -29,7 +31,7 @@ from shop.orders.models import (
     OrderStatus,
     OrderStatusChange,
 )
-from shop.orders.selectors import order_get_for_update
+from shop.orders.selectors import order_copies_held_by_address, order_get_for_update
 from shop.orders.shipping import ShippingAddress
 from shop.orders.tasks import order_email_queue
 
@@ -77,10 +79,12 @@ def order_create(
     shipping: ShippingAddress | None = None,
     checkout_key: str = "",
     cart_id: int | None = None,
+    client_address: str = "",
 ) -> Order:
     """A pending order for (book, quantity) lines, priced from the database, shipping included.
 
     Every line's book must be in one currency (the cart enforces it).
+    `client_address` is where the checkout came from (see order_stock_reserve).
     """
     if not lines:
         raise ValueError("an order needs at least one line")
@@ -95,6 +99,7 @@ def order_create(
         shipping_amount=totals.shipping_amount,
         checkout_key=checkout_key,
         cart_id=cart_id,
+        client_address=client_address[: Order._meta.get_field("client_address").max_length],
         **(shipping.order_fields() if shipping else {}),
     )
     OrderItem.objects.bulk_create(
@@ -113,21 +118,65 @@ def order_quantities(*, order: Order) -> dict[int, int]:
     return quantities
 
 
+class UnpaidCopiesLimit(Exception):
+    """The order's client address already holds as many copies in unpaid orders as one may. Nothing taken."""
+
+    def __init__(self, *, limit: int, held: int):
+        self.limit, self.held = limit, held
+        self.message = (
+            f"Unpaid orders from your address already hold {held} of the {limit} copies one address "
+            "may hold at once. Pay for them, or try again once they are released."
+        )
+        super().__init__(self.message)
+
+
 def order_stock_reserve(*, order: Order) -> Order:
     """Take the order's copies off the shelf, once; raises OutOfStock (nothing taken) when short.
 
-    Runs inside the caller's transaction (the one that creates the
+    Raises UnpaidCopiesLimit (nothing taken) when the unpaid orders of the
+    order's client address would then hold more than UNPAID_COPIES_PER_CLIENT
+    copies. Runs inside the caller's transaction (the one that creates the
     PaymentIntent), so a failure there gives the copies back too.
     """
     with transaction.atomic():
         current = _order_lock(order)
         if current.stock_reserved:
             return current
-        book_stock_reserve_lines(quantities=order_quantities(order=current))
+        quantities = order_quantities(order=current)
+        _unpaid_copies_check(current, copies=sum(quantities.values()))
+        book_stock_reserve_lines(quantities=quantities)
         current.stock_reserved, current.stock_reserved_at = True, timezone.now()
         current.save(update_fields=["stock_reserved", "stock_reserved_at", "updated_at"])
     logger.info("order_stock_reserved", extra={"order": current.number})
     return current
+
+
+def _unpaid_copies_check(order: Order, *, copies: int) -> None:
+    """Refuse copies past UNPAID_COPIES_PER_CLIENT for the order's address (0: no limit).
+
+    The address is locked for the caller's transaction first (PostgreSQL; SQLite
+    runs one writer at a time), so concurrent checkouts from one address are
+    counted one after another, never both under the limit.
+    """
+    limit = settings.UNPAID_COPIES_PER_CLIENT
+    if not limit or not order.client_address:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_address_lock_id(order.client_address)])
+    held = order_copies_held_by_address(client_address=order.client_address, exclude_order_id=order.pk)
+    if held + copies > limit:
+        logger.warning(
+            "order_unpaid_copies_limit",
+            extra={"order": order.number, "held": held, "copies": copies, "limit": limit},
+        )
+        raise UnpaidCopiesLimit(limit=limit, held=held)
+
+
+def _address_lock_id(address: str) -> int:
+    """A signed 64-bit key for PostgreSQL's advisory lock on one client address."""
+    digest = hashlib.sha256(f"unpaid-copies:{address}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def order_stock_release(*, order: Order, cause: str) -> bool:
