@@ -44,6 +44,7 @@ from payments.services.intents import (
     CheckoutRequest,
     PaymentOutcome,
     checkout_cart_summary,
+    checkout_holds_copy,
     checkout_key_for,
     checkout_start,
 )
@@ -120,9 +121,13 @@ def _checkout_context(context: dict) -> dict:
 def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
     """ "Buy this book now": one copy of one book, the cart untouched."""
     book = book_get_active(slug=slug)
+    # Sold out, unless this visitor's own unpaid order holds the copy (after a declined card).
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    sold_out = book.is_sold_out and not checkout_holds_copy(session_key, book=book)
     totals = totals_compute(lines=[(book.price_amount, 1)])
     context = {
         "book": book,
+        "sold_out": sold_out,
         "lines": [CartSummaryLine(book=book, quantity=1, line_amount=book.price_amount)],
         "totals": totals,
         "currency": book.currency,

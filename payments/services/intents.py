@@ -82,6 +82,13 @@ def checkout_key_for(*, session_key: str, book: Book | None = None) -> str:
     return f"{session_key}:{book.pk if book else CART_CHECKOUT}"
 
 
+def checkout_holds_copy(session_key: str | None, *, book: Book) -> bool:
+    """Whether this session's own unpaid "buy now" order of `book` holds its copy."""
+    if not session_key:
+        return False
+    return bool(order_copies_held(checkout_key=checkout_key_for(session_key=session_key, book=book)))
+
+
 def checkout_cart_summary(*, session_key: str | None) -> CartSummary:
     """The session's cart as its checkout sees it: copies its own unpaid order holds are its own.
 

@@ -5,10 +5,12 @@ import logging
 
 import pytest
 import stripe
+from django.test import Client
 from django.urls import reverse
 
 from payments.exceptions import StripeNotConfigured
 from payments.stripe_client import stripe_client, stripe_dashboard_url
+from payments.tests.checkout import one_book_body
 from shop.catalog.tests.factories import BookFactory
 from shop.orders.models import Order
 
@@ -118,3 +120,29 @@ def test_client_without_a_key_raises_a_named_error(settings):
 def test_dashboard_link_follows_the_key_mode(settings, key, url):
     settings.STRIPE_SECRET_KEY = key
     assert stripe_dashboard_url("pi_1") == url
+
+
+def test_a_sold_out_book_says_so_with_no_pay_button(client):
+    book = BookFactory(slug="gone", title="Gone Book", stock=0)
+
+    response = client.get(reverse("payments:checkout", args=[book.slug]))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="sold-out"' in page and "Sold out." in page
+    assert 'id="pay-button"' not in page
+    assert 'id="payment-element"' not in page
+    assert "checkout.js" not in page and "js.stripe.com" not in page
+
+
+def test_a_copy_held_by_the_visitors_own_unpaid_order_is_still_payable_for_them(client, stripe_emulator):
+    book = BookFactory(slug="last", title="Last Copy", stock=1)
+    body = one_book_body(book, "ada@example.com")
+    response = client.post(reverse("payments:create_intent"), data=body, content_type="application/json")
+    assert response.status_code == 200  # the last copy is held for this shopper: 0 on the shelf
+
+    mine = client.get(reverse("payments:checkout", args=[book.slug])).content.decode()
+    theirs = Client().get(reverse("payments:checkout", args=[book.slug])).content.decode()
+
+    assert 'id="pay-button"' in mine and 'id="sold-out"' not in mine
+    assert 'id="sold-out"' in theirs and 'id="pay-button"' not in theirs
