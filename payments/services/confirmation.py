@@ -19,6 +19,7 @@ from payments.exceptions import PaymentError
 from payments.services.intents import (
     PaymentOutcome,
     order_apply_payment_intent,
+    order_paid_after_cancel,
     payment_intent_amount_charged,
     payment_intent_outcome,
     payment_intent_retrieve,
@@ -59,6 +60,7 @@ class Confirmation:
     amount_charged: int
     payment_intent_id: str
     from_records: bool = False  # Stripe could not be asked: this is what the database says
+    paid_after_cancel: bool = False  # Stripe took the payment after the order was canceled: staff decide
 
 
 def confirmation_order(*, payment_intent_id: str, client_secret: str, owned_order_ids: list[int]) -> Order:
@@ -101,18 +103,22 @@ def confirmation_load(*, order: Order, client_secret: str, owned_order_ids: list
         raise ConfirmationNotFound()
     order = order_apply_payment_intent(order=order, intent=intent, cause="success page").order
     outcome = payment_intent_outcome(intent)
-    if order.needs_review and outcome == PaymentOutcome.SUCCEEDED and order.status != OrderStatus.PAID:
+    paid_after_cancel = order_paid_after_cancel(order)  # the page says so: staff refund or fulfil
+    flagged = order.needs_review and order.status != OrderStatus.PAID and not paid_after_cancel
+    if flagged and outcome == PaymentOutcome.SUCCEEDED:
         outcome = PaymentOutcome.PROCESSING  # flagged for staff: never tell the shopper it is done
     return Confirmation(
         order=order,
         outcome=outcome,
         amount_charged=min(payment_intent_amount_charged(intent), order.total_amount),
         payment_intent_id=intent["id"],
+        paid_after_cancel=paid_after_cancel,
     )
 
 
 def _confirmation_from_records(*, order: Order, error: PaymentError) -> Confirmation:
-    outcome = KNOWN_OUTCOMES.get(order.status)
+    paid_after_cancel = order_paid_after_cancel(order)
+    outcome = PaymentOutcome.SUCCEEDED if paid_after_cancel else KNOWN_OUTCOMES.get(order.status)
     logger.warning(
         "success_page_from_records",
         extra={"order": order.number, "status": order.status, "error": type(error).__name__},
@@ -125,4 +131,5 @@ def _confirmation_from_records(*, order: Order, error: PaymentError) -> Confirma
         amount_charged=min(order.amount_charged, order.total_amount),
         payment_intent_id=order.payment_intent_id,
         from_records=True,
+        paid_after_cancel=paid_after_cancel,
     )

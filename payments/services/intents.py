@@ -429,13 +429,19 @@ def order_apply_payment_intent(
     return PaymentIntentApplied(order=order, changed=order.status != status, flagged=False, refused=False)
 
 
+PAID_AFTER_CANCEL = "Paid after the order was canceled: refund or fulfil"
+
+
+def order_paid_after_cancel(order: Order) -> bool:
+    """Stripe took a payment for this order after it was canceled here (flagged for staff)."""
+    return order.status == OrderStatus.CANCELED and PAID_AFTER_CANCEL in order.review_reason
+
+
 def _payment_problem(*, order: Order, intent: dict) -> str:
     """Why a succeeded PaymentIntent must not mark `order` paid ("" when it may)."""
     amount, currency = intent.get("amount"), (intent.get("currency") or "").lower()
     if order.status == OrderStatus.CANCELED:  # first: the note must say why it cannot be fulfilled as is
-        return (
-            f"Stripe took payment on {intent.get('id')} after the order was canceled: fulfil it or refund it."
-        )
+        return f"{PAID_AFTER_CANCEL} (Stripe took payment on {intent.get('id')})."
     if amount != order.total_amount or currency != order.currency:
         charged = format_money(amount, currency) if isinstance(amount, int) else repr(amount)
         return f"Stripe reported {charged} on {intent.get('id')}; the order total is {order.total_display}."

@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from payments.models import WebhookEvent
 from payments.selectors import webhook_event_applied_after
 from payments.services.disputes import DISPUTE_EVENT_TYPES, dispute_record_from_event
-from payments.services.intents import PaymentOutcome, order_apply_payment_intent
+from payments.services.intents import (
+    PAID_AFTER_CANCEL,
+    PaymentOutcome,
+    order_apply_payment_intent,
+    order_paid_after_cancel,
+)
 from payments.services.refunds import refund_record_from_stripe
 from shop.orders.models import Order, OrderStatus
 from shop.orders.selectors import (
@@ -98,7 +103,9 @@ def _on_payment_intent_event(event: dict, intent: dict) -> HandlerResult:
         order=order, intent=intent, cause=f"stripe event {event['id']} ({event['type']})", outcome=outcome
     )
     note = ""
-    if applied.flagged:
+    if applied.flagged and order_paid_after_cancel(applied.order):
+        note = f"{PAID_AFTER_CANCEL}: flagged for review."
+    elif applied.flagged:
         note = (
             "Amount, amount received or currency differs from the order: flagged for review, not marked paid."
         )

@@ -10,6 +10,7 @@ from payments.tests.checkout import one_book_body
 from payments.tests.emulator import payment_intent_pay
 from payments.tests.fakes import TIMEOUT
 from shop.orders.models import Order, OrderStatus
+from shop.orders.services import order_mark_canceled
 
 pytestmark = pytest.mark.django_db
 
@@ -164,3 +165,24 @@ def test_refresh_after_paid_is_stable(client, checkout):
         assert response.context["confirmation"].outcome == "succeeded"
 
     assert order.status_changes.filter(to_status="paid").count() == 1
+
+
+def test_a_payment_for_an_order_canceled_meanwhile_says_what_happened(client, checkout, stripe_outage):
+    order, client_secret = checkout
+    order_mark_canceled(order=order, cause="stock reservation expired")  # its intent not canceled yet
+    payment_intent_pay(order.payment_intent_id)  # the shopper paid all the same
+
+    response = client.get(SUCCESS_URL, success_params(order, client_secret))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["confirmation"].paid_after_cancel
+    assert "after the order was canceled" in page and order.number in page
+    assert "processing" not in page.lower() and "was canceled, so the order will not be" not in page
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELED and order.needs_review
+    assert "Paid after the order was canceled: refund or fulfil" in order.review_reason
+
+    stripe_outage(TIMEOUT)  # refreshed while Stripe is down: the records say the same
+    again = client.get(SUCCESS_URL, success_params(order, client_secret)).content.decode()
+    assert "after the order was canceled" in again and "processing" not in again.lower()

@@ -250,7 +250,9 @@ def test_payment_for_a_canceled_order_is_flagged_for_staff(post_webhook, order):
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELED
     assert order.needs_review
-    assert "after the order was canceled" in order.review_reason
+    assert "Paid after the order was canceled: refund or fulfil" in order.review_reason
+    note = WebhookEvent.objects.get().note
+    assert note.startswith("Paid after the order was canceled: refund or fulfil") and "differs" not in note
 
 
 def test_charge_refunded_partial_then_full_without_double_counting(post_webhook, order):
