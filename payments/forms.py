@@ -19,10 +19,20 @@ SHIPPING_JSON_NAMES = {
 }
 
 
+def utf8_encodable(value: str) -> None:
+    """Refuse text UTF-8 cannot carry: a lone surrogate ("\\ud800" is valid JSON) cannot be stored."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise forms.ValidationError("This contains characters that are not valid text.") from exc
+
+
 def _text(max_length: int, required_message: str | None = None) -> forms.CharField:
     if required_message is None:
-        return forms.CharField(max_length=max_length, required=False)
-    return forms.CharField(max_length=max_length, error_messages={"required": required_message})
+        return forms.CharField(max_length=max_length, required=False, validators=[utf8_encodable])
+    return forms.CharField(
+        max_length=max_length, error_messages={"required": required_message}, validators=[utf8_encodable]
+    )
 
 
 class CreateIntentForm(forms.Form):
@@ -32,9 +42,10 @@ class CreateIntentForm(forms.Form):
     server's, never used as the amount. Build it with `from_json`.
     """
 
-    book = forms.SlugField(max_length=200, required=False)
+    book = forms.SlugField(max_length=200, required=False, validators=[utf8_encodable])
     email = forms.EmailField(
         max_length=254,
+        validators=[utf8_encodable],
         error_messages={
             "required": "Enter your email address so we can send your receipt.",
             "invalid": "Enter a valid email address, like you@example.com.",

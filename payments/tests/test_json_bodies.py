@@ -6,7 +6,9 @@ import pytest
 from django.urls import reverse
 
 from payments.models import WebhookEvent
+from payments.tests.checkout import one_book_body
 from payments.tests.events import payment_intent_event
+from shop.orders.models import Order
 from shop.orders.tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +69,38 @@ def test_an_oversized_webhook_is_refused_before_its_signature_is_checked(client)
 
     assert response.status_code == 400
     assert "larger than" in response.json()["error"]
+
+
+LONE_SURROGATE = "\\ud800"  # valid JSON, not valid UTF-8 text
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        (("email",), f"ada{LONE_SURROGATE}@example.com", "email"),
+        (("email",), f"ada@exa{LONE_SURROGATE}mple.com", "email"),
+        (("book",), f"hamming{LONE_SURROGATE}", "book"),
+        (("shipping", "name"), f"Ada {LONE_SURROGATE}", "shipping.name"),
+        (("shipping", "phone"), LONE_SURROGATE, "shipping.phone"),
+        (("shipping", "address", "line1"), f"12 {LONE_SURROGATE} Square", "shipping.address.line1"),
+        (("shipping", "address", "line2"), LONE_SURROGATE, "shipping.address.line2"),
+        (("shipping", "address", "city"), LONE_SURROGATE, "shipping.address.city"),
+        (("shipping", "address", "state"), LONE_SURROGATE, "shipping.address.state"),
+        (("shipping", "address", "postal_code"), LONE_SURROGATE, "shipping.address.postal_code"),
+        (("shipping", "address", "country"), LONE_SURROGATE, "shipping.address.country"),
+    ],
+)
+def test_a_lone_surrogate_in_create_intent_is_a_400_naming_the_field(client, book, path, value, field):
+    body = one_book_body(book, "ada@example.com")
+    body["shipping"] = json.loads(json.dumps(body["shipping"]))
+    target = body
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = "\x00SURROGATE\x00"
+    raw = json.dumps(body).replace("\\u0000SURROGATE\\u0000", value)
+
+    response = client.post(CREATE_INTENT_URL, data=raw, content_type="application/json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["field"] == field
+    assert not Order.objects.exists()
