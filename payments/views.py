@@ -203,6 +203,9 @@ def create_intent(request: HttpRequest) -> JsonResponse:
     """
     if request.method != "POST":
         return json_error("Use POST to start a payment.", 405, Allow="POST")
+    # A form's body was read (and is gone) by the CSRF check: only JSON, or no body type at all.
+    if request.content_type not in ("application/json", ""):
+        return json_error("Send the request as JSON (Content-Type: application/json).", 415)
     retry_after = checkout_rate_limit(request)
     if retry_after is not None:
         return json_error(RATE_LIMIT_MESSAGE, 429, **{"Retry-After": str(retry_after)})

@@ -1,8 +1,10 @@
 """Issue 9 item 1: every JSON body the shop parses answers 400 JSON when it is not sane JSON."""
 
 import json
+from urllib.parse import urlencode
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from payments.models import WebhookEvent
@@ -103,4 +105,25 @@ def test_a_lone_surrogate_in_create_intent_is_a_400_naming_the_field(client, boo
 
     assert response.status_code == 400, response.content
     assert response.json()["field"] == field
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data", "application/x-www-form-urlencoded", "text/plain"]
+)
+def test_create_intent_as_a_form_with_a_valid_csrf_token_is_a_415(book, content_type):
+    client = Client(enforce_csrf_checks=True)
+    client.get(reverse("payments:checkout", args=[book.slug]))  # the page sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    fields = {"csrfmiddlewaretoken": token, "book": book.slug, "email": "ada@example.com"}
+    if content_type == "multipart/form-data":
+        response = client.post(CREATE_INTENT_URL, data=fields)  # the test client's multipart
+    else:
+        body = urlencode(fields) if content_type.endswith("urlencoded") else json.dumps(fields)
+        response = client.post(
+            CREATE_INTENT_URL, data=body, content_type=content_type, HTTP_X_CSRFTOKEN=token
+        )
+
+    assert response.status_code == 415
+    assert "application/json" in response.json()["error"]
     assert not Order.objects.exists()
