@@ -65,10 +65,13 @@ TYPE_MAX = WebhookEvent._meta.get_field("type").max_length
 # may stand right before it there.
 CLIENT_SECRET = re.compile(r"(pi_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+")
 MASKED_CLIENT_SECRET = r"\1_secret_[masked]"
-# The JSON escape of NUL (not preceded by an odd run of backslashes, which would
-# make it the text "\u0000" already). PostgreSQL cannot store NUL in text or jsonb.
-ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
-NUL_WRITTEN_OUT = r"\1\\\\u0000"
+# JSON escapes PostgreSQL's jsonb refuses: NUL, and a surrogate that is not half of a
+# pair (a high one followed by a low one is kept). Not preceded by an odd run of
+# backslashes, which would make it the text "\u0000" already.
+JSONB_REFUSED_ESCAPE = re.compile(
+    r"(?<!\\)((?:\\\\)*)(\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    r"|\\u0000|\\u[dD][89a-fA-F][0-9a-fA-F]{2})"
+)
 
 
 class WebhookRejected(Exception):
@@ -79,9 +82,9 @@ def stripe_event_verify(*, payload: bytes, signature: str) -> dict:
     """The event in `payload` if Stripe signed it for our endpoint, else WebhookRejected.
 
     The event comes back as it is stored: PaymentIntent client secrets masked,
-    and NUL characters (which PostgreSQL cannot store) written out as the six
-    characters \\u0000, so a signed event holding one is still stored, with
-    everything else as it came.
+    and NUL characters and lone surrogates (which PostgreSQL cannot store)
+    written out as text (the six characters \\u0000, \\ud800), so a signed event
+    holding one is still stored, with everything else as it came.
     """
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
@@ -100,12 +103,18 @@ def stripe_event_verify(*, payload: bytes, signature: str) -> dict:
         raise WebhookRejected(f"Signature verification failed: {exc.user_message or exc}") from exc
     except UnicodeDecodeError as exc:
         raise WebhookRejected("Body is not JSON.") from exc
-    if "\\u0000" in text:
-        text = ESCAPED_NUL.sub(NUL_WRITTEN_OUT, text)
+    if "\\u0000" in text or "\\ud" in text or "\\uD" in text:
+        text = JSONB_REFUSED_ESCAPE.sub(_written_out, text)
     event = _event_parsed(CLIENT_SECRET.sub(MASKED_CLIENT_SECRET, text))
     if not _looks_like_event(event):
         raise WebhookRejected("Body is not a Stripe event.")
     return event
+
+
+def _written_out(match: re.Match) -> str:
+    """A surrogate pair as it came; a NUL or lone surrogate escape as its own text (its backslash escaped)."""
+    backslashes, escape = match.groups()
+    return match.group(0) if len(escape) == 12 else f"{backslashes}\\{escape}"
 
 
 def _event_parsed(text: str):

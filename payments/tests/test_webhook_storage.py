@@ -1,5 +1,7 @@
 """Issue 9 items 9 and 13: every verified event is stored, whatever it holds; client secrets masked."""
 
+import json
+
 import pytest
 
 from payments.models import WebhookEvent
@@ -50,6 +52,28 @@ def test_nul_characters_anywhere_in_the_payload_are_stored_escaped_and_the_event
     record = WebhookEvent.objects.get()
     assert record.outcome == Outcome.PROCESSED
     assert record.payload["data"]["object"]["metadata"]["note\\u0000key"] == "a\\u0000b"
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+
+
+def test_lone_surrogates_are_stored_escaped_pairs_as_they_came_and_the_event_applied(post_webhook):
+    order = OrderFactory(total_amount=2300, currency="usd")
+    event = payment_intent_event("payment_intent.succeeded", order)
+    metadata = event["data"]["object"]["metadata"]
+    metadata |= {"high\ud800": "a\ud800b", "low": "\udc00", "high then text": "\udbffx", "pair": "😀"}
+    metadata["written"] = "\\ud800"  # already the text \ud800: left alone
+    body = json.dumps(event)  # ASCII: "\ud800" escapes, the emoji as a surrogate pair
+    assert "\\ud800" in body and "\\ud83d\\ude00" in body
+
+    response = post_webhook(event, body=body)
+
+    assert response.status_code == 200
+    record = WebhookEvent.objects.get()
+    assert record.outcome == Outcome.PROCESSED
+    stored = record.payload["data"]["object"]["metadata"]
+    assert stored["high\\ud800"] == "a\\ud800b"
+    assert (stored["low"], stored["high then text"]) == ("\\udc00", "\\udbffx")
+    assert (stored["pair"], stored["written"]) == ("😀", "\\ud800")
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
 
