@@ -161,7 +161,8 @@ def test_production_defaults_are_secure(tmp_path):
 
 
 def test_unpaid_checkouts_hold_few_copies_briefly_by_default(tmp_path):
-    values = settings_values(tmp_path, ["STOCK_RESERVATION_MINUTES", "UNPAID_COPIES_PER_CLIENT"], **PRODUCTION)
+    names = ["STOCK_RESERVATION_MINUTES", "UNPAID_COPIES_PER_CLIENT"]
+    values = settings_values(tmp_path, names, **PRODUCTION)
     assert values == {"STOCK_RESERVATION_MINUTES": 15, "UNPAID_COPIES_PER_CLIENT": 10}
 
 
