@@ -121,8 +121,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     _db_options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
     _db_options.setdefault("transaction_mode", "IMMEDIATE")
     _db_options.setdefault("timeout", 20)
-# /healthz gives up on a query after this many seconds (PostgreSQL's
-# statement_timeout) and answers 503.
+# /healthz answers 503 when a fresh connection's SELECT 1 has not answered within
+# this many seconds, whatever the database does (config/health.py).
 HEALTHZ_TIMEOUT_SECONDS = env.int("HEALTHZ_TIMEOUT_SECONDS", default=2)
 
 CACHES = {"default": env.cache_url_config(env.str("CACHE_URL", default="") or "locmemcache://")}
