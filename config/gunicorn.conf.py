@@ -20,11 +20,17 @@ wsgi_app = "config.wsgi:application"
 chdir = str(BASE_DIR)
 bind = [f"{env.str('HOST', default='0.0.0.0')}:{env.int('PORT', default=8000)}"]
 
-# Sync workers: each handles one request at a time; a call to Stripe blocks
-# only its own worker. The usual 2 x cores + 1 keeps the CPUs busy.
+# Threaded workers: each process serves WEB_THREADS requests at once, so
+# requests waiting on Stripe or a slow database hold a thread each, while the
+# catalog and /healthz keep being answered by the others. The usual
+# 2 x cores + 1 processes keep the CPUs busy. Each thread keeps its own
+# database connection: processes x threads connections at most.
 workers = int(env.str("WEB_CONCURRENCY", default="") or multiprocessing.cpu_count() * 2 + 1)
-# Longer than the worst Stripe call (STRIPE_TIMEOUT_SECONDS x retries), so a
-# slow Stripe answers the shopper with a clear 503 instead of a killed worker.
+worker_class = "gthread"
+threads = env.int("WEB_THREADS", default=4)
+# A worker whose main loop has not reported for this long is killed and
+# restarted (threads still serving keep it reporting); longer than the worst
+# Stripe call (STRIPE_TIMEOUT_SECONDS x retries) all the same.
 timeout = env.int("GUNICORN_TIMEOUT", default=60)
 # On SIGTERM (a deploy), finish the requests under way before exiting.
 graceful_timeout = env.int("GUNICORN_GRACEFUL_TIMEOUT", default=30)

@@ -281,6 +281,9 @@ STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="").rstrip("/")
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
+# Calls made while a shopper's page renders (the success page): this budget, no
+# retries; past it the page shows what the database knows.
+STRIPE_PAGE_TIMEOUT_SECONDS = env.float("STRIPE_PAGE_TIMEOUT_SECONDS", default=2.0)
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
 # `sync_payments` cancels unpaid orders (and their PaymentIntents) older than this; 0 = never.
 ORDER_ABANDON_AFTER_HOURS = env.int("ORDER_ABANDON_AFTER_HOURS", default=24)

@@ -44,6 +44,7 @@ FORCED = {
     "STRIPE_API_BASE": "",  # tests point at the emulator through the `stripe_emulator` fixture
     "STRIPE_MAX_NETWORK_RETRIES": "0",
     "STRIPE_TIMEOUT_SECONDS": "5",
+    "STRIPE_PAGE_TIMEOUT_SECONDS": "2",
     "ORDER_ABANDON_AFTER_HOURS": "24",
     # Production security defaults, but plain HTTP for the test client and live server.
     "SECURE_SSL_REDIRECT": "False",

@@ -10,6 +10,10 @@ Every request asks for STRIPE_API_VERSION, the version the shop's code (and the
 webhook endpoint's events, `manage.py stripe_webhook_endpoint`) is written
 against: the version stripe-python pins, so upgrading that library is a
 deliberate change of this constant (payments/tests/test_stripe_client.py).
+
+Calls made while a shopper's page is rendered (`page_view=True`) get a short
+budget, STRIPE_PAGE_TIMEOUT_SECONDS and no retries, so a hanging Stripe holds
+a page a couple of seconds, never STRIPE_TIMEOUT_SECONDS times the retries.
 """
 
 import logging
@@ -33,10 +37,11 @@ logger = logging.getLogger(__name__)
 
 STRIPE_API_VERSION = "2026-10-28.endive"
 
-# Tests swap this for a stripe HTTPClient that simulates outages (timeouts,
-# 5xx, 429): stripe-python's own pluggable seam.
-http_client_factory: Callable[[], stripe.HTTPClient] = lambda: stripe.RequestsClient(  # noqa: E731
-    timeout=settings.STRIPE_TIMEOUT_SECONDS
+# Builds the HTTP client for a timeout (seconds). Tests swap it for a stripe
+# HTTPClient that simulates outages (timeouts, 5xx, 429): stripe-python's own
+# pluggable seam.
+http_client_factory: Callable[[float], stripe.HTTPClient] = lambda timeout: stripe.RequestsClient(  # noqa: E731
+    timeout=timeout
 )
 
 
@@ -50,19 +55,18 @@ _clients: dict[tuple, stripe.StripeClient] = {}
 _clients_lock = threading.Lock()
 
 
-def stripe_client() -> stripe.StripeClient:
+def stripe_client(*, page_view: bool = False) -> stripe.StripeClient:
+    """The client for background work and API endpoints, or with `page_view` the short-budget one."""
     if not settings.STRIPE_SECRET_KEY:
         logger.error("stripe_not_configured", extra={"missing": "STRIPE_SECRET_KEY"})
         raise StripeNotConfigured()
+    if page_view:
+        timeout, retries = settings.STRIPE_PAGE_TIMEOUT_SECONDS, 0
+    else:
+        timeout, retries = settings.STRIPE_TIMEOUT_SECONDS, settings.STRIPE_MAX_NETWORK_RETRIES
     # The HTTP client factory is part of the key: a test that swaps it gets
     # its own client, and the usual one afterwards.
-    key = (
-        settings.STRIPE_SECRET_KEY,
-        settings.STRIPE_API_BASE,
-        settings.STRIPE_MAX_NETWORK_RETRIES,
-        settings.STRIPE_TIMEOUT_SECONDS,
-        http_client_factory,
-    )
+    key = (settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE, retries, timeout, http_client_factory)
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
@@ -71,8 +75,8 @@ def stripe_client() -> stripe.StripeClient:
                 settings.STRIPE_SECRET_KEY,
                 base_addresses=base_addresses,
                 stripe_version=STRIPE_API_VERSION,
-                max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
-                http_client=http_client_factory(),
+                max_network_retries=retries,
+                http_client=http_client_factory(timeout),
             )
     return client
 
@@ -85,15 +89,15 @@ def stripe_clients_reset(*, setting: str, **kwargs) -> None:
             _clients.clear()
 
 
-def stripe_call(action: str, call: Callable[[stripe.StripeClient], Any]) -> dict:
-    """Run `call(client)` and return the Stripe object as a plain dict.
+def stripe_call(action: str, call: Callable[[stripe.StripeClient], Any], *, page_view: bool = False) -> dict:
+    """Run `call(client)` and return the Stripe object as a plain dict (`page_view`: the short budget).
 
     Maps stripe-python errors onto our named exceptions: outages (network,
     timeouts, 5xx, 429) -> PaymentProviderUnavailable; refusals -> PaymentRejected
     (CardError keeps Stripe's shopper-facing message).
     """
     try:
-        result = call(stripe_client())
+        result = call(stripe_client(page_view=page_view))
     except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
         logger.warning("stripe_unavailable", extra={"action": action, "error": type(exc).__name__})
         raise PaymentProviderUnavailable() from exc

@@ -35,8 +35,8 @@ from payments.ratelimit import (
     success_page_rate_limit,
 )
 from payments.services.confirmation import (
+    OUTCOME_UNCHECKED_MESSAGE,
     ConfirmationNotFound,
-    ConfirmationUnknown,
     confirmation_load,
     confirmation_order,
 )
@@ -64,6 +64,7 @@ SESSION_ORDER_IDS = "order_ids"
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
 CREATE_INTENT_MAX_BYTES = 16 * 1024  # {"book", "email"} is under 400 bytes
 WEBHOOK_MAX_BYTES = 512 * 1024  # Stripe's events are a few KB
+CONFIRMING_REFRESH_SECONDS = 5  # the success page while Stripe cannot say how the payment went
 
 
 def json_error(message: str, status: int, **headers: str) -> JsonResponse:
@@ -295,11 +296,11 @@ def payment_success(request: HttpRequest) -> HttpResponse:
         )
         # Never the provider error's own text: whether anything was charged is not known here.
         return render(
-            request, "payments/unavailable.html", {"message": ConfirmationUnknown.message}, status=503
+            request, "payments/unavailable.html", {"message": OUTCOME_UNCHECKED_MESSAGE}, status=503
         )
     session_remember_order(request, confirmation.order.pk)
     book = confirmation.order.items.select_related("book").first()
-    return render(
+    response = render(
         request,
         "payments/success.html",
         {
@@ -309,6 +310,9 @@ def payment_success(request: HttpRequest) -> HttpResponse:
             "retry_book": book.book if book else None,
         },
     )
+    if confirmation.confirming:  # the browser asks again shortly (no script needed)
+        response["Refresh"] = str(CONFIRMING_REFRESH_SECONDS)
+    return response
 
 
 @csrf_exempt

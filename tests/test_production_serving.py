@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +19,8 @@ import pytest
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.management import call_command
 from django.test import Client
+
+from tests.unreachable import silent_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -84,7 +87,7 @@ def test_hashed_files_are_served_compressed_and_cached_forever(collected_static)
 
 def gunicorn_settings(monkeypatch, **env: str) -> dict:
     monkeypatch.setenv("ENV_FILE", "")
-    for name in ("PORT", "HOST", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS", "LOG_FORMAT"):
+    for name in ("PORT", "HOST", "WEB_CONCURRENCY", "WEB_THREADS", "FORWARDED_ALLOW_IPS", "LOG_FORMAT"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -95,6 +98,7 @@ def test_gunicorn_config_defaults(monkeypatch):
     config = gunicorn_settings(monkeypatch, WEB_CONCURRENCY="")  # set but empty: the default
     assert config["bind"] == ["0.0.0.0:8000"]
     assert config["workers"] == multiprocessing.cpu_count() * 2 + 1
+    assert (config["worker_class"], config["threads"]) == ("gthread", 4)
     assert config["timeout"] >= 40  # longer than a Stripe call with its retries
     assert config["graceful_timeout"] == 30
     assert config["accesslog"] == "-"
@@ -133,13 +137,8 @@ def fetch(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
         return error.code, dict(error.headers), error.read()
 
 
-@pytest.fixture(scope="module")
-def production_server(tmp_path_factory):
-    """gunicorn -c config/gunicorn.conf.py config.wsgi, with production settings, on a free port.
-
-    Shared by the tests below, in order: the last one stops it.
-    """
-    tmp_path = tmp_path_factory.mktemp("gunicorn")
+def gunicorn_start(tmp_path: Path, **env_extra: str) -> dict:
+    """gunicorn -c config/gunicorn.conf.py config.wsgi: production settings, SQLite in `tmp_path`."""
     port = free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -153,6 +152,7 @@ def production_server(tmp_path_factory):
         "WEB_CONCURRENCY": "1",
         "LOG_FORMAT": "json",
         **PRODUCTION,
+        **env_extra,
     }
     for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
         done = subprocess.run(
@@ -172,7 +172,6 @@ def production_server(tmp_path_factory):
             stdout=out,
             stderr=err,
         )
-    base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -182,17 +181,29 @@ def production_server(tmp_path_factory):
             assert process.poll() is None, stderr.read_text()
             assert time.monotonic() < deadline, "gunicorn did not start"
             time.sleep(0.2)
-    server = {
-        "base": base,
+    return {
+        "base": f"http://127.0.0.1:{port}",
         "process": process,
         "stdout": stdout,
         "stderr": stderr,
         "static": tmp_path / "static",
+        "env": env,
     }
-    yield server
+
+
+def gunicorn_stop(server: dict) -> None:
+    process = server["process"]
     if process.poll() is None:
         process.kill()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def production_server(tmp_path_factory):
+    """The production server, shared by the tests below, in order: the last one stops it."""
+    server = gunicorn_start(tmp_path_factory.mktemp("gunicorn"))
+    yield server
+    gunicorn_stop(server)
 
 
 HTTPS = {"X-Forwarded-Proto": "https"}  # as the TLS-terminating proxy sends it
@@ -256,3 +267,61 @@ def test_gunicorn_logs_are_json_and_never_carry_client_secrets(production_server
     assert '"GET /payments/success/ HTTP/1.1" 404' in access[-1]["message"]
     errors = [json.loads(line) for line in stderr.splitlines()]  # every line parses
     assert any(line["logger"] == "gunicorn.error" for line in errors)
+
+
+# --- a hanging Stripe holds one thread, not the server ----------------------------------
+
+
+HANGING_INTENT, HANGING_SECRET = "pi_HangingStripe1", "pi_HangingStripe1_secret_abc"
+ORDER_WAITING_ON_STRIPE = f"""
+from payments.client_secrets import client_secret_digest
+from shop.orders.models import Order
+Order.objects.create(
+    email="ada@example.com", currency="usd", total_amount=2300,
+    payment_intent_id="{HANGING_INTENT}", client_secret_hash=client_secret_digest("{HANGING_SECRET}"),
+)
+"""
+
+
+def timed_fetch(url: str, results: dict, name: str) -> None:
+    started = time.monotonic()
+    status, _, body = fetch(url, HTTPS)
+    results[name] = (status, body.decode(errors="replace"), time.monotonic() - started)
+
+
+def test_while_stripe_hangs_one_worker_keeps_answering_other_pages(tmp_path):
+    """Two success pages wait on a Stripe that never answers; the catalog and /healthz do not wait."""
+    with silent_port() as hanging_stripe:
+        server = gunicorn_start(tmp_path, STRIPE_API_BASE=f"http://127.0.0.1:{hanging_stripe}")  # one worker
+        try:
+            made = subprocess.run(
+                [sys.executable, "manage.py", "shell", "-c", ORDER_WAITING_ON_STRIPE],
+                cwd=BASE_DIR,
+                env=server["env"],
+                capture_output=True,
+                timeout=60,
+            )
+            assert made.returncode == 0, made.stderr.decode()
+            base, results = server["base"], {}
+            success = f"{base}/payments/success/?payment_intent={HANGING_INTENT}"
+            success += f"&payment_intent_client_secret={HANGING_SECRET}"
+            waiting = [
+                threading.Thread(target=timed_fetch, args=(success, results, f"success {n}")) for n in (1, 2)
+            ]
+            for thread in waiting:
+                thread.start()
+            time.sleep(0.5)  # both are waiting on Stripe now
+            timed_fetch(f"{base}/healthz", results, "healthz")
+            timed_fetch(f"{base}/", results, "catalog")
+            for thread in waiting:
+                thread.join(timeout=30)
+        finally:
+            gunicorn_stop(server)
+
+    for name in ("healthz", "catalog"):
+        status, _, seconds = results[name]
+        assert status == 200 and seconds < 1, (name, results[name])
+    for name in ("success 1", "success 2"):
+        status, body, seconds = results[name]
+        assert status == 200 and "We are confirming your payment" in body, (name, status)
+        assert seconds < 3.5, (name, seconds)  # STRIPE_PAGE_TIMEOUT_SECONDS (2), no retries

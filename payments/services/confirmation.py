@@ -3,9 +3,11 @@
 Ownership is checked before Stripe is asked: the visitor's session holds the
 order, or the client secret they present matches the digest kept on the
 order (constant-time compare), so a stranger's guess costs no Stripe call.
-When Stripe cannot answer (outage, or it no longer knows the intent), an
-outcome the database already knows (paid, refunded, processing, canceled) is
-shown from the database; only an unknown outcome gets the outage page.
+Stripe is asked within a page's short budget (STRIPE_PAGE_TIMEOUT_SECONDS, no
+retries). When it cannot answer (outage, hang, or it no longer knows the
+intent), an outcome the database already knows (paid, refunded, processing,
+canceled) is shown from the database; an unknown one (pending, failed) is
+shown as "we are confirming your payment", a page that refreshes itself.
 """
 
 import logging
@@ -44,13 +46,11 @@ class ConfirmationNotFound(Exception):
     """No order to show this visitor (unknown id, or no proof of ownership)."""
 
 
-class ConfirmationUnknown(PaymentError):
-    """Stripe cannot be asked and the database does not know the outcome (pending, failed)."""
-
-    message = (
-        "We could not check this payment with our payment provider just now. "
-        "If you completed it, you will receive a confirmation email."
-    )
+# Stripe cannot be asked and the visitor's hold on the order cannot be checked without it.
+OUTCOME_UNCHECKED_MESSAGE = (
+    "We could not check this payment with our payment provider just now. "
+    "If you completed it, you will receive a confirmation email."
+)
 
 
 @dataclass
@@ -60,6 +60,7 @@ class Confirmation:
     amount_charged: int
     payment_intent_id: str
     from_records: bool = False  # Stripe could not be asked: this is what the database says
+    confirming: bool = False  # from the records, which do not know the outcome yet: ask again shortly
     paid_after_cancel: bool = False  # Stripe took the payment after the order was canceled: staff decide
 
 
@@ -87,14 +88,14 @@ def confirmation_load(*, order: Order, client_secret: str, owned_order_ids: list
 
     Raises ConfirmationNotFound when the visitor's ownership is disproved (an
     order kept from before client-secret digests, checked against Stripe's
-    copy); a PaymentError when Stripe cannot answer and the outcome is not
-    known here (ConfirmationUnknown), or ownership could not be checked.
+    copy); a PaymentError when Stripe cannot answer and ownership could not be
+    checked without it.
     """
     proven = order.pk in owned_order_ids or client_secret_matches(
         client_secret=client_secret, digest=order.client_secret_hash
     )
     try:
-        intent = payment_intent_retrieve(payment_intent_id=order.payment_intent_id)
+        intent = payment_intent_retrieve(payment_intent_id=order.payment_intent_id, page_view=True)
     except PaymentError as exc:
         if not proven:
             raise
@@ -123,13 +124,12 @@ def _confirmation_from_records(*, order: Order, error: PaymentError) -> Confirma
         "success_page_from_records",
         extra={"order": order.number, "status": order.status, "error": type(error).__name__},
     )
-    if outcome is None:
-        raise ConfirmationUnknown() from error
     return Confirmation(
         order=order,
-        outcome=outcome,
+        outcome=outcome or PaymentOutcome.OPEN,
         amount_charged=min(order.amount_charged, order.total_amount),
         payment_intent_id=order.payment_intent_id,
         from_records=True,
         paid_after_cancel=paid_after_cancel,
+        confirming=outcome is None,
     )

@@ -340,13 +340,15 @@ def payment_intent_cancel_for_order(*, order: Order) -> dict | None:
     return intent
 
 
-def payment_intent_retrieve(*, payment_intent_id: str) -> dict:
+def payment_intent_retrieve(*, payment_intent_id: str, page_view: bool = False) -> dict:
+    """The PaymentIntent as Stripe has it (`page_view`: within a shopper page's short budget)."""
     # The payment method expanded: its card's brand and last 4 go on the receipt.
     return stripe_call(
         "payment_intent.retrieve",
         lambda client: client.v1.payment_intents.retrieve(
             payment_intent_id, params={"expand": ["payment_method"]}
         ),
+        page_view=page_view,
     )
 
 

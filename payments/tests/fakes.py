@@ -68,7 +68,7 @@ def stripe_outage(monkeypatch):
 
     def install(*failures, then_real: bool = False) -> ScriptedStripeHTTPClient:
         client = ScriptedStripeHTTPClient(failures, then_real=then_real)
-        monkeypatch.setattr(stripe_client, "http_client_factory", lambda: client)
+        monkeypatch.setattr(stripe_client, "http_client_factory", lambda timeout: client)
         return client
 
     return install

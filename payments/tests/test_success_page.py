@@ -1,6 +1,7 @@
 """GET /payments/success/: the outcome from server-side truth, details only for the payer."""
 
 import json
+import time
 
 import pytest
 from django.test import Client
@@ -11,6 +12,7 @@ from payments.tests.emulator import payment_intent_pay
 from payments.tests.fakes import TIMEOUT
 from shop.orders.models import Order, OrderStatus
 from shop.orders.services import order_mark_canceled
+from tests.unreachable import silent_port
 
 pytestmark = pytest.mark.django_db
 
@@ -142,18 +144,30 @@ def test_amount_mismatch_is_never_shown_as_paid(checkout):
 
 
 @pytest.mark.parametrize("failure", [TIMEOUT, 500, 429])
-def test_stripe_outage_shows_a_503_and_changes_nothing(checkout, stripe_outage, failure):
+def test_stripe_outage_says_we_are_confirming_and_changes_nothing(checkout, stripe_outage, failure):
     order, client_secret = checkout
     payment_intent_pay(order.payment_intent_id)
     stripe_outage(failure)
 
     response = Client().get(SUCCESS_URL, success_params(order, client_secret))
 
-    assert response.status_code == 503
-    page = response.content.decode()
-    assert order.number not in page  # the secret could not be checked
+    assert response.status_code == 200
+    assert response.context["confirmation"].confirming
+    assert response["Refresh"] == "5"  # the page asks again by itself
+    assert "We are confirming your payment" in response.content.decode()
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
+
+
+def test_a_visitor_stripe_must_vouch_for_gets_the_outage_page(checkout, stripe_outage):
+    order, client_secret = checkout
+    Order.objects.filter(pk=order.pk).update(client_secret_hash="")  # only Stripe can check the secret
+    stripe_outage(500)
+
+    response = Client().get(SUCCESS_URL, success_params(order, client_secret))
+
+    assert response.status_code == 503
+    assert order.number not in response.content.decode()
 
 
 def test_refresh_after_paid_is_stable(client, checkout):
@@ -186,3 +200,16 @@ def test_a_payment_for_an_order_canceled_meanwhile_says_what_happened(client, ch
     stripe_outage(TIMEOUT)  # refreshed while Stripe is down: the records say the same
     again = client.get(SUCCESS_URL, success_params(order, client_secret)).content.decode()
     assert "after the order was canceled" in again and "processing" not in again.lower()
+
+
+def test_a_hanging_stripe_holds_the_success_page_about_two_seconds(client, checkout, settings):
+    order, client_secret = checkout
+    with silent_port() as hanging_stripe:
+        settings.STRIPE_API_BASE = f"http://127.0.0.1:{hanging_stripe}"
+        started = time.monotonic()
+        response = client.get(SUCCESS_URL, success_params(order, client_secret))
+        seconds = time.monotonic() - started
+
+    assert seconds < 3  # STRIPE_PAGE_TIMEOUT_SECONDS (2), no retries
+    assert response.status_code == 200 and response.context["confirmation"].confirming
+    assert response["Refresh"] == "5"

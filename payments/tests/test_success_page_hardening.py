@@ -138,13 +138,14 @@ def test_a_refunded_order_is_shown_with_its_refund_when_stripe_is_down(stripe_ou
 
 
 @pytest.mark.parametrize("status", [OrderStatus.PENDING, OrderStatus.FAILED])
-def test_an_unknown_outcome_gets_the_outage_page_without_saying_nothing_was_charged(stripe_outage, status):
+def test_an_unknown_outcome_is_being_confirmed_without_saying_nothing_was_charged(stripe_outage, status):
     order, secret = recorded_order(status)
     stripe_outage(500)
 
     response = visit(order.payment_intent_id, secret)
 
-    assert response.status_code == 503
-    page = response.content.decode().lower()
-    assert not any(text in page for text in NOT_CHARGED)
-    assert order.number.lower() not in page
+    assert response.status_code == 200
+    assert response["Refresh"] == "5"
+    page = response.content.decode()
+    assert "We are confirming your payment" in page and order.number in page
+    assert not any(text in page.lower() for text in NOT_CHARGED)
