@@ -103,7 +103,7 @@ def seed(*, events: int, db: str) -> dict:
     from shop.catalog.models import Book
     from shop.orders.models import Order, OrderItem
 
-    for command in (["migrate"], ["loaddata", "books"], ["collectstatic", "--noinput"]):
+    for command in (["migrate"], ["load_demo_books"], ["collectstatic", "--noinput"]):
         call_command(*command, verbosity=0)
     Book.objects.update(stock=1_000_000)  # every webhook's order stays payable
     books = list(Book.objects.order_by("id"))

@@ -108,7 +108,7 @@ def race(shopper: Client, intent: dict, number: int) -> list[tuple[str, int]]:
 
 def main() -> None:
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("loaddata", "books", verbosity=0)
+    call_command("load_demo_books", verbosity=0)
     journal_mode = connection.cursor().execute("PRAGMA journal_mode").fetchone()[0]
     answers = []
     for number in range(ROUNDS):

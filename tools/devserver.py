@@ -84,11 +84,8 @@ def prepare_database() -> None:
     from django.core.management import call_command
     from django.db import connections
 
-    from shop.catalog.models import Book
-
     call_command("migrate", interactive=False, verbosity=1)
-    if not Book.objects.exists():  # never clobber the catalog staff have edited
-        call_command("loaddata", "books", verbosity=1)
+    call_command("load_demo_books", "--if-empty")  # never over the catalog staff have edited
     users = get_user_model().objects
     if settings.DEBUG and not users.exists():
         password = secrets.token_urlsafe(12)

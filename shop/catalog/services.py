@@ -1,16 +1,22 @@
-"""Stock changes. Every one is a single conditional UPDATE, so two shoppers can
-never both take the last copy and stock can never go below zero, whatever the
+"""Stock changes, and the demo books.
+
+Every stock change is a single conditional UPDATE, so two shoppers can never
+both take the last copy and stock can never go below zero, whatever the
 isolation level: PostgreSQL re-checks the WHERE clause on the row it locked.
 A queryset update sends no signal, so each change moves the catalog version
-on itself (once its transaction commits): the pages show the stock."""
+on itself (once its transaction commits): the pages show the stock. The demo
+books load only into an empty catalog (`catalog_load_demo_books`).
+"""
 
 from collections.abc import Mapping
+from pathlib import Path
 
+from django.core.management import call_command
 from django.db import transaction
 from django.db.models import F
 
 from shop.catalog.cache import catalog_changed
-from shop.catalog.exceptions import OutOfStock
+from shop.catalog.exceptions import CatalogNotEmpty, OutOfStock
 from shop.catalog.models import Book
 
 
@@ -45,3 +51,23 @@ def book_stock_reserve_lines(*, quantities: Mapping[int, int]) -> None:
             if not book_stock_reserve(book_id=book_id, quantity=quantities[book_id]):
                 book = Book.objects.get(id=book_id)
                 raise OutOfStock(book, available=book.stock)
+
+
+# Not in a fixtures folder: `loaddata books` cannot find it, so it never lands on a live catalog.
+DEMO_BOOKS = Path(__file__).resolve().parent / "demo" / "books.json"
+
+
+def catalog_load_demo_books() -> int:
+    """Load the three demo books into an empty catalog; how many were loaded.
+
+    Raises CatalogNotEmpty, loading nothing, when any book exists: the demo
+    rows carry fixed ids, prices and stock that would overwrite live ones.
+    """
+    with transaction.atomic():
+        count = Book.objects.count()
+        if count:
+            raise CatalogNotEmpty(count)
+        call_command("loaddata", str(DEMO_BOOKS), verbosity=0)
+        loaded = Book.objects.count()
+    catalog_changed()
+    return loaded

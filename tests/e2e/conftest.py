@@ -66,7 +66,7 @@ def shop(live_server, emulator_webhooks):
     """The live shop with its books, paid through the emulator, receiving its webhooks."""
     from django.core.management import call_command
 
-    call_command("loaddata", "books", verbosity=0)
+    call_command("load_demo_books", verbosity=0)
     return live_server
 
 

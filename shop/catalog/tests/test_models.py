@@ -1,7 +1,9 @@
+import io
+
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
 from shop.catalog.models import Book
@@ -69,8 +71,8 @@ def test_str_names_title_and_author():
     assert "Tyler Cowen" in str(book)
 
 
-def test_books_fixture_loads_the_three_seed_books():
-    call_command("loaddata", "books", verbosity=0)
+def test_the_demo_books_load_into_an_empty_catalog():
+    call_command("load_demo_books", stdout=io.StringIO())
 
     books = {book.title: book for book in Book.objects.all()}
     assert {title: (b.author, b.price_amount, b.currency, b.is_active) for title, b in books.items()} == {
@@ -88,21 +90,36 @@ def test_books_fixture_loads_the_three_seed_books():
         assert book.cover.endswith(".svg")
         assert finders.find(book.cover), f"static/{book.cover} is missing"
         book.full_clean()
-
-
-def test_books_fixture_loads_twice_without_duplicates():
-    call_command("loaddata", "books", verbosity=0)
-    call_command("loaddata", "books", verbosity=0)
-    assert Book.objects.count() == 3
-
-
-def test_books_fixture_gives_each_book_its_stock():
-    call_command("loaddata", "books", verbosity=0)
     assert dict(Book.objects.values_list("slug", "stock")) == {
         "art-of-doing-science-and-engineering": 25,
         "making-of-prince-of-persia": 12,
         "working-in-public": 40,
     }
+
+
+def test_the_demo_books_never_overwrite_a_live_catalog():
+    call_command("load_demo_books", stdout=io.StringIO())
+    Book.objects.update(stock=3, price_amount=1999)  # sold and repriced since
+    live = list(Book.objects.order_by("pk").values_list("pk", "stock", "price_amount"))
+
+    with pytest.raises(CommandError, match="already has 3 books: the demo books load only into an empty"):
+        call_command("load_demo_books", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="No fixture named 'books'"):
+        call_command("loaddata", "books", verbosity=0)  # the demo books are no fixture any more
+    skipped = io.StringIO()
+    call_command("load_demo_books", "--if-empty", stdout=skipped)  # what `make run` does
+
+    assert "not loaded" in skipped.getvalue()
+    assert list(Book.objects.order_by("pk").values_list("pk", "stock", "price_amount")) == live
+
+
+def test_the_demo_books_are_refused_beside_any_book():
+    BookFactory(slug="staff-added")
+
+    with pytest.raises(CommandError, match="already has 1 book:"):
+        call_command("load_demo_books", stdout=io.StringIO())
+
+    assert list(Book.objects.values_list("slug", flat=True)) == ["staff-added"]
 
 
 def test_a_book_without_copies_is_sold_out():
