@@ -1,9 +1,12 @@
 """Background tasks in the admin: failed ones listed with when, error and attempts; Retry."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -96,3 +99,30 @@ def test_tasks_cannot_be_added_changed_or_deleted(admin_client, failed_task):
     page = admin_client.get(reverse(LIST_URL)).content.decode()
     assert "delete_selected" not in page
     assert admin_client.get(reverse("admin:index")).content.decode().count("Background tasks") == 1
+
+
+def running_task(settings, *, minutes_ago: int) -> DBTaskResult:
+    """A confirmation's task a worker claimed `minutes_ago` minutes ago and has not finished."""
+    settings.TASKS = DATABASE_TASKS
+    order = OrderFactory(status=OrderStatus.PAID)
+    task = order_email_send.enqueue(order.pk, CONFIRMATION).db_result
+    task.claim("worker-killed")
+    DBTaskResult.objects.filter(pk=task.pk).update(started_at=timezone.now() - timedelta(minutes=minutes_ago))
+    return task
+
+
+def test_a_task_running_past_its_time_limit_is_shown_lost(admin_client, settings):
+    lost = running_task(settings, minutes_ago=20)  # its worker was killed mid-task
+    running = running_task(settings, minutes_ago=1)
+
+    page = admin_client.get(reverse(LIST_URL)).content.decode()
+    only_lost = admin_client.get(reverse(LIST_URL), {"lost": "yes"}).context["cl"].result_list
+    detail, still = (
+        admin_client.get(reverse("admin:core_backgroundtask_change", args=[task.pk])).content.decode()
+        for task in (lost, running)
+    )
+
+    assert page.count('class="task-lost"') == 1 and "Running" in page
+    assert [task.pk for task in only_lost] == [lost.pk]
+    assert "Lost" in detail and "sync_payments (every 5 minutes) queues its work again" in detail
+    assert "task-lost" not in still and "queues its work again" not in still
