@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.csrf import csrf_failure as default_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from core.money import format_money
 from core.ratelimit import client_ip, ip_bucket
@@ -118,7 +118,7 @@ def _checkout_context(context: dict) -> dict:
 @never_cache  # no-store: Back after paying asks the server again, never a cached, payable page
 @stripe_js_allowed
 @ensure_csrf_cookie
-@require_GET
+@require_safe
 def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
     """ "Buy this book now": one copy of one book, the cart untouched."""
     book = book_get_active(slug=slug)
@@ -156,7 +156,7 @@ def _already_bought(request: HttpRequest, book: Book) -> dict:
 @never_cache
 @stripe_js_allowed
 @ensure_csrf_cookie
-@require_GET
+@require_safe
 def cart_checkout_page(request: HttpRequest) -> HttpResponse:
     """Checkout of the shopper's cart; back to the cart while it is empty or has a problem."""
     summary = checkout_cart_summary(session_key=request.COOKIES.get(settings.SESSION_COOKIE_NAME))
@@ -270,7 +270,7 @@ def create_intent(request: HttpRequest) -> JsonResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def payment_success(request: HttpRequest) -> HttpResponse:
     """Outcome of a payment, from server-side truth; details only for the payer."""
     retry_after = success_page_rate_limit(request)

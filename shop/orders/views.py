@@ -14,7 +14,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from core.ratelimit import RateLimitResult, client_ip, ip_bucket, rate_limit_hit, rate_limit_peek
 from shop.orders.access import order_access_key_valid, order_page_path, order_receipt_path
@@ -89,7 +89,7 @@ def _context(order: Order) -> dict:
 
 
 @never_cache
-@require_GET
+@require_safe
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     try:
         order = _order_for_visitor(request, number)
@@ -99,7 +99,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def order_receipt(request: HttpRequest, number: str) -> HttpResponse:
     """The receipt alone, laid out for printing or saving as a PDF from the browser."""
     try:
