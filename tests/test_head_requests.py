@@ -50,6 +50,7 @@ def pages(client, stripe_outage) -> dict[str, str]:
         "payments:cart_checkout": reverse("payments:cart_checkout"),
         "payments:checkout": reverse("payments:checkout", args=[book.slug]),
         "payments:success": f"{success}&payment_intent_client_secret={secret}",
+        "orders:find": reverse("orders:find"),
         "orders:detail": order_page_path(number=order.number),
         "orders:receipt": order_receipt_path(number=order.number),
         "healthz": reverse("healthz"),

@@ -57,9 +57,9 @@ def _page(
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def orders_find(request: HttpRequest) -> HttpResponse:
-    if request.method == "GET":
+    if request.method != "POST":
         return _page(request, FindOrdersForm())
     refusal = _refusal(
         scope="find_orders_ip",
