@@ -1,6 +1,7 @@
 """Payments in the admin: webhook events (read-only, with Replay) and the payment parts of the order page."""
 
 import json
+import re
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -8,7 +9,8 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from payments.admin_refunds import OrderRefundMixin, RefundInline
@@ -29,7 +31,7 @@ class WebhookEventAdmin(RecordAdminMixin, admin.ModelAdmin):
 
     list_display = [
         "stripe_event_id",
-        "type",
+        "event_type",
         "outcome",
         "order_link",
         "payment_intent_id",
@@ -95,6 +97,12 @@ class WebhookEventAdmin(RecordAdminMixin, admin.ModelAdmin):
     @admin.display(description="order", ordering="order__number")
     def order_link(self, event: WebhookEvent) -> str:
         return _order_link(event.order)
+
+    @admin.display(description="type", ordering="type")
+    def event_type(self, event: WebhookEvent) -> str:
+        # payment_intent.payment_failed may wrap after a dot or an underscore, never inside a word.
+        parts = re.split(r"(?<=[._])", event.type)
+        return format_html_join(mark_safe("<wbr>"), "{}", ((part,) for part in parts))
 
     @admin.display(description="order")
     def order_link_found(self, event: WebhookEvent) -> str:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from shop.catalog.admin_filters import StockListFilter
-from shop.catalog.forms import BookAdminForm
+from shop.catalog.forms import BookAdminForm, BookListForm
 from shop.catalog.models import Book
 
 
@@ -31,7 +31,7 @@ class BookAdmin(admin.ModelAdmin):
 
     def get_changelist_form(self, request, **kwargs):
         # The list's price column is edited in dollars too.
-        return super().get_changelist_form(request, form=BookAdminForm, **kwargs)
+        return super().get_changelist_form(request, form=BookListForm, **kwargs)
 
     @admin.display(description="shown as")
     def price_display(self, book: Book) -> str:

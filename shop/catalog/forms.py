@@ -46,3 +46,16 @@ class BookAdminForm(forms.ModelForm):
             return cleaned
         cleaned["price_amount"] = minor
         return cleaned
+
+
+class BookListForm(BookAdminForm):
+    """A row of the admin's book list: its editable cells are named after the book (no column
+    header labels a field for a screen reader)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        title = self.instance.title
+        names = {"price_amount": f"Price of {title}", "is_active": f"{title} is active"}
+        for name, label in names.items():
+            if name in self.fields:
+                self.fields[name].widget.attrs["aria-label"] = label

@@ -6,15 +6,15 @@ page is right:
 - an element reaches past the window's left or right edge;
 - an element's content is wider than the element and the element clips it or
   scrolls it sideways (`overflow` other than visible: text cut off);
-- an element spills out of its parent's box on the right (a row of totals
-  running out of its card);
+- an element spills out of its parent's drawn box (background, border or
+  shadow) on the right: a row of totals running out of its card;
 - a word of letters is broken across lines ("PAID ORDERS" stacked letter by
-  letter). Tokens such as ids and emails may wrap anywhere; words may not.
+  letter). Tokens such as ids, emails and event types may wrap anywhere.
 Elements hidden from view (display none, visually-hidden, zero size) and form
 fields (whose value may be longer than the field) are left out.
 """
 
-LAYOUT_SCRIPT = """
+LAYOUT_SCRIPT = r"""
 () => {
   const problems = [];
   const width = window.innerWidth;
@@ -28,7 +28,7 @@ LAYOUT_SCRIPT = """
     if (element.id) text += '#' + element.id;
     const classes = [...element.classList].slice(0, 2);
     if (classes.length) text += '.' + classes.join('.');
-    const label = (element.innerText || '').trim().replace(/\\s+/g, ' ').slice(0, 40);
+    const label = (element.innerText || '').trim().replace(/\s+/g, ' ').slice(0, 40);
     return label ? `${text} "${label}"` : text;
   };
   const hidden = (element) => {
@@ -38,6 +38,15 @@ LAYOUT_SCRIPT = """
       if (style.clipPath === 'inset(50%)' || style.clip === 'rect(0px, 0px, 0px, 0px)') return true;
     }
     return false;
+  };
+  // A box one can see the edges of: spilling out of it shows (out of a bare wrapper it does not).
+  const drawn = (element) => {
+    if (element === document.body) return false;
+    const style = getComputedStyle(element);
+    const painted = style.backgroundColor !== 'rgba(0, 0, 0, 0)' || style.boxShadow !== 'none';
+    const sides = ['Top', 'Right', 'Bottom', 'Left'];
+    const bordered = sides.some((side) => parseFloat(style[`border${side}Width`]) > 0);
+    return painted || bordered;
   };
   const fields = new Set(['INPUT', 'TEXTAREA', 'SELECT', 'OPTION', 'SCRIPT', 'STYLE', 'TEMPLATE']);
   const scrolling = new Set(['hidden', 'clip', 'auto', 'scroll']);
@@ -65,7 +74,7 @@ LAYOUT_SCRIPT = """
       continue;
     }
     const parent = element.parentElement;
-    if (parent && parent !== document.body && style.position !== 'absolute' && style.position !== 'fixed') {
+    if (parent && drawn(parent) && style.position !== 'absolute' && style.position !== 'fixed') {
       const outer = parent.getBoundingClientRect();
       if (outer.width > 0 && box.right > outer.right + slack) {
         const spill = Math.round(box.right - outer.right);
@@ -79,13 +88,17 @@ LAYOUT_SCRIPT = """
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const owner = node.parentElement;
     if (!owner || fields.has(owner.tagName) || owner.closest('svg') || hidden(owner)) continue;
-    for (const match of node.data.matchAll(/[A-Za-z]{2,}/g)) {
-      range.setStart(node, match.index);
-      range.setEnd(node, match.index + match[0].length);
+    // Whole words only: ids, emails and event types (a.b_c@d) may wrap at any character.
+    for (const token of node.data.matchAll(/\S+/g)) {
+      const word = token[0].match(/^\(?([A-Za-z]{2,})[,.;:!?)]*$/);
+      if (!word) continue;
+      const start = token.index + token[0].indexOf(word[1]);
+      range.setStart(node, start);
+      range.setEnd(node, start + word[1].length);
       const rects = [...range.getClientRects()].filter((rect) => rect.width > 0);
       const tops = new Set(rects.map((rect) => Math.round(rect.top)));
       if (tops.size > 1) {
-        problems.push(`the word "${match[0]}" in ${describe(owner)} is broken across ${tops.size} lines`);
+        problems.push(`the word "${word[1]}" in ${describe(owner)} is broken across ${tops.size} lines`);
       }
     }
   }
