@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 
 from shop.money import amount_to_minor_units, currency_decimals
+from shop.orders.addresses import AddressInvalid, address_clean
 from shop.orders.shipping import ShippingAddress
 
 # The JSON name of each shipping field, for error answers that name it.
@@ -54,7 +55,8 @@ class CreateIntentForm(forms.Form):
     line2 = _text(200)
     city = _text(100, "Enter the city to ship your books to.")
     state = _text(100)
-    postal_code = _text(20, "Enter the postal code to ship your books to.")
+    # Required or not by country (shop/orders/addresses.py): Ireland's Eircode is optional.
+    postal_code = _text(20)
     country = _text(2, "Choose the country to ship your books to.")
 
     ORDER = ["book", "email", "name", "line1", "line2", "city", "state", "postal_code", "country", "phone"]
@@ -88,6 +90,24 @@ class CreateIntentForm(forms.Form):
             raise forms.ValidationError("We do not ship to that country yet.")
         return country
 
+    def clean(self):
+        """The address checked against its country's rules (parts, postcode pattern, state names)."""
+        cleaned = super().clean()
+        address_parts = ("name", "line1", "line2", "city", "state", "postal_code", "country", "phone")
+        if any(part in self.errors for part in address_parts):
+            return cleaned
+        try:
+            self._shipping = address_clean(self._address_as_given())
+        except AddressInvalid as problem:
+            self.add_error(problem.part, problem.message)
+        return cleaned
+
+    def _address_as_given(self) -> ShippingAddress:
+        data = self.cleaned_data
+        return ShippingAddress(
+            **{part: data[part].strip() for part in SHIPPING_JSON_NAMES if isinstance(data.get(part), str)}
+        )
+
     def first_error(self) -> tuple[str, str]:
         """(message, JSON name of the field) of the first problem."""
         for field in [*self.ORDER, "expected_total"]:
@@ -96,10 +116,8 @@ class CreateIntentForm(forms.Form):
         return "The request is not valid.", ""
 
     def shipping(self) -> ShippingAddress:
-        data = self.cleaned_data
-        return ShippingAddress(
-            **{part: data[part].strip() for part in SHIPPING_JSON_NAMES if isinstance(data.get(part), str)}
-        )
+        """The address as the order keeps it: checked and normalised (postcode, state code)."""
+        return self._shipping
 
 
 class RefundForm(forms.Form):

@@ -12,6 +12,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from shop.money import format_money
+from shop.orders.addresses import address_lines
 from shop.orders.admin_fulfilment import OrderFulfilmentMixin
 from shop.orders.export import csv_streaming_response, order_lines_rows
 from shop.orders.models import FulfilmentChange, FulfilmentStatus, Order, OrderItem, OrderStatusChange
@@ -195,7 +196,7 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
 
     @admin.display(description="ship to")
     def ship_to(self, order: Order) -> str:
-        lines = order.shipping_address_lines
+        lines = address_lines(order)
         if order.shipping_phone:
             lines = [*lines, f"Phone: {order.shipping_phone}"]
         return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "—"
