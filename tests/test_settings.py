@@ -22,6 +22,7 @@ PRODUCTION = {
     "STRIPE_SECRET_KEY": "sk_live_51Hx0000000000000000000000",
     "STRIPE_PUBLISHABLE_KEY": "pk_live_51Hx0000000000000000000000",
     "STRIPE_WEBHOOK_SECRET": "whsec_0000000000000000000000000000",
+    "SITE_URL": "https://shop.example.com",
 }
 PRINT_SETTINGS = (
     "import json, django; django.setup(); from django.conf import settings as s; "
@@ -110,6 +111,29 @@ def test_deploy_check_names_a_missing_stripe_setting(tmp_path):
     output = result.stdout + result.stderr
     assert "payments.W001" in output
     assert "STRIPE_PUBLISHABLE_KEY is not set" in output
+
+
+def test_deploy_check_warns_without_site_url_and_names_the_address_emails_use(tmp_path):
+    env = {**PRODUCTION, "SITE_URL": "", "ALLOWED_HOSTS": "shop.example.com,www.example.com"}
+    result = manage(tmp_path, "check", "--deploy", **env)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "orders.W001" in output
+    assert "links in emails use https://shop.example.com" in output
+
+
+def test_deploy_check_fails_when_no_host_can_make_links_absolute(tmp_path):
+    result = manage(tmp_path, "check", "--deploy", **{**PRODUCTION, "SITE_URL": "", "ALLOWED_HOSTS": "*"})
+    assert result.returncode != 0
+    assert "orders.E001" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("port", "expected"), [(None, "http://127.0.0.1:8000"), ("8001", "http://127.0.0.1:8001")]
+)
+def test_an_empty_site_url_in_debug_is_the_address_make_run_serves(tmp_path, port, expected):
+    env = {"DEBUG": "True", "SITE_URL": ""} | ({"PORT": port} if port else {})
+    assert settings_values(tmp_path, ["SITE_URL"], **env) == {"SITE_URL": expected}
 
 
 def test_check_is_clean_in_debug(tmp_path):

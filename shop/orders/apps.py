@@ -9,6 +9,7 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from shop.orders import checks  # noqa: F401  (registers the SITE_URL deploy check)
         from shop.orders.models import Order, orders_changed
 
         # With OrderQuerySet.update, every write of an order through Django moves the orders
