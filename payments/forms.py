@@ -3,6 +3,8 @@
 from django import forms
 from django.conf import settings
 
+from shop.cart.forms import QUANTITY_ERROR
+from shop.cart.models import MAX_COPIES_PER_BOOK
 from shop.money import amount_to_minor_units, currency_decimals
 from shop.orders.addresses import AddressInvalid, address_clean
 from shop.orders.shipping import ShippingAddress
@@ -26,6 +28,23 @@ def _text(max_length: int, required_message: str | None = None) -> forms.CharFie
     return forms.CharField(max_length=max_length, error_messages={"required": required_message})
 
 
+def _quantity() -> forms.IntegerField:
+    """Copies of the book bought now: 1 when not given."""
+    errors = {"invalid": QUANTITY_ERROR, "min_value": QUANTITY_ERROR, "max_value": QUANTITY_ERROR}
+    return forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_COPIES_PER_BOOK, error_messages=errors
+    )
+
+
+class BuyNowForm(forms.Form):
+    """ "Buy now" on the book page (POST), and the checkout page's ?quantity= (GET)."""
+
+    quantity = _quantity()
+
+    def clean_quantity(self) -> int:
+        return self.cleaned_data["quantity"] or 1
+
+
 class CreateIntentForm(forms.Form):
     """What the browser may send to start a payment: ids, an address, never amounts.
 
@@ -34,6 +53,7 @@ class CreateIntentForm(forms.Form):
     """
 
     book = forms.SlugField(max_length=200, required=False)
+    quantity = _quantity()  # of the book, when one is named
     email = forms.EmailField(
         max_length=254,
         error_messages={
@@ -59,7 +79,19 @@ class CreateIntentForm(forms.Form):
     postal_code = _text(20)
     country = _text(2, "Choose the country to ship your books to.")
 
-    ORDER = ["book", "email", "name", "line1", "line2", "city", "state", "postal_code", "country", "phone"]
+    ORDER = [
+        "book",
+        "quantity",
+        "email",
+        "name",
+        "line1",
+        "line2",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "phone",
+    ]
 
     @classmethod
     def from_json(cls, data: dict) -> "CreateIntentForm":
@@ -67,7 +99,15 @@ class CreateIntentForm(forms.Form):
         shipping = shipping if isinstance(shipping, dict) else {}
         address = shipping.get("address")
         address = address if isinstance(address, dict) else {}
-        fields = {"book": data.get("book") or "", "email": data.get("email"), "expected_total": None}
+        quantity = data.get("quantity")
+        if not (quantity is None or (isinstance(quantity, int) and not isinstance(quantity, bool))):
+            quantity = "not a number"  # JSON integers only
+        fields = {
+            "book": data.get("book") or "",
+            "quantity": quantity,
+            "email": data.get("email"),
+            "expected_total": None,
+        }
         total = data.get("expected_total")
         # JSON numbers only (not "12", not 12.5, not true).
         if isinstance(total, int) and not isinstance(total, bool):
@@ -83,6 +123,9 @@ class CreateIntentForm(forms.Form):
                 for k, v in fields.items()
             }
         )
+
+    def clean_quantity(self) -> int:
+        return self.cleaned_data["quantity"] or 1
 
     def clean_country(self) -> str:
         country = (self.cleaned_data.get("country") or "").strip().upper()

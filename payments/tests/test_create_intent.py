@@ -74,6 +74,18 @@ def test_the_address_is_checked_against_its_country_and_kept_normalised(client, 
     assert address_lines(order)[-2:] == ["ARLINGTON, VA 22201", "UNITED STATES"]
 
 
+def test_buying_now_several_copies_orders_that_many(client, book, emulator_client):
+    body = one_book_body(book, "ada@example.com", quantity=3, expected_total=3 * 2300)  # free shipping
+    status, data = post_json(client, body)
+    assert status == 200, data
+    order = Order.objects.get()
+    assert list(order.items.values_list("quantity", "unit_amount")) == [(3, 2300)]
+    assert emulator_client.v1.payment_intents.retrieve(order.payment_intent_id).amount == 6900
+
+    status, data = post_json(client, one_book_body(book, "ada@example.com", quantity=2.5))
+    assert (status, data["field"]) == (400, "quantity")
+
+
 def test_amounts_sent_by_the_browser_are_ignored(client, book, emulator_client):
     status, data = post_json(
         client,

@@ -107,7 +107,7 @@ def add_to_cart(page, slug: str, quantity: int) -> None:
     """From the book's page: the quantity, then Add to cart (a plain form post)."""
     page.goto(f"/books/{slug}/")
     page.get_by_label("Quantity").fill(str(quantity))
-    page.locator("form[action='/cart/add/'] button[type=submit]").click()
+    page.get_by_role("button", name="Add to cart").click()
     page.wait_for_load_state()
 
 

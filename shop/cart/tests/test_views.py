@@ -428,8 +428,8 @@ def test_catalog_pages_offer_add_to_cart_next_to_buy(client):
     for text in (listing, detail):
         assert 'action="/cart/add/"' in text
         assert 'name="book" value="dune"' in text
-        assert 'href="/checkout/dune/"' in text
-    assert 'name="quantity"' in detail
+    assert 'href="/checkout/dune/"' in listing
+    assert 'name="quantity"' in detail and 'formaction="/checkout/dune/buy/"' in detail
 
 
 def test_sold_out_books_show_sold_out_and_no_forms(client):
