@@ -154,3 +154,13 @@ def test_without_site_url_email_links_are_absolute_on_the_first_allowed_host(set
     link = f"{site}/orders/{order.number}/?key="
     assert link in message.body
     assert f'href="{link}' in html_of(message)
+
+
+@pytest.mark.parametrize("kind", ["confirmation", "shipped", refunded_kind(from_total=0, to_total=500)])
+def test_emails_name_the_payment_reference_in_the_shopper_s_words(kind):
+    order = OrderFactory(status=OrderStatus.PAID, amount_received=2300, amount_refunded=500)
+    message = order_email_message(order=order, kind=kind)
+    for text in (message.body, html_of(message)):
+        assert "PaymentIntent" not in text
+        if order.payment_intent_id in text:
+            assert "Payment reference" in text

@@ -6,7 +6,8 @@ the admin pages staff work in (home with the sales overview, order list, order,
 refund, ship, webhook events and one event, book list) at 1280x800, and those
 a phone is used for at the packing table (order, ship, refund, home) at 390x844.
 Each: no sideways scrolling, nothing cut off by its box, no word broken across
-lines (tests/e2e/layout.py), no axe violation (tests/e2e/accessibility.py).
+lines (tests/e2e/layout.py), no axe violation (tests/e2e/accessibility.py); on
+shopper pages, no word of Stripe's API ("PaymentIntent").
 """
 
 import re
@@ -30,13 +31,19 @@ from tests.e2e.layout import DESKTOP, PHONE, assert_page_fits
 from tests.e2e.test_accessibility import WORKING_IN_PUBLIC, offline_mode, paid_order_with_history  # noqa: F401
 from tests.e2e.test_after_payment import admin_log_in, staff  # noqa: F401  (fixture)
 
+# Words of Stripe's API, not a shopper's: the payment's id is their "payment reference".
+DEVELOPER_WORDS = ["PaymentIntent", "payment_intent", "client secret"]
 
-def check(page, url: str | None = None) -> None:
+
+def check(page, url: str | None = None, *, shopper: bool = False) -> None:
     if url is not None:
         response = page.goto(url)
         assert response.status == 200, url
     assert_page_fits(page)
     assert_no_axe_violations(page)
+    if shopper:
+        text = page.locator("body").inner_text()
+        assert [word for word in DEVELOPER_WORDS if word in text] == [], page.url
 
 
 def check_all(page, urls: list[str]) -> None:
@@ -53,27 +60,27 @@ def check_all(page, urls: list[str]) -> None:
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390x844", "1280x800"])
 def test_shopper_pages_fit_the_screen(page, offline_mode, viewport):  # noqa: F811
     page.set_viewport_size(viewport)
-    check(page, "/")
-    check(page, "/books/working-in-public/")
-    check(page, "/cart/")  # empty
+    check(page, "/", shopper=True)
+    check(page, "/books/working-in-public/", shopper=True)
+    check(page, "/cart/", shopper=True)  # empty
     add_to_cart(page, "working-in-public", 2)
-    check(page, "/cart/")
+    check(page, "/cart/", shopper=True)
     open_cart_checkout(page)
-    check(page)
+    check(page, shopper=True)
     open_checkout_from_catalog(page, WORKING_IN_PUBLIC)
-    check(page)
+    check(page, shopper=True)
     fill_checkout(page)
     pay(page)
     wait_for_success_page(page)
-    check(page)
+    check(page, shopper=True)
 
     order_path = page.locator("#order-page-link").get_attribute("href")
     order = Order.objects.get(number=page.locator("#order-number").inner_text().strip())
     order_mark_shipped(order=order, carrier=Carrier.UPS, tracking_number="1Z999AA10123456784", user=None)
-    check(page, order_path)
+    check(page, order_path, shopper=True)
     page.get_by_role("link", name="Printable receipt").click()
     page.wait_for_url(re.compile(r"/receipt/"))
-    check(page)
+    check(page, shopper=True)
 
 
 def long_values_in_lists() -> None:
