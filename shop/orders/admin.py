@@ -278,4 +278,4 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
         return csv_streaming_response(rows=order_lines_rows(orders=orders), filename=f"orders-{stamp}.csv")
 
 
-from shop.orders import admin_tasks  # noqa: E402,F401  (background tasks beside the orders and webhook events)
+from shop.orders import admin_rq, admin_tasks  # noqa: E402,F401  (background tasks beside orders and events)
