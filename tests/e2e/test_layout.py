@@ -3,7 +3,7 @@
 Shopper pages (catalog, book, cart, both checkouts, success, order page,
 receipt) at 390x844 and 1280x800, in offline mode as `make run` serves them;
 the admin pages staff work in (home with the sales overview, order list, order,
-refund, ship, webhook events and one event, book list) at 1280x800, and those
+refund, ship, packing slip, webhook events and one event, book list) at 1280x800, and those
 a phone is used for at the packing table (order, ship, refund, home) at 390x844.
 Each: no sideways scrolling, nothing cut off by its box, no word broken across
 lines (tests/e2e/layout.py), no axe violation (tests/e2e/accessibility.py); on
@@ -117,6 +117,7 @@ def test_admin_pages_fit_the_screen(page, staff):  # noqa: F811
             f"/admin/orders/order/{order.pk}/change/",
             f"/admin/orders/order/{order.pk}/refund/",
             f"/admin/orders/order/{order.pk}/ship/",
+            f"/admin/orders/order/{order.pk}/packing-slip/",
             "/admin/payments/webhookevent/",
             f"/admin/payments/webhookevent/{failed.pk}/change/",
             "/admin/catalog/book/",
