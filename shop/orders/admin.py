@@ -14,7 +14,7 @@ from django.utils.safestring import mark_safe
 from shop.money import format_money
 from shop.orders.addresses import address_lines
 from shop.orders.admin_fulfilment import OrderFulfilmentMixin
-from shop.orders.export import csv_streaming_response, order_lines_rows
+from shop.orders.export import csv_streaming_response, order_line_rows, order_rows
 from shop.orders.models import FulfilmentChange, FulfilmentStatus, Order, OrderItem, OrderStatusChange
 from shop.orders.selectors import TO_SHIP, order_totals_for_email, orders_to_ship
 
@@ -101,7 +101,7 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
         "review",
     ]
     list_filter = ["status", FulfilmentFilter, "needs_review", "created_at"]
-    actions = ["export_csv"]
+    actions = ["export_csv", "export_lines_csv"]
     date_hierarchy = "created_at"
     # Staff search by what the shopper tells them: order number, email, PaymentIntent, the book.
     search_fields = ["number", "email", "payment_intent_id", "items__title", "items__book__author"]
@@ -253,29 +253,48 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
                 "totals": [format_money(amount, currency) for currency, amount in totals.paid_by_currency],
             }
         extra_context["export_url"] = reverse("admin:orders_order_export")
+        extra_context["export_lines_url"] = reverse("admin:orders_order_export_lines")
         return super().changelist_view(request, extra_context)
 
     def get_urls(self):
-        export = path("export.csv", self.admin_site.admin_view(self.export_view), name="orders_order_export")
-        return [export, *super().get_urls()]
+        exports = [
+            path("export.csv", self.admin_site.admin_view(self.export_view), name="orders_order_export"),
+            path(
+                "export-books.csv",
+                self.admin_site.admin_view(self.export_lines_view),
+                name="orders_order_export_lines",
+            ),
+        ]
+        return [*exports, *super().get_urls()]
 
     def export_view(self, request: HttpRequest) -> HttpResponse:
-        """The list as it is filtered and searched now, as CSV (the button on the list)."""
+        """The list as it is filtered and searched now, as CSV, one row per order (the list's button)."""
+        return self._export(request, order_rows, "orders")
+
+    def export_lines_view(self, request: HttpRequest) -> HttpResponse:
+        """The same orders, one row per book (for stock work)."""
+        return self._export(request, order_line_rows, "order-books")
+
+    def _export(self, request: HttpRequest, rows, name: str) -> HttpResponse:
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
         try:
             orders = self.get_changelist_instance(request).get_queryset(request)
         except IncorrectLookupParameters:
             return HttpResponseBadRequest("Those filters do not apply to orders.")
-        return self._csv(orders)
+        return self._csv(rows(orders=orders), name)
 
-    @admin.action(description="Export selected orders as CSV", permissions=["view"])
+    @admin.action(description="Export selected orders as CSV (one row per order)", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse:
-        return self._csv(queryset)
+        return self._csv(order_rows(orders=queryset), "orders")
 
-    def _csv(self, orders: QuerySet[Order]) -> HttpResponse:
+    @admin.action(description="Export selected orders' books as CSV (one row per book)", permissions=["view"])
+    def export_lines_csv(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse:
+        return self._csv(order_line_rows(orders=queryset), "order-books")
+
+    def _csv(self, rows, name: str) -> HttpResponse:
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        return csv_streaming_response(rows=order_lines_rows(orders=orders), filename=f"orders-{stamp}.csv")
+        return csv_streaming_response(rows=rows, filename=f"{name}-{stamp}.csv")
 
 
 from shop.orders import admin_rq, admin_tasks  # noqa: E402,F401  (background tasks beside orders and events)

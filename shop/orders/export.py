@@ -1,8 +1,16 @@
-"""The order list as CSV: one row per order line, streamed so any number of orders fits in memory.
+"""The order list as CSV, streamed so any number of orders fits in memory.
 
-Rows are read with `QuerySet.iterator(chunk_size=…)` (a server-side cursor
-on PostgreSQL) and written one by one into a StreamingHttpResponse: memory
-and queries stay the same for 100 or 100,000 orders.
+Two shapes:
+- `order_rows`: one row per order (what accounts and customer service need):
+  dates, customer, full address as its country writes it (shop/orders/addresses.py),
+  the books in one cell, subtotal, shipping, total, refunded, status in words,
+  tracking. Summing a money column counts each order once.
+- `order_line_rows`: one row per book of an order (for stock work): quantity,
+  unit price and line amount, never the order's totals (they would repeat).
+
+Orders are read with `QuerySet.iterator(chunk_size=…)` (a server-side cursor
+on PostgreSQL), their lines prefetched per chunk: memory and queries stay the
+same for 100 or 100,000 orders.
 
 Spreadsheets run a cell that starts with = + - @ (or a tab or carriage return)
 as a formula; such cells are prefixed with a single quote, so an email or a
@@ -12,48 +20,48 @@ title cannot run anything on staff's machines.
 import csv
 from collections.abc import Iterable, Iterator
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from shop.money import minor_units_to_text
-from shop.orders.models import Order
+from shop.orders.addresses import address_one_line
+from shop.orders.models import Order, OrderItem
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 2000
-HEADER = [
+ORDER_HEADER = [
     "order number",
     "created",
     "paid",
     "shipped",
+    "customer name",
     "email",
-    "status",
-    "fulfilment",
-    "book",
-    "quantity",
-    "unit price",
+    "shipping address",
+    "books",
+    "subtotal",
     "shipping",
     "total",
     "refunded",
     "currency",
-    "PaymentIntent id",
-]
-FIELDS = [
-    "number",
-    "created_at",
-    "paid_at",
-    "shipped_at",
-    "email",
     "status",
-    "fulfilment_status",
-    "items__title",
-    "items__quantity",
-    "items__unit_amount",
-    "shipping_amount",
-    "total_amount",
-    "amount_refunded",
+    "fulfilment",
+    "carrier",
+    "tracking number",
+    "payment reference",
+]
+LINE_HEADER = [
+    "order number",
+    "created",
+    "paid",
+    "status",
+    "fulfilment",
+    "book",
+    "author",
+    "quantity",
+    "unit price",
+    "line amount",
     "currency",
-    "payment_intent_id",
 ]
 
 
@@ -67,40 +75,72 @@ def _when(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
-def order_lines_rows(*, orders: QuerySet[Order]) -> Iterator[list[str]]:
-    """The header, then one row per order line (an order without lines: one row, no book)."""
-    yield HEADER
-    lines = (
+def _orders_with_lines(orders: QuerySet[Order]) -> Iterator[Order]:
+    lines = Prefetch("items", queryset=OrderItem.objects.select_related("book").order_by("id"))
+    return (
         Order.objects.filter(pk__in=orders.order_by().values("pk"))
-        .order_by("created_at", "pk", "items__id")
-        .values(*FIELDS)
+        .order_by("created_at", "pk")
+        .prefetch_related(lines)
+        .iterator(chunk_size=CHUNK_SIZE)
     )
-    for row in lines.iterator(chunk_size=CHUNK_SIZE):
-        currency = row["currency"]
 
-        def money(amount: int | None, currency: str = currency) -> str:
-            return "" if amount is None else minor_units_to_text(amount=amount, currency=currency)
 
+def _money(amount: int, currency: str) -> str:
+    return minor_units_to_text(amount=amount, currency=currency)
+
+
+def order_rows(*, orders: QuerySet[Order]) -> Iterator[list[str]]:
+    """The header, then one row per order."""
+    yield ORDER_HEADER
+    for order in _orders_with_lines(orders):
+        items = order.items.all()
+        books = "; ".join(f"{item.quantity} × {item.title}" for item in items)
         yield [
             csv_cell(value)
             for value in (
-                row["number"],
-                _when(row["created_at"]),
-                _when(row["paid_at"]),
-                _when(row["shipped_at"]),
-                row["email"],
-                row["status"],
-                row["fulfilment_status"],
-                row["items__title"],
-                row["items__quantity"],
-                money(row["items__unit_amount"]),
-                money(row["shipping_amount"]),
-                money(row["total_amount"]),
-                money(row["amount_refunded"]),
-                currency.upper(),
-                row["payment_intent_id"],
+                order.number,
+                _when(order.created_at),
+                _when(order.paid_at),
+                _when(order.shipped_at),
+                order.shipping_name,
+                order.email,
+                address_one_line(order),
+                books,
+                _money(order.subtotal_amount, order.currency),
+                _money(order.shipping_amount, order.currency),
+                _money(order.total_amount, order.currency),
+                _money(order.amount_refunded, order.currency),
+                order.currency.upper(),
+                order.get_status_display(),
+                order.get_fulfilment_status_display(),
+                order.get_carrier_display() if order.carrier else "",
+                order.tracking_number,
+                order.payment_intent_id,
             )
         ]
+
+
+def order_line_rows(*, orders: QuerySet[Order]) -> Iterator[list[str]]:
+    """The header, then one row per book of each order (an order without lines: none)."""
+    yield LINE_HEADER
+    for order in _orders_with_lines(orders):
+        for item in order.items.all():
+            yield [
+                csv_cell(value)
+                for value in (
+                    order.number,
+                    _when(order.created_at),
+                    _when(order.paid_at),
+                    order.get_status_display(),
+                    order.get_fulfilment_status_display(),
+                    item.title,
+                    item.book.author,
+                    item.quantity,
+                    _money(item.unit_amount, order.currency),
+                    _money(item.line_amount, order.currency),
+                    order.currency.upper(),
+                )
+            ]
 
 
 class _Echo:
