@@ -182,7 +182,11 @@ class RefundForm(forms.Form):
     # idempotency key (a double click refunds once; a stale page is refused).
     refund_count = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     # Offered while the order still holds copies (not shipped): a full refund may put them back.
-    restock = forms.BooleanField(required=False, help_text="Only with a full refund.")
+    restock = forms.BooleanField(
+        required=False,
+        help_text="The books never left the shop: they go back on the shelf and can be sold again. "
+        "Only with a full refund.",
+    )
 
     def __init__(self, *args, currency: str, copies: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
