@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from payments.admin_refunds import OrderRefundMixin, RefundInline
 from payments.models import Refund, WebhookEvent
 from payments.services.replay import webhook_event_replay_by_staff
-from payments.stripe_client import stripe_dashboard_url
+from payments.stripe_client import stripe_dashboard_exists, stripe_dashboard_url
 from shop.admin_records import RecordAdminMixin
 from shop.orders.admin import OrderAdmin, ReadOnlyInline
 from shop.orders.models import Order
@@ -179,6 +179,16 @@ class PaymentOrderAdmin(OrderRefundMixin, OrderAdmin):
     fieldsets = fieldsets_with_fields(
         OrderAdmin.fieldsets, name="Payment", after="payment_intent_id", fields=["stripe_link"]
     )
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if stripe_dashboard_exists():
+            return fieldsets
+        # Against an emulator the payment is not on Stripe: its dashboard would show nothing.
+        return [
+            (name, {**options, "fields": [field for field in options["fields"] if field != "stripe_link"]})
+            for name, options in fieldsets
+        ]
 
     @admin.display(description="Stripe dashboard")
     def stripe_link(self, order: Order) -> str:

@@ -117,6 +117,11 @@ def stripe_key_mode() -> str:
     return "live" if key.startswith(("sk_live_", "rk_live_")) else "test"
 
 
+def stripe_dashboard_exists() -> bool:
+    """Whether payments are on Stripe (whose dashboard shows them), not on a local emulator."""
+    return settings.STRIPE_API_BASE in ("", settings.STRIPE_API_HOST)
+
+
 def stripe_dashboard_url(payment_intent_id: str) -> str:
     prefix = "" if stripe_key_mode() == "live" else "test/"
     return f"https://dashboard.stripe.com/{prefix}payments/{payment_intent_id}"

@@ -82,6 +82,15 @@ def test_order_change_page_shows_items_history_events_and_stripe_link(admin_clie
     assert "https://dashboard.stripe.com/" in page and "pi_3History" in page
 
 
+@pytest.mark.parametrize("api_base", ["http://127.0.0.1:8420", "http://localhost:8420"])
+def test_against_an_emulator_the_order_page_has_no_stripe_dashboard_link(admin_client, settings, api_base):
+    settings.STRIPE_API_BASE = api_base
+    order = OrderFactory(payment_intent_id="pi_3Offline")
+    page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert "pi_3Offline" in page
+    assert "dashboard.stripe.com" not in page and "Stripe dashboard" not in page
+
+
 def test_webhook_event_changelist_and_change_page(admin_client):
     event = WebhookEventFactory(order=OrderFactory(), stripe_event_id="evt_admin_page")
     response = admin_client.get(reverse("admin:payments_webhookevent_changelist"))
