@@ -114,7 +114,7 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
         "total",
         "received",
         "refunded",
-        "currency",
+        "currency_code",
         "payment_intent_id",
         "failure_message",
         "created_at",
@@ -146,7 +146,7 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        ("Money", {"fields": ["total", "shipping", "received", "refunded", "currency"]}),
+        ("Money", {"fields": ["total", "shipping", "received", "refunded", "currency_code"]}),
         ("Shipping", {"fields": ["ship_to", "stock_reserved"]}),
         ("Payment", {"fields": ["payment_intent_id", "failure_message"]}),
         (
@@ -192,6 +192,10 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
     @admin.display(description="total", ordering="total_amount")
     def total(self, order: Order) -> str:
         return order.total_display
+
+    @admin.display(description="currency")
+    def currency_code(self, order: Order) -> str:
+        return order.currency.upper()
 
     @admin.display(description="shipping")
     def shipping(self, order: Order) -> str:
