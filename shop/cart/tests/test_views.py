@@ -468,3 +468,17 @@ def test_a_session_started_by_the_page_itself_costs_no_count_query(rf, django_as
     request.session.save()
     with django_assert_num_queries(0):
         assert cart(request)["cart_item_count"]() == 0
+
+
+@pytest.mark.parametrize("page", ["/", "/books/dune/"])
+def test_adding_from_a_catalog_page_stays_there_with_a_confirmation(client, page):
+    BookFactory(slug="dune", title="Dune")
+    form = page_text(client.get(page))
+    assert '<input type="hidden" name="next" value="' + page + '">' in form
+
+    response = add(client, follow=True, book="dune", next=page)
+    assert response.redirect_chain == [(page, 302)]
+    text = page_text(response)
+    assert "Added a copy of “Dune” to your cart." in text
+    assert '<a href="/cart/">View your cart</a>' in text
+    assert header_count(response) == "1"
