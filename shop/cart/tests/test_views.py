@@ -482,3 +482,19 @@ def test_adding_from_a_catalog_page_stays_there_with_a_confirmation(client, page
     assert "Added a copy of “Dune” to your cart." in text
     assert '<a href="/cart/">View your cart</a>' in text
     assert header_count(response) == "1"
+
+
+def test_the_cart_says_when_a_price_changed_since_the_book_was_added(client):
+    book = BookFactory(slug="dune", title="Dune", price_amount=2300)
+    add(client, book="dune", quantity=2)
+    assert "Price changed" not in page_text(client.get("/cart/"))
+
+    book.price_amount = 2800
+    book.save()
+    text = page_text(client.get("/cart/"))
+    assert "A price in your cart changed since you added the book" in text
+    assert "Price changed: was $23.00, now $28.00." in text
+    assert "$56.00" in text  # priced now as it will be paid
+
+    update(client, book="dune", quantity=3)  # the shopper acted on the page with the new price
+    assert "Price changed" not in page_text(client.get("/cart/"))
