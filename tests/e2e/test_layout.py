@@ -80,6 +80,7 @@ def test_shopper_pages_fit_the_screen(page, offline_mode, viewport):  # noqa: F8
     check(page, order_path, shopper=True)
     page.get_by_role("link", name="Printable receipt").click()
     page.wait_for_url(re.compile(r"/receipt/"))
+    assert page.get_by_role("button", name="Print").is_visible()
     check(page, shopper=True)
 
 

@@ -308,3 +308,10 @@ def test_an_unshipped_order_fully_refunded_will_not_ship(client):
     order.refresh_from_db()
     assert order.fulfilment_status == FulfilmentStatus.NOT_TO_SHIP
     assert "Will not ship" in visit(client, order).content.decode()
+
+
+def test_the_receipt_has_a_print_button_that_needs_no_inline_script(client):
+    order = paid_order()
+    page = visit(client, order, receipt=True).content.decode()
+    assert '<button class="button" type="button" id="print-button" data-print hidden>Print</button>' in page
+    assert 'src="/static/js/print-button.js"' in page
