@@ -88,11 +88,6 @@ def address_lines(order) -> list[str]:
     return shipping_address_lines(ShippingAddress.of_order(order))
 
 
-def address_one_line(order) -> str:
-    """The label's lines joined with commas, for a CSV cell."""
-    return ", ".join(address_lines(order))
-
-
 def country_name(code: str) -> str:
     """ "GB" -> "United Kingdom"; the code itself when the data does not know it."""
     rules = _rules(code) if code else None

@@ -9,7 +9,6 @@ from shop.orders.addresses import (
     AddressInvalid,
     address_clean,
     address_lines,
-    address_one_line,
     shipping_address_lines,
 )
 from shop.orders.shipping import ShippingAddress
@@ -99,7 +98,7 @@ def test_an_unknown_country_keeps_every_part_one_per_line():
 
 
 @pytest.mark.django_db
-def test_an_order_without_an_address_has_no_lines_and_one_with_it_a_csv_cell():
+def test_an_order_without_an_address_has_no_lines():
     assert address_lines(OrderFactory()) == []
     order = OrderFactory(
         shipping_name="Grace Hopper",
@@ -109,7 +108,7 @@ def test_an_order_without_an_address_has_no_lines_and_one_with_it_a_csv_cell():
         shipping_postal_code="22201",
         shipping_country="US",
     )
-    assert address_one_line(order) == "Grace Hopper, 1000 N Glebe Rd, ARLINGTON, VA 22201, UNITED STATES"
+    assert address_lines(order) == ["Grace Hopper", "1000 N Glebe Rd", "ARLINGTON, VA 22201", "UNITED STATES"]
 
 
 def test_a_valid_address_comes_back_normalised():
