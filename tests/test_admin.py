@@ -456,7 +456,8 @@ def test_status_history_and_events_show_times_with_seconds(admin_client):
     order_mark_paid(order=order, amount_received=order.total_amount, cause="evt_seconds")
     WebhookEventFactory(order=order)
     change = order.status_changes.get()
-    expected = timezone.localtime(change.created_at).strftime("%Y-%m-%d %H:%M:%S")
+    moment = timezone.localtime(change.created_at)
+    expected = f"{moment.day} {moment:%B %Y, %H:%M:%S}"  # the dates' one format, with seconds
 
     page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
 

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format, get_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
@@ -170,7 +171,7 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
         """Status changes come seconds apart: a time to the minute cannot order them."""
         if moment is None:
             return "—"
-        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+        return date_format(timezone.localtime(moment), f"{get_format('DATETIME_FORMAT')}:s")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # orders are created by checkout only
@@ -180,7 +181,7 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
 
     @admin.display(description="created", ordering="created_at")
     def created(self, order: Order) -> str:
-        return timezone.localtime(order.created_at).strftime("%Y-%m-%d %H:%M")
+        return date_format(timezone.localtime(order.created_at), "SHORT_DATETIME_FORMAT")
 
     @admin.display(description="review", ordering="needs_review")
     def review(self, order: Order) -> str:
