@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import path
 from django_rq.admin import QueueAdmin
 from django_rq.models import Dashboard
 
@@ -34,9 +35,14 @@ class RQDashboardAdmin(QueueAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return rq_configured() and super().has_module_permission(request)
 
-    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+    def get_urls(self):
+        # First, so it answers the dashboard's address before django-rq's own view of it.
+        return [path("", self.admin_site.admin_view(self.dashboard_view)), *super().get_urls()]
+
+    def dashboard_view(self, request: HttpRequest) -> HttpResponse:
+        request.current_app = self.admin_site.name  # django-rq's pages link within this admin site
         try:
-            return super().changelist_view(request, extra_context)
+            return self.changelist_view(request)
         except redis.RedisError as error:
             context = {
                 **self.admin_site.each_context(request),
