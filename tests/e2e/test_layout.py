@@ -78,6 +78,8 @@ def test_shopper_pages_fit_the_screen(page, offline_mode, viewport):  # noqa: F8
     order = Order.objects.get(number=page.locator("#order-number").inner_text().strip())
     order_mark_shipped(order=order, carrier=Carrier.UPS, tracking_number="1Z999AA10123456784", user=None)
     check(page, order_path, shopper=True)
+    weight = page.locator("#shipping-address").evaluate("(node) => getComputedStyle(node).fontWeight")
+    assert weight == "400", "the address reads as a label does, not in bold"
     page.get_by_role("link", name="Printable receipt").click()
     page.wait_for_url(re.compile(r"/receipt/"))
     assert page.get_by_role("button", name="Print").is_visible()
