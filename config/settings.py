@@ -218,6 +218,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# Dates written one way everywhere ("6 December 2026, 14:05"): config/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -246,8 +248,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Stripe Press <orders
 # later): an email task never hangs a worker, and its claim outlives it.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # The shop's public address, for links in emails (sent by a worker, which has no
-# request to take a host name from), e.g. https://shop.example.com.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+# request to take a host name from), e.g. https://shop.example.com. `SITE_URL=`
+# (empty, as in .env.example) counts as unset: in DEBUG, the address `make run`
+# serves; otherwise emails use https:// and the first ALLOWED_HOSTS name, and
+# `manage.py check --deploy` warns (shop/orders/access.py, shop/orders/checks.py).
+_port = env.str("PORT", default="")
+_dev_site_url = f"http://127.0.0.1:{_port if _port.isdigit() else 8000}"
+SITE_URL = (env.str("SITE_URL", default="") or (_dev_site_url if DEBUG else "")).rstrip("/")
 # Printed at the top of receipts; lines separated by "|".
 SHOP_ADDRESS = env.str("SHOP_ADDRESS", default="Stripe Press|510 Townsend Street|San Francisco, CA 94103|USA")
 

@@ -65,6 +65,7 @@ FORCED = {
     "SHIPPING_FREE_FROM": "5000",
     "EMAIL_TIMEOUT": "10",
     "SITE_URL": "https://shop.stripe-press.test",
+    "PORT": "8000",
     "SHOP_ADDRESS": "Stripe Press|1 Test Street|Testville, CA 94000|USA",
     # Tasks run inline where the order of effects is not the point; the tests about
     # the queue itself run a real db_worker (tests/tasks_worker.py) or RQ.

@@ -106,3 +106,6 @@ class BackgroundTaskAdmin(RecordAdminMixin, admin.ModelAdmin):
             self.message_user(
                 request, f"{skipped} task(s) had not failed: left as they are.", messages.WARNING
             )
+
+
+from core import admin_rq  # noqa: E402,F401  (the Django-RQ dashboard, listed only with the RQ backend)

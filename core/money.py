@@ -30,6 +30,8 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
     ]
 )
 CURRENCY_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cad": "CA$", "aud": "A$"}
+# The currencies books are priced in: staff choose one (shown as its ISO code, upper case).
+SUPPORTED_CURRENCIES = tuple(CURRENCY_SYMBOLS)
 
 
 def format_money(amount: int, currency: str) -> str:

@@ -27,10 +27,11 @@ from payments.selectors import (
 )
 from payments.services.refunds import refund_create, refund_send
 from shop.orders.admin import ReadOnlyInline
-from shop.orders.models import Order
+from shop.orders.models import FulfilmentStatus, Order
 from shop.orders.services import order_quantities, order_stock_release
 
 REFUND_PERMISSION = "payments.refund_order"
+SHIPPED_STATES = (FulfilmentStatus.SHIPPED, FulfilmentStatus.DELIVERED)
 
 
 def _can_see_refunds(request: HttpRequest) -> bool:
@@ -131,7 +132,7 @@ class OrderRefundMixin:
                     form = _refund_form_rebound(form, order)
                 else:
                     messages.success(request, _refund_success_message(refund))
-                    if full and form.cleaned_data.get("restock"):
+                    if full and form.cleaned_data.get("restock") and _copies_held(order):
                         order_stock_release(order=order, cause=f"full refund by {request.user}")
                         messages.success(request, "The copies are back in stock.")
                     return redirect(change_url)
@@ -158,6 +159,7 @@ class OrderRefundMixin:
             "unconfirmed": format_money(totals.unconfirmed, order.currency) if totals.unconfirmed else "",
             "remaining": format_money(totals.remaining, order.currency),
             "refunds": refund_list_for_order(order=order),
+            "shipped": order.fulfilment_status in SHIPPED_STATES,
         }
         return TemplateResponse(request, "admin/orders/order/refund.html", context)
 
@@ -176,8 +178,11 @@ class OrderRefundMixin:
 
 
 def _copies_held(order: Order) -> int:
-    """Copies the order still holds (reserved or sold, not given back), for the restock offer."""
-    return sum(order_quantities(order=order).values()) if order.stock_reserved else 0
+    """Copies the order still holds on the shelf (reserved or sold, not given back, not shipped):
+    those a full refund may put back in stock. Shipped copies come back, if ever, as a return."""
+    if not order.stock_reserved or order.fulfilment_status in SHIPPED_STATES:
+        return 0
+    return sum(order_quantities(order=order).values())
 
 
 def _refund_form_for(order: Order) -> RefundForm:

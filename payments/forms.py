@@ -4,6 +4,9 @@ from django import forms
 from django.conf import settings
 
 from core.money import amount_to_minor_units, currency_decimals
+from shop.cart.forms import QUANTITY_ERROR
+from shop.cart.models import MAX_COPIES_PER_BOOK
+from shop.orders.addresses import AddressInvalid, address_clean
 from shop.orders.shipping import ShippingAddress
 
 # The JSON name of each shipping field, for error answers that name it.
@@ -35,6 +38,23 @@ def _text(max_length: int, required_message: str | None = None) -> forms.CharFie
     )
 
 
+def _quantity() -> forms.IntegerField:
+    """Copies of the book bought now: 1 when not given."""
+    errors = {"invalid": QUANTITY_ERROR, "min_value": QUANTITY_ERROR, "max_value": QUANTITY_ERROR}
+    return forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_COPIES_PER_BOOK, error_messages=errors
+    )
+
+
+class BuyNowForm(forms.Form):
+    """ "Buy now" on the book page (POST), and the checkout page's ?quantity= (GET)."""
+
+    quantity = _quantity()
+
+    def clean_quantity(self) -> int:
+        return self.cleaned_data["quantity"] or 1
+
+
 class CreateIntentForm(forms.Form):
     """What the browser may send to start a payment: ids, an address, never amounts.
 
@@ -43,6 +63,7 @@ class CreateIntentForm(forms.Form):
     """
 
     book = forms.SlugField(max_length=200, required=False, validators=[utf8_encodable])
+    quantity = _quantity()  # of the book, when one is named
     email = forms.EmailField(
         max_length=254,
         validators=[utf8_encodable],
@@ -65,10 +86,23 @@ class CreateIntentForm(forms.Form):
     line2 = _text(200)
     city = _text(100, "Enter the city to ship your books to.")
     state = _text(100)
-    postal_code = _text(20, "Enter the postal code to ship your books to.")
+    # Required or not by country (shop/orders/addresses.py): Ireland's Eircode is optional.
+    postal_code = _text(20)
     country = _text(2, "Choose the country to ship your books to.")
 
-    ORDER = ["book", "email", "name", "line1", "line2", "city", "state", "postal_code", "country", "phone"]
+    ORDER = [
+        "book",
+        "quantity",
+        "email",
+        "name",
+        "line1",
+        "line2",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "phone",
+    ]
 
     @classmethod
     def from_json(cls, data: dict) -> "CreateIntentForm":
@@ -76,7 +110,15 @@ class CreateIntentForm(forms.Form):
         shipping = shipping if isinstance(shipping, dict) else {}
         address = shipping.get("address")
         address = address if isinstance(address, dict) else {}
-        fields = {"book": data.get("book") or "", "email": data.get("email"), "expected_total": None}
+        quantity = data.get("quantity")
+        if not (quantity is None or (isinstance(quantity, int) and not isinstance(quantity, bool))):
+            quantity = "not a number"  # JSON integers only
+        fields = {
+            "book": data.get("book") or "",
+            "quantity": quantity,
+            "email": data.get("email"),
+            "expected_total": None,
+        }
         total = data.get("expected_total")
         # JSON numbers only (not "12", not 12.5, not true).
         if isinstance(total, int) and not isinstance(total, bool):
@@ -93,11 +135,32 @@ class CreateIntentForm(forms.Form):
             }
         )
 
+    def clean_quantity(self) -> int:
+        return self.cleaned_data["quantity"] or 1
+
     def clean_country(self) -> str:
         country = (self.cleaned_data.get("country") or "").strip().upper()
         if country and country not in settings.SHIPPING_COUNTRIES:
             raise forms.ValidationError("We do not ship to that country yet.")
         return country
+
+    def clean(self):
+        """The address checked against its country's rules (parts, postcode pattern, state names)."""
+        cleaned = super().clean()
+        address_parts = ("name", "line1", "line2", "city", "state", "postal_code", "country", "phone")
+        if any(part in self.errors for part in address_parts):
+            return cleaned
+        try:
+            self._shipping = address_clean(self._address_as_given())
+        except AddressInvalid as problem:
+            self.add_error(problem.part, problem.message)
+        return cleaned
+
+    def _address_as_given(self) -> ShippingAddress:
+        data = self.cleaned_data
+        return ShippingAddress(
+            **{part: data[part].strip() for part in SHIPPING_JSON_NAMES if isinstance(data.get(part), str)}
+        )
 
     def first_error(self) -> tuple[str, str]:
         """(message, JSON name of the field) of the first problem."""
@@ -107,10 +170,8 @@ class CreateIntentForm(forms.Form):
         return "The request is not valid.", ""
 
     def shipping(self) -> ShippingAddress:
-        data = self.cleaned_data
-        return ShippingAddress(
-            **{part: data[part].strip() for part in SHIPPING_JSON_NAMES if isinstance(data.get(part), str)}
-        )
+        """The address as the order keeps it: checked and normalised (postcode, state code)."""
+        return self._shipping
 
 
 class RefundForm(forms.Form):
@@ -132,7 +193,11 @@ class RefundForm(forms.Form):
     # idempotency key (a double click refunds once; a stale page is refused).
     refund_count = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     # Offered while the order still holds copies (not shipped): a full refund may put them back.
-    restock = forms.BooleanField(required=False, help_text="Only with a full refund.")
+    restock = forms.BooleanField(
+        required=False,
+        help_text="The books never left the shop: they go back on the shelf and can be sold again. "
+        "Only with a full refund.",
+    )
 
     def __init__(self, *args, currency: str, copies: int = 0, **kwargs):
         super().__init__(*args, **kwargs)

@@ -129,6 +129,11 @@ def stripe_key_mode() -> str:
     return "live" if key.startswith(("sk_live_", "rk_live_")) else "test"
 
 
+def stripe_dashboard_exists() -> bool:
+    """Whether payments are on Stripe (whose dashboard shows them), not on a local emulator."""
+    return not settings.STRIPE_OFFLINE_MODE and settings.STRIPE_API_BASE in ("", settings.STRIPE_API_HOST)
+
+
 def _dashboard_base() -> str:
     prefix = "" if stripe_key_mode() == "live" else "test/"
     return f"https://dashboard.stripe.com/{prefix}"
@@ -139,7 +144,7 @@ def stripe_dashboard_url(payment_intent_id: str) -> str:
 
 
 def stripe_dashboard_dispute_url(dispute_id: str) -> str:
-    """The dispute's page on Stripe's dashboard; "" in offline mode, where no dashboard knows it."""
-    if settings.STRIPE_OFFLINE_MODE:
+    """The dispute's page on Stripe's dashboard; "" on an emulator, where no dashboard knows it."""
+    if not stripe_dashboard_exists():
         return ""
     return f"{_dashboard_base()}disputes/{dispute_id}"

@@ -8,13 +8,13 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.csrf import csrf_failure as default_csrf_failure
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from core.money import format_money
 from core.ratelimit import client_ip, ip_bucket
@@ -26,7 +26,7 @@ from payments.exceptions import (
     StripeNotConfigured,
     TotalChanged,
 )
-from payments.forms import CreateIntentForm
+from payments.forms import BuyNowForm, CreateIntentForm
 from payments.json_body import JsonBodyRejected, json_body_parse, request_body_read
 from payments.ratelimit import (
     RATE_LIMIT_MESSAGE,
@@ -85,10 +85,13 @@ def success_url(payment_intent_id: str) -> str:
     return f"{reverse('payments:success')}?{urlencode({'payment_intent': payment_intent_id})}"
 
 
-def _checkout_config(request: HttpRequest, *, book_slug: str | None, totals: Totals, currency: str) -> dict:
+def _checkout_config(
+    request: HttpRequest, *, book_slug: str | None, totals: Totals, currency: str, quantity: int = 1
+) -> dict:
     return {
         "publishableKey": settings.STRIPE_PUBLISHABLE_KEY,
         "book": book_slug,
+        "quantity": quantity,
         "amount": totals.total_amount,
         "expectedTotal": totals.total_amount,
         "currency": currency,
@@ -120,22 +123,26 @@ def _checkout_context(context: dict) -> dict:
 @ensure_csrf_cookie
 @require_safe
 def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """ "Buy this book now": one copy of one book, the cart untouched."""
+    """ "Buy this book now": `?quantity=` copies (1 when not given) of one book, the cart untouched."""
+    chosen = BuyNowForm(request.GET)
+    if not chosen.is_valid():
+        return HttpResponseBadRequest(chosen.errors["quantity"][0])
+    quantity = chosen.cleaned_data["quantity"]
     book = book_get_active(slug=slug)
     # Sold out, unless this visitor's own unpaid order holds the copy (after a declined card).
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     sold_out = book.is_sold_out and not checkout_holds_copy(session_key, book=book)
-    totals = totals_compute(lines=[(book.price_amount, 1)])
+    totals = totals_compute(lines=[(book.price_amount, quantity)])
     context = {
         "book": book,
         "sold_out": sold_out,
-        "lines": [CartSummaryLine(book=book, quantity=1, line_amount=book.price_amount)],
+        "lines": [CartSummaryLine(book=book, quantity=quantity, line_amount=book.price_amount * quantity)],
         "totals": totals,
         "currency": book.currency,
         "back_url": book.get_absolute_url(),
         "back_label": f"Back to {book.title}",
         "checkout_config": _checkout_config(
-            request, book_slug=book.slug, totals=totals, currency=book.currency
+            request, book_slug=book.slug, totals=totals, currency=book.currency, quantity=quantity
         ),
     }
     return render(
@@ -176,7 +183,19 @@ def cart_checkout_page(request: HttpRequest) -> HttpResponse:
     return render(request, "payments/checkout.html", _checkout_context(context))
 
 
-def _checkout_lines(request: HttpRequest, *, slug: str) -> tuple[list, str, int | None]:
+@require_POST
+def buy_now(request: HttpRequest, slug: str) -> HttpResponse:
+    """The book page's Buy button (in its add-to-cart form, so it sends the quantity chosen there):
+    to the checkout of that many copies. A quantity out of range: 400 with the reason."""
+    chosen = BuyNowForm(request.POST)
+    if not chosen.is_valid():
+        return HttpResponseBadRequest(chosen.errors["quantity"][0])
+    quantity = chosen.cleaned_data["quantity"]
+    url = reverse("payments:checkout", args=[slug])
+    return redirect(url if quantity == 1 else f"{url}?{urlencode({'quantity': quantity})}")
+
+
+def _checkout_lines(request: HttpRequest, *, slug: str, quantity: int = 1) -> tuple[list, str, int | None]:
     """(lines, checkout key, cart id) for the book named, or the session's cart.
 
     Raises Http404 (unknown book), CheckoutUnavailable (empty cart) or
@@ -185,7 +204,7 @@ def _checkout_lines(request: HttpRequest, *, slug: str) -> tuple[list, str, int 
     session_key = request.session.session_key
     if slug:
         book = book_get_active(slug=slug)
-        return [(book, 1)], checkout_key_for(session_key=session_key, book=book), None
+        return [(book, quantity)], checkout_key_for(session_key=session_key, book=book), None
     summary = checkout_cart_summary(session_key=session_key)
     if summary.is_empty:
         raise CheckoutUnavailable("Your cart is empty. Add a book to it first.")
@@ -197,7 +216,7 @@ def _checkout_lines(request: HttpRequest, *, slug: str) -> tuple[list, str, int 
 
 @never_cache
 def create_intent(request: HttpRequest) -> JsonResponse:
-    """POST {"email", "shipping", "expected_total", "book"?} -> {"clientSecret", "orderNumber"} or 4xx/5xx.
+    """POST {"email", "shipping", "expected_total", "book"?, "quantity"?} -> {"clientSecret", "orderNumber"}.
 
     Without "book" it checks out the session's cart. 409 {"error", "total"}:
     the total changed or copies ran short; nothing was sent to Stripe.
@@ -229,7 +248,8 @@ def create_intent(request: HttpRequest) -> JsonResponse:
         # STOCK_RESERVATION_MINUTES, and gives them back.
         request.session.save()
     try:
-        lines, key, cart_id = _checkout_lines(request, slug=form.cleaned_data["book"])
+        book, quantity = form.cleaned_data["book"], form.cleaned_data["quantity"]
+        lines, key, cart_id = _checkout_lines(request, slug=book, quantity=quantity)
         checkout = CheckoutRequest(
             lines=lines,
             email=form.cleaned_data["email"],

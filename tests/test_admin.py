@@ -82,6 +82,15 @@ def test_order_change_page_shows_items_history_events_and_stripe_link(admin_clie
     assert "https://dashboard.stripe.com/" in page and "pi_3History" in page
 
 
+@pytest.mark.parametrize("api_base", ["http://127.0.0.1:8420", "http://localhost:8420"])
+def test_against_an_emulator_the_order_page_has_no_stripe_dashboard_link(admin_client, settings, api_base):
+    settings.STRIPE_API_BASE = api_base
+    order = OrderFactory(payment_intent_id="pi_3Offline")
+    page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert "pi_3Offline" in page
+    assert "dashboard.stripe.com" not in page and "Stripe dashboard" not in page
+
+
 def test_webhook_event_changelist_and_change_page(admin_client):
     event = WebhookEventFactory(order=OrderFactory(), stripe_event_id="evt_admin_page")
     response = admin_client.get(reverse("admin:payments_webhookevent_changelist"))
@@ -392,6 +401,36 @@ def test_book_change_page_respects_zero_decimal_currencies(admin_client):
     assert 'value="3000"' in admin_client.get(url).content.decode()
 
 
+def test_the_currency_is_a_choice_shown_as_its_code_in_capitals(admin_client):
+    book = BookFactory(currency="usd")
+    page = admin_client.get(reverse("admin:catalog_book_change", args=[book.pk])).content.decode()
+    assert '<select name="currency"' in page
+    assert '<option value="usd" selected>USD</option>' in page and '<option value="eur">EUR</option>' in page
+    assert 'for="id_price_amount">Price:</label>' in page  # labels start with a capital
+
+    refused = admin_client.post(
+        reverse("admin:catalog_book_change", args=[book.pk]),
+        _book_change_data(book, price_amount="23", currency="xyz"),
+    )
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+
+    listing = admin_client.get(reverse("admin:catalog_book_changelist")).content.decode()
+    assert '<td class="field-currency_code">USD</td>' in listing
+    order = OrderFactory(currency="eur")
+    page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert '<div class="readonly">EUR</div>' in page
+
+
+def test_a_book_in_a_currency_off_the_list_keeps_it(admin_client):
+    book = BookFactory(currency="chf", price_amount=2300)
+    url = reverse("admin:catalog_book_change", args=[book.pk])
+    assert '<option value="chf" selected>CHF</option>' in admin_client.get(url).content.decode()
+    response = admin_client.post(url, _book_change_data(book, price_amount="24.00"))
+    assert response.status_code == 302
+    book.refresh_from_db()
+    assert (book.currency, book.price_amount) == ("chf", 2400)
+
+
 # --- order search by book (item 18) ---------------------------------------------------------
 
 
@@ -418,7 +457,8 @@ def test_status_history_and_events_show_times_with_seconds(admin_client):
     order_mark_paid(order=order, amount_received=order.total_amount, cause="evt_seconds")
     WebhookEventFactory(order=order)
     change = order.status_changes.get()
-    expected = timezone.localtime(change.created_at).strftime("%Y-%m-%d %H:%M:%S")
+    moment = timezone.localtime(change.created_at)
+    expected = f"{moment.day} {moment:%B %Y, %H:%M:%S}"  # the dates' one format, with seconds
 
     page = admin_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
 

@@ -141,3 +141,26 @@ def test_a_staff_refund_and_its_duplicate_webhooks_send_one_email(post_webhook):
 
     [message] = sent("A refund")
     assert "We have refunded $10.00" in message.body
+
+
+@pytest.mark.parametrize(
+    ("hosts", "site"),
+    [(["shop.example.com"], "https://shop.example.com"), (["*", ".example.org"], "https://example.org")],
+)
+def test_without_site_url_email_links_are_absolute_on_the_first_allowed_host(settings, hosts, site):
+    settings.DEBUG, settings.SITE_URL, settings.ALLOWED_HOSTS = False, "", hosts
+    order = OrderFactory(status=OrderStatus.PAID)
+    message = order_email_message(order=order, kind="confirmation")
+    link = f"{site}/orders/{order.number}/?key="
+    assert link in message.body
+    assert f'href="{link}' in html_of(message)
+
+
+@pytest.mark.parametrize("kind", ["confirmation", "shipped", refunded_kind(from_total=0, to_total=500)])
+def test_emails_name_the_payment_reference_in_the_shopper_s_words(kind):
+    order = OrderFactory(status=OrderStatus.PAID, amount_received=2300, amount_refunded=500)
+    message = order_email_message(order=order, kind=kind)
+    for text in (message.body, html_of(message)):
+        assert "PaymentIntent" not in text
+        if order.payment_intent_id in text:
+            assert "Payment reference" in text

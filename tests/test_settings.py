@@ -124,12 +124,35 @@ def test_deploy_check_warns_without_a_webhook_secret(tmp_path, secret_key):
     assert "manage.py stripe_webhook_endpoint" in output
 
 
-@pytest.mark.parametrize("site_url", ["", "http://shop.example.com", "shop.example.com"])
+@pytest.mark.parametrize("site_url", ["http://shop.example.com", "shop.example.com"])
 def test_deploy_check_warns_when_site_url_is_not_https(tmp_path, site_url):
     result = manage(tmp_path, "check", "--deploy", **{**PRODUCTION, "SITE_URL": site_url})
     output = result.stdout + result.stderr
     assert "payments.W003" in output and "not an https URL" in output
     assert "payments.W002" not in output
+
+
+def test_deploy_check_warns_without_site_url_and_names_the_address_emails_use(tmp_path):
+    env = {**PRODUCTION, "SITE_URL": "", "ALLOWED_HOSTS": "shop.example.com,www.example.com"}
+    result = manage(tmp_path, "check", "--deploy", **env)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "orders.W001" in output
+    assert "links in emails use https://shop.example.com" in output
+
+
+def test_deploy_check_fails_when_no_host_can_make_links_absolute(tmp_path):
+    result = manage(tmp_path, "check", "--deploy", **{**PRODUCTION, "SITE_URL": "", "ALLOWED_HOSTS": "*"})
+    assert result.returncode != 0
+    assert "orders.E001" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("port", "expected"), [(None, "http://127.0.0.1:8000"), ("8001", "http://127.0.0.1:8001")]
+)
+def test_an_empty_site_url_in_debug_is_the_address_make_run_serves(tmp_path, port, expected):
+    env = {"DEBUG": "True", "SITE_URL": ""} | ({"PORT": port} if port else {})
+    assert settings_values(tmp_path, ["SITE_URL"], **env) == {"SITE_URL": expected}
 
 
 def test_check_is_clean_in_debug(tmp_path):

@@ -27,6 +27,8 @@ server module is imported, so its route table picks them up):
    `manage.py stripe_webhook_endpoint` sets up: added in Stripe's shapes
    (tools/localstripe_webhook_endpoints.py), and an enabled endpoint
    receives the emulator's events.
+6. A failed 3-D Secure authentication sends `payment_intent.payment_failed`,
+   as Stripe does; localstripe sent nothing, so the order stayed pending.
 """
 
 import argparse
@@ -40,6 +42,7 @@ PaymentMethod = resources.PaymentMethod
 _original_update = PaymentIntent._api_update.__func__
 _original_confirm = PaymentIntent._api_confirm
 _original_init = PaymentIntent.__init__
+_original_authenticate = PaymentIntent._api_authenticate
 _SHIPPING_ADDRESS_PARTS = ("line1", "line2", "city", "state", "postal_code", "country")
 
 
@@ -103,12 +106,24 @@ def _api_confirm(
     return _original_confirm(id, **kwargs)
 
 
+def _api_authenticate(cls, id, **data):
+    """The 3-D Secure outcome; a failure is reported to webhooks like a declined payment."""
+    intent = _original_authenticate(id, **data)
+    if intent.last_payment_error and intent.status == "requires_payment_method":
+        resources.schedule_webhook(resources.Event("payment_intent.payment_failed", intent))
+    return intent
+
+
 PaymentIntent.__init__ = _init
 PaymentIntent._api_update = classmethod(_api_update)
 PaymentIntent._api_confirm = classmethod(_api_confirm)
+PaymentIntent._api_authenticate = classmethod(_api_authenticate)
+_PATCHED_ROUTES = {
+    "/v1/payment_intents/{id}/confirm": PaymentIntent._api_confirm,
+    "/v1/payment_intents/{id}/_authenticate": PaymentIntent._api_authenticate,
+}
 resources.extra_apis[:] = [
-    (method, url, PaymentIntent._api_confirm if url == "/v1/payment_intents/{id}/confirm" else func)
-    for method, url, func in resources.extra_apis
+    (method, url, _PATCHED_ROUTES.get(url, func)) for method, url, func in resources.extra_apis
 ]
 resources.Store.dump_to_disk = lambda self: None
 resources.Store.try_load_from_disk = lambda self: None

@@ -33,6 +33,7 @@ def test_renders_the_payment_element_configuration_from_the_database(client, boo
     assert config == {
         "publishableKey": "pk_test_stripe_press_suite",
         "book": book.slug,
+        "quantity": 1,
         "amount": 2799,  # the book and shipping
         "expectedTotal": 2799,
         "currency": "usd",
@@ -49,6 +50,35 @@ def test_renders_the_payment_element_configuration_from_the_database(client, boo
     assert "$4.99" in page and "$27.99" in page  # shipping and total shown before paying
     assert "sk_test" not in page  # the secret key never reaches a browser
     assert response.cookies["csrftoken"].value
+
+
+def test_buy_now_checks_out_the_quantity_chosen_on_the_book_page(client, book):
+    response = client.post(
+        reverse("payments:buy_now", args=[book.slug]), {"book": book.slug, "quantity": "3"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/checkout/{book.slug}/?quantity=3"
+
+    page = client.get(response["Location"])
+    config = checkout_config(page)
+    assert (config["quantity"], config["amount"], config["expectedTotal"]) == (3, 6900, 6900)  # free shipping
+    text = page.content.decode()
+    assert '3 × $23.00 = <span class="price">$69.00</span>' in text
+    assert "Pay $69.00" in text
+
+    one = client.post(reverse("payments:buy_now", args=[book.slug]), {"quantity": "1"})
+    assert one["Location"] == f"/checkout/{book.slug}/"
+
+
+@pytest.mark.parametrize("quantity", ["0", "11", "two", "-1"])
+def test_a_quantity_out_of_range_is_a_400_saying_why(client, book, quantity):
+    for response in (
+        client.post(reverse("payments:buy_now", args=[book.slug]), {"quantity": quantity}),
+        client.get(reverse("payments:checkout", args=[book.slug]), {"quantity": quantity}),
+    ):
+        assert response.status_code == 400
+        assert response.content.decode() == "Choose a quantity from 1 to 10."
+    assert client.get(reverse("payments:buy_now", args=[book.slug])).status_code == 405
 
 
 def test_unknown_or_inactive_books_are_404(client):

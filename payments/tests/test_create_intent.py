@@ -11,6 +11,7 @@ from payments.tests.emulator import payment_intent_pay
 from payments.tests.fakes import CONNECTION_REFUSED, TIMEOUT
 from shop.catalog.models import Book
 from shop.catalog.tests.factories import BookFactory
+from shop.orders.addresses import address_lines
 from shop.orders.models import Order, OrderStatus
 from shop.orders.tests.factories import OrderFactory
 
@@ -40,17 +41,49 @@ def test_creates_pending_order_and_one_payment_intent_priced_from_the_database(c
     assert (intent.amount, intent.currency) == (2799, "usd")
     assert intent.metadata.to_dict() == {"order_id": str(order.pk), "order_number": order.number}
     assert order.shipping_amount == 499
-    assert order.shipping_address_lines == [
+    assert address_lines(order) == [
         "Ada Lovelace",
         "12 St James's Square",
         "Flat 3",
-        "SW1Y 4JH London",
-        "GB",
+        "LONDON",
+        "SW1Y 4JH",
+        "UNITED KINGDOM",
     ]
     assert order.shipping_phone == "+44 20 7946 0000"
     assert intent.shipping.name == "Ada Lovelace"
     assert intent.shipping.address.postal_code == "SW1Y 4JH"
     assert order.stock_reserved and Book.objects.get(pk=book.pk).stock == book.stock - 1
+
+
+def test_the_address_is_checked_against_its_country_and_kept_normalised(client, book, stripe_emulator):
+    wrong = SHIPPING | {"address": {**SHIPPING["address"], "postal_code": "90210"}}
+    status, data = post_json(client, one_book_body(book, "ada@example.com", shipping=wrong))
+    assert status == 400
+    assert data == {
+        "error": "Enter a valid postal code for the United Kingdom, like EC1Y 8SY.",
+        "field": "shipping.address.postal_code",
+    }
+    assert not Order.objects.exists()
+
+    us = {"line1": "1000 N Glebe Rd", "city": "Arlington", "state": "Virginia", "postal_code": "22201"}
+    shipping = SHIPPING | {"address": us | {"country": "US"}}
+    status, _ = post_json(client, one_book_body(book, "grace@example.com", shipping=shipping))
+    assert status == 200
+    order = Order.objects.get()
+    assert (order.shipping_state, order.shipping_country) == ("VA", "US")
+    assert address_lines(order)[-2:] == ["ARLINGTON, VA 22201", "UNITED STATES"]
+
+
+def test_buying_now_several_copies_orders_that_many(client, book, emulator_client):
+    body = one_book_body(book, "ada@example.com", quantity=3, expected_total=3 * 2300)  # free shipping
+    status, data = post_json(client, body)
+    assert status == 200, data
+    order = Order.objects.get()
+    assert list(order.items.values_list("quantity", "unit_amount")) == [(3, 2300)]
+    assert emulator_client.v1.payment_intents.retrieve(order.payment_intent_id).amount == 6900
+
+    status, data = post_json(client, one_book_body(book, "ada@example.com", quantity=2.5))
+    assert (status, data["field"]) == (400, "quantity")
 
 
 def test_amounts_sent_by_the_browser_are_ignored(client, book, emulator_client):

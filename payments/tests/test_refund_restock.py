@@ -66,3 +66,18 @@ def test_no_restock_unless_asked_and_full(client, clerk, order_holding_copies, a
     order_holding_copies.refresh_from_db()
     assert order_holding_copies.stock_reserved
     assert stock_of(order_holding_copies) == before
+
+
+@pytest.mark.parametrize("fulfilment", ["shipped", "delivered"])
+def test_no_offer_once_the_copies_have_left_and_the_page_says_why(
+    client, clerk, order_holding_copies, fulfilment
+):
+    Order.objects.filter(pk=order_holding_copies.pk).update(fulfilment_status=fulfilment)
+    before = stock_of(order_holding_copies)
+    page = client.get(reverse("admin:orders_order_refund", args=[order_holding_copies.pk])).content.decode()
+    assert "back in stock" not in page
+    assert "The books have left the shop" in page
+
+    response = refund(client, order_holding_copies, "23.00", restock=True)  # a stale form's box: ignored
+    assert response.status_code == 302
+    assert stock_of(order_holding_copies) == before

@@ -27,6 +27,9 @@ class CartLine(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveSmallIntegerField()
+    # The book's price when the shopper last added or changed this line: the cart page says
+    # when the price is no longer that one. Empty for lines from before it was kept.
+    unit_amount_seen = models.PositiveIntegerField(null=True, blank=True)
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

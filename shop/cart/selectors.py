@@ -20,6 +20,8 @@ class CartSummaryLine:
     quantity: int
     line_amount: int
     problem: str = ""  # why this line cannot be bought as it is ("Only 2 copies left.")
+    # The price when the shopper added or last changed the line, when it is not the price now.
+    previous_unit_amount: int | None = None
 
     @property
     def unit_amount(self) -> int:
@@ -34,6 +36,10 @@ class CartSummary:
     totals: Totals
     item_count: int
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def prices_changed(self) -> bool:
+        return any(line.previous_unit_amount is not None for line in self.lines)
 
     @property
     def is_empty(self) -> bool:
@@ -85,6 +91,7 @@ def cart_summary(*, session_key: str | None, held: Mapping[int, int] | None = No
             quantity=line.quantity,
             line_amount=line.book.price_amount * line.quantity,
             problem=_line_problem(line, currency=currency, held=held.get(line.book_id, 0)),
+            previous_unit_amount=_price_before(line),
         )
         for line in lines
     ]
@@ -96,6 +103,11 @@ def cart_summary(*, session_key: str | None, held: Mapping[int, int] | None = No
         item_count=sum(line.quantity for line in summary_lines),
         problems=[line.problem for line in summary_lines if line.problem],
     )
+
+
+def _price_before(line: CartLine) -> int | None:
+    seen = line.unit_amount_seen
+    return seen if seen is not None and seen != line.book.price_amount else None
 
 
 def _line_problem(line: CartLine, *, currency: str, held: int = 0) -> str:

@@ -75,6 +75,7 @@ def _line_save(*, cart: Cart, book: Book, line: CartLine | None, quantity: int) 
             raise CurrencyMismatch(book.title)
         line = CartLine(cart=cart, book=book)
     line.quantity = quantity
+    line.unit_amount_seen = book.price_amount  # the price on the page the shopper acted on
     line.save()
     _touch(Cart.objects.filter(id=cart.id))
     return line

@@ -43,7 +43,8 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     except (CartError, OutOfStock) as refusal:
         return _refused(request, refusal.message, status=409, forget_session=created)
     copies = "a copy" if quantity == 1 else f"{quantity} copies"
-    messages.success(request, f"Added {copies} of “{book.title}” to your cart.")
+    # Tagged: shown on the page the shopper stays on, with a link to the cart.
+    messages.success(request, f"Added {copies} of “{book.title}” to your cart.", extra_tags="added-to-cart")
     return _back(request, form)
 
 

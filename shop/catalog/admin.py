@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from shop.catalog.admin_filters import StockListFilter
-from shop.catalog.forms import BookAdminForm
+from shop.catalog.forms import BookAdminForm, BookListForm
 from shop.catalog.models import Book
 
 
@@ -13,7 +13,7 @@ class BookAdmin(admin.ModelAdmin):
         "author",
         "price_amount",
         "price_display",
-        "currency",
+        "currency_code",
         "stock",
         "is_active",
         "updated_at",
@@ -31,7 +31,11 @@ class BookAdmin(admin.ModelAdmin):
 
     def get_changelist_form(self, request, **kwargs):
         # The list's price column is edited in dollars too.
-        return super().get_changelist_form(request, form=BookAdminForm, **kwargs)
+        return super().get_changelist_form(request, form=BookListForm, **kwargs)
+
+    @admin.display(description="currency", ordering="currency")
+    def currency_code(self, book: Book) -> str:
+        return book.currency.upper()
 
     @admin.display(description="shown as")
     def price_display(self, book: Book) -> str:

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from core.money import amount_to_minor_units, format_money, minor_units_to_text
+from core.money import SUPPORTED_CURRENCIES, amount_to_minor_units, format_money, minor_units_to_text
 from shop.catalog.models import Book
 
 # Stripe's smallest charge, in minor units (also a database constraint on Book).
@@ -11,7 +11,7 @@ MINIMUM_PRICE = 50
 
 class BookAdminForm(forms.ModelForm):
     price_amount = forms.CharField(
-        label="price",
+        label="Price",
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 8}),
         help_text="In the book's currency, e.g. 23.00 for $23.00 (whole units for JPY and other "
@@ -22,8 +22,18 @@ class BookAdminForm(forms.ModelForm):
         model = Book
         fields = ["title", "author", "slug", "description", "cover", "price_amount", "currency", "is_active"]
 
+    currency = forms.ChoiceField(
+        choices=[(code, code.upper()) for code in SUPPORTED_CURRENCIES],
+        initial="usd",
+        help_text="The currency of the price; Stripe charges in it.",
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        current = self.instance.currency if self.instance.pk is not None else ""
+        if "currency" in self.fields and current and current not in SUPPORTED_CURRENCIES:
+            # A book priced in another currency keeps it until staff choose one of the list.
+            self.fields["currency"].choices = [*self.fields["currency"].choices, (current, current.upper())]
         if self.instance.pk is not None and "price_amount" in self.fields:
             self.initial["price_amount"] = minor_units_to_text(
                 amount=self.instance.price_amount, currency=self.instance.currency
@@ -46,3 +56,17 @@ class BookAdminForm(forms.ModelForm):
             return cleaned
         cleaned["price_amount"] = minor
         return cleaned
+
+
+class BookListForm(BookAdminForm):
+    """A row of the admin's book list: its editable cells are named after the book (no column
+    header labels a field for a screen reader)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.pop("currency", None)  # declared on the page's form; the list edits price and active only
+        title = self.instance.title
+        names = {"price_amount": f"Price of {title}", "is_active": f"{title} is active"}
+        for name, label in names.items():
+            if name in self.fields:
+                self.fields[name].widget.attrs["aria-label"] = label

@@ -54,9 +54,21 @@ def order_page_path(*, number: str) -> str:
     return f"{reverse('orders:detail', args=[number])}?key={order_access_key(number=number)}"
 
 
+def site_url() -> str:
+    """The shop's address for links in emails: SITE_URL, else https:// and the first ALLOWED_HOSTS
+    name that is a host ("*" is not; ".example.com" is example.com); "" when there is none."""
+    if settings.SITE_URL:
+        return settings.SITE_URL
+    for host in settings.ALLOWED_HOSTS:
+        name = host.lstrip(".")
+        if name and "*" not in name:
+            return f"https://{name}"
+    return ""
+
+
 def order_page_url(*, number: str) -> str:
-    """The order page's absolute URL (for emails): SITE_URL + the path with its key."""
-    return settings.SITE_URL + order_page_path(number=number)
+    """The order page's absolute URL (for emails): the site's address + the path with its key."""
+    return site_url() + order_page_path(number=number)
 
 
 def order_receipt_path(*, number: str) -> str:

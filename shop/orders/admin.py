@@ -7,13 +7,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format, get_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from core.money import format_money
+from shop.orders.addresses import address_lines
 from shop.orders.admin_fulfilment import OrderFulfilmentMixin
-from shop.orders.export import csv_streaming_response, order_lines_rows
+from shop.orders.export import csv_streaming_response, order_line_rows, order_rows
 from shop.orders.models import (
     DisputeStatus,
     FulfilmentChange,
@@ -131,7 +133,7 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
         "review",
     ]
     list_filter = ["status", FulfilmentFilter, DisputedFilter, "needs_review", "created_at"]
-    actions = ["export_csv"]
+    actions = ["export_csv", "export_lines_csv"]
     date_hierarchy = "created_at"
     # Staff search by what the shopper tells them: order number, email, PaymentIntent, the book.
     search_fields = ["number", "email", "payment_intent_id", "items__title", "items__book__author"]
@@ -144,7 +146,7 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
         "total",
         "received",
         "refunded",
-        "currency",
+        "currency_code",
         "payment_intent_id",
         "failure_message",
         "created_at",
@@ -177,7 +179,7 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        ("Money", {"fields": ["total", "shipping", "received", "refunded", "currency"]}),
+        ("Money", {"fields": ["total", "shipping", "received", "refunded", "currency_code"]}),
         ("Shipping", {"fields": ["ship_to", "stock_reserved"]}),
         ("Payment", {"fields": ["payment_intent_id", "failure_message"]}),
         (
@@ -201,7 +203,7 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
         """Status changes come seconds apart: a time to the minute cannot order them."""
         if moment is None:
             return "—"
-        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+        return date_format(timezone.localtime(moment), f"{get_format('DATETIME_FORMAT')}:s")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # orders are created by checkout only
@@ -211,15 +213,22 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
 
     @admin.display(description="created", ordering="created_at")
     def created(self, order: Order) -> str:
-        return timezone.localtime(order.created_at).strftime("%Y-%m-%d %H:%M")
+        return date_format(timezone.localtime(order.created_at), "SHORT_DATETIME_FORMAT")
 
-    @admin.display(description="review", boolean=True, ordering="needs_review")
-    def review(self, order: Order) -> bool:
-        return order.needs_review
+    @admin.display(description="review", ordering="needs_review")
+    def review(self, order: Order) -> str:
+        # A mark only where staff have something to do; a column of ✗ on every order said nothing.
+        if not order.needs_review:
+            return ""
+        return format_html('<span class="needs-review">{}</span>', "Needs review")
 
     @admin.display(description="total", ordering="total_amount")
     def total(self, order: Order) -> str:
         return order.total_display
+
+    @admin.display(description="currency")
+    def currency_code(self, order: Order) -> str:
+        return order.currency.upper()
 
     @admin.display(description="shipping")
     def shipping(self, order: Order) -> str:
@@ -227,7 +236,7 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
 
     @admin.display(description="ship to")
     def ship_to(self, order: Order) -> str:
-        lines = order.shipping_address_lines
+        lines = address_lines(order)
         if order.shipping_phone:
             lines = [*lines, f"Phone: {order.shipping_phone}"]
         return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)) or "—"
@@ -284,26 +293,45 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
                 "totals": [format_money(amount, currency) for currency, amount in totals.paid_by_currency],
             }
         extra_context["export_url"] = reverse("admin:orders_order_export")
+        extra_context["export_lines_url"] = reverse("admin:orders_order_export_lines")
         return super().changelist_view(request, extra_context)
 
     def get_urls(self):
-        export = path("export.csv", self.admin_site.admin_view(self.export_view), name="orders_order_export")
-        return [export, *super().get_urls()]
+        exports = [
+            path("export.csv", self.admin_site.admin_view(self.export_view), name="orders_order_export"),
+            path(
+                "export-books.csv",
+                self.admin_site.admin_view(self.export_lines_view),
+                name="orders_order_export_lines",
+            ),
+        ]
+        return [*exports, *super().get_urls()]
 
     def export_view(self, request: HttpRequest) -> HttpResponse:
-        """The list as it is filtered and searched now, as CSV (the button on the list)."""
+        """The list as it is filtered and searched now, as CSV, one row per order (the list's button)."""
+        return self._export(request, order_rows, "orders")
+
+    def export_lines_view(self, request: HttpRequest) -> HttpResponse:
+        """The same orders, one row per book (for stock work)."""
+        return self._export(request, order_line_rows, "order-books")
+
+    def _export(self, request: HttpRequest, rows, name: str) -> HttpResponse:
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
         try:
             orders = self.get_changelist_instance(request).get_queryset(request)
         except IncorrectLookupParameters:
             return HttpResponseBadRequest("Those filters do not apply to orders.")
-        return self._csv(orders)
+        return self._csv(rows(orders=orders), name)
 
-    @admin.action(description="Export selected orders as CSV", permissions=["view"])
+    @admin.action(description="Export selected orders as CSV (one row per order)", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse:
-        return self._csv(queryset)
+        return self._csv(order_rows(orders=queryset), "orders")
 
-    def _csv(self, orders: QuerySet[Order]) -> HttpResponse:
+    @admin.action(description="Export selected orders' books as CSV (one row per book)", permissions=["view"])
+    def export_lines_csv(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse:
+        return self._csv(order_line_rows(orders=queryset), "order-books")
+
+    def _csv(self, rows, name: str) -> HttpResponse:
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        return csv_streaming_response(rows=order_lines_rows(orders=orders), filename=f"orders-{stamp}.csv")
+        return csv_streaming_response(rows=rows, filename=f"{name}-{stamp}.csv")

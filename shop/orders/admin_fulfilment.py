@@ -1,19 +1,26 @@
-"""Fulfilment in the admin: the order page's "Mark as shipped" form and "Mark as delivered" button.
+"""Fulfilment in the admin: the order page's "Mark as shipped" form and "Mark as delivered" button,
+and the packing slip.
 
 Staff need the `orders.ship_order` permission ("Can mark orders shipped or
 delivered"); superusers have it. A disputed order ships only once staff tick
 "Ship anyway" on the form. The work is done by shop/orders/services.py.
+The ship page shows what goes in the parcel and where it goes (the address as
+the country writes it, shop/orders/addresses.py), so staff never leave it to
+write the label; the packing slip is the same, printable, for anyone who may
+see the order.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from shop.orders.addresses import address_lines
 from shop.orders.forms import ShipForm
 from shop.orders.models import SHIPPABLE_STATUSES, FulfilmentStatus, Order
 from shop.orders.services import (
@@ -47,6 +54,11 @@ class OrderFulfilmentMixin:
                 "<path:object_id>/delivered/",
                 self.admin_site.admin_view(require_POST(self.delivered_view)),
                 name="orders_order_delivered",
+            ),
+            path(
+                "<path:object_id>/packing-slip/",
+                self.admin_site.admin_view(self.packing_slip_view),
+                name="orders_order_packing_slip",
             ),
         ]
         return [*urls, *super().get_urls()]
@@ -102,18 +114,35 @@ class OrderFulfilmentMixin:
             form = ShipForm(dispute_warning=dispute_warning)
         context = {
             **self.admin_site.each_context(request),
+            **_parcel_context(order),
             "title": f"Ship order {order.number}",
             "opts": self.opts,
             "original": order,
-            "order": order,
             "form": form,
             "dispute_warning": dispute_warning,
             "change_url": change_url,
-            "lines": order.items.all(),
+            "packing_slip_url": reverse("admin:orders_order_packing_slip", args=[order.pk]),
         }
         return TemplateResponse(
             request, "admin/orders/order/ship.html", context, status=400 if form.errors else 200
         )
+
+    def packing_slip_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            raise Http404("No order with that id.")
+        if not self.has_view_or_change_permission(request, order):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            **_parcel_context(order),
+            "title": f"Packing slip, order {order.number}",
+            "opts": self.opts,
+            "original": order,
+            "change_url": reverse("admin:orders_order_change", args=[order.pk]),
+            "shop_address": [line.strip() for line in settings.SHOP_ADDRESS.split("|") if line.strip()],
+        }
+        return TemplateResponse(request, "admin/orders/order/packing_slip.html", context)
 
     def delivered_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         order = self._order_for_fulfilment(request, object_id)
@@ -126,6 +155,15 @@ class OrderFulfilmentMixin:
         else:
             messages.success(request, f"Order {order.number} delivered.")
         return redirect(reverse("admin:orders_order_change", args=[order.pk]))
+
+
+def _parcel_context(order: Order) -> dict:
+    """What goes in the parcel and where it goes: for the ship page and the packing slip."""
+    return {
+        "order": order,
+        "lines": order.items.select_related("book"),
+        "address": address_lines(order),
+    }
 
 
 def _parcel(order: Order) -> str:

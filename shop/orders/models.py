@@ -205,20 +205,6 @@ class Order(models.Model):
         return format_money(self.subtotal_amount, self.currency)
 
     @property
-    def shipping_address_lines(self) -> list[str]:
-        """The address as it is written on a parcel, one line each, empty parts left out."""
-        city_line = " ".join(p for p in (self.shipping_postal_code, self.shipping_city) if p)
-        parts = [
-            self.shipping_name,
-            self.shipping_line1,
-            self.shipping_line2,
-            city_line,
-            self.shipping_state,
-            self.shipping_country,
-        ]
-        return [part for part in parts if part]
-
-    @property
     def is_disputed(self) -> bool:
         """Its payment was disputed at some point, whatever came of it."""
         return self.dispute_status != DisputeStatus.NONE

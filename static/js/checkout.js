@@ -87,7 +87,7 @@
           "X-CSRFToken": csrfToken(),
         },
         body: JSON.stringify({
-          ...(config.book ? { book: config.book } : {}),
+          ...(config.book ? { book: config.book, quantity: config.quantity } : {}),
           email,
           shipping,
           expected_total: expectedTotal,

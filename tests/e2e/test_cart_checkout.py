@@ -38,7 +38,12 @@ def test_two_books_with_quantities_through_cart_address_and_payment(page):
     items = page.locator("#order-items").inner_text()
     assert "The Art of Doing Science and Engineering × 2" in items
     assert "× 1" in items
-    assert "SW1Y 4JH London" in page.locator("#order-address").inner_text()
+    address = page.locator("#order-address")
+    assert address.inner_text().splitlines()[-3:] == ["LONDON", "SW1Y 4JH", "UNITED KINGDOM"]
+    style = address.evaluate(
+        "(node) => [getComputedStyle(node).fontStyle, getComputedStyle(node).fontWeight]"
+    )
+    assert style == ["normal", "400"], "the address is printed as a label is, not in bold italics"
     order = wait_for_paid_by_webhook(page, shown["number"])
     assert sorted(order.items.values_list("book__slug", "quantity")) == [(HAMMING, 2), (PERSIA, 1)]
     assert Book.objects.get(slug=HAMMING).stock == 25 - 2

@@ -428,8 +428,8 @@ def test_catalog_pages_offer_add_to_cart_next_to_buy(client):
     for text in (listing, detail):
         assert 'action="/cart/add/"' in text
         assert 'name="book" value="dune"' in text
-        assert 'href="/checkout/dune/"' in text
-    assert 'name="quantity"' in detail
+    assert 'href="/checkout/dune/"' in listing
+    assert 'name="quantity"' in detail and 'formaction="/checkout/dune/buy/"' in detail
 
 
 def test_sold_out_books_show_sold_out_and_no_forms(client):
@@ -468,3 +468,33 @@ def test_a_session_started_by_the_page_itself_costs_no_count_query(rf, django_as
     request.session.save()
     with django_assert_num_queries(0):
         assert cart(request)["cart_item_count"] == 0
+
+
+@pytest.mark.parametrize("page", ["/", "/books/dune/"])
+def test_adding_from_a_catalog_page_stays_there_with_a_confirmation(client, page):
+    BookFactory(slug="dune", title="Dune")
+    form = page_text(client.get(page))
+    assert '<input type="hidden" name="next" value="' + page + '">' in form
+
+    response = add(client, follow=True, book="dune", next=page)
+    assert response.redirect_chain == [(page, 302)]
+    text = page_text(response)
+    assert "Added a copy of “Dune” to your cart." in text
+    assert '<a href="/cart/">View your cart</a>' in text
+    assert header_count(response) == "1"
+
+
+def test_the_cart_says_when_a_price_changed_since_the_book_was_added(client):
+    book = BookFactory(slug="dune", title="Dune", price_amount=2300)
+    add(client, book="dune", quantity=2)
+    assert "Price changed" not in page_text(client.get("/cart/"))
+
+    book.price_amount = 2800
+    book.save()
+    text = page_text(client.get("/cart/"))
+    assert "A price in your cart changed since you added the book" in text
+    assert "Price changed: was $23.00, now $28.00." in text
+    assert "$56.00" in text  # priced now as it will be paid
+
+    update(client, book="dune", quantity=3)  # the shopper acted on the page with the new price
+    assert "Price changed" not in page_text(client.get("/cart/"))

@@ -90,7 +90,7 @@ def test_book_detail_shows_one_book(client):
     assert book.author in page
     assert book.description in page
     assert "€20.00" in page
-    assert "/checkout/stubborn-attachments/" in links(response)
+    assert 'formaction="/checkout/stubborn-attachments/buy/"' in page  # Buy now, with the quantity
     assert "Another Title Entirely" not in page
 
 

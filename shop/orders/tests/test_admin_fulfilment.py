@@ -174,3 +174,46 @@ def test_a_dispute_arriving_while_the_form_is_open_stops_the_shipment(shipper):
     assert response.status_code == 400 and 'name="ship_anyway"' in response.content.decode()
     order.refresh_from_db()
     assert order.fulfilment_status == FulfilmentStatus.UNFULFILLED
+
+
+def order_to_pack():
+    order = OrderFactory(
+        status=OrderStatus.PAID,
+        shipping_name="Grace Hopper",
+        shipping_line1="1000 N Glebe Rd",
+        shipping_city="Arlington",
+        shipping_state="VA",
+        shipping_postal_code="22201",
+        shipping_country="US",
+        shipping_phone="+1 703 555 0100",
+    )
+    order.items.update(quantity=2)
+    return order
+
+
+def test_the_ship_page_shows_where_the_parcel_goes_and_what_goes_in_it(shipper):
+    order = order_to_pack()
+    item = order.items.get()
+    page = shipper.get(ship_url(order)).content.decode()
+    address = "Grace Hopper<br>1000 N Glebe Rd<br>ARLINGTON, VA 22201<br>UNITED STATES<br>"
+    assert address + "Phone: +1 703 555 0100" in page
+    assert f'<td class="num">2</td><td>{item.title}</td><td>{item.book.author}</td>' in page
+    assert reverse("admin:orders_order_packing_slip", args=[order.pk]) in page
+
+
+def test_the_packing_slip_is_printable_by_anyone_who_may_see_the_order(viewer):
+    order = order_to_pack()
+    url = reverse("admin:orders_order_packing_slip", args=[order.pk])
+    page = viewer.get(url).content.decode()
+    assert f"Packing slip — order {order.number}" in page
+    assert "ARLINGTON, VA 22201<br>UNITED STATES" in page
+    assert "1 Test Street" in page  # the shop's address (SHOP_ADDRESS), the parcel's sender
+    assert "data-print hidden>Print</button>" in page and "js/print-button.js" in page
+    assert url in viewer.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+
+
+def test_the_packing_slip_needs_the_order_view_permission(client):
+    client.force_login(staff_with("ship_order"))
+    order = order_to_pack()
+    assert client.get(reverse("admin:orders_order_packing_slip", args=[order.pk])).status_code == 403
+    assert client.get(reverse("admin:orders_order_packing_slip", args=[987654])).status_code == 404

@@ -149,3 +149,13 @@ def test_sales_staff_who_cannot_see_orders_get_figures_without_order_links(clien
     page = client.get(reverse("admin:index")).content.decode()
     assert "To ship: 1 order" in page
     assert "?fulfilment=to_ship" not in page and "needs_review__exact" not in page
+
+
+def test_the_review_column_marks_only_the_orders_that_need_review(admin_client):
+    flagged = OrderFactory(needs_review=True)
+    OrderFactory(needs_review=False)
+    page = admin_client.get(CHANGELIST).content.decode()
+    assert page.count('<span class="needs-review">Needs review</span>') == 1
+    assert "icon-no.svg" not in page and "icon-yes.svg" not in page
+    rows = page.split("<tr")
+    assert [row for row in rows if "Needs review</span>" in row][0].count(flagged.number) >= 1

@@ -223,7 +223,8 @@ def test_a_paid_order_shows_its_lines_totals_payment_and_next_steps(client):
     assert "$46.00" in body and "$4.99" in body and "$45.99" in body
     assert order.payment_intent_id in body
     assert "Visa ending in 4242" in body
-    assert "Ada Lovelace<br>12 St James&#x27;s Square<br>SW1Y 4JH London<br>GB<br>+44 20 7946 0000" in body
+    address = "Ada Lovelace<br>12 St James&#x27;s Square<br>LONDON<br>SW1Y 4JH<br>UNITED KINGDOM"
+    assert address + "<br>+44 20 7946 0000" in body
     assert order_receipt_path(number=order.number) in body
 
 
@@ -310,3 +311,10 @@ def test_an_unshipped_order_fully_refunded_will_not_ship(client):
     order.refresh_from_db()
     assert order.fulfilment_status == FulfilmentStatus.NOT_TO_SHIP
     assert "Will not ship" in visit(client, order).content.decode()
+
+
+def test_the_receipt_has_a_print_button_that_needs_no_inline_script(client):
+    order = paid_order()
+    page = visit(client, order, receipt=True).content.decode()
+    assert '<button class="button" type="button" id="print-button" data-print hidden>Print</button>' in page
+    assert 'src="/static/js/print-button.js"' in page
