@@ -7,4 +7,4 @@ settings module; the test itself sends tasks to RQ (settings.TASKS).
 
 from config.settings_test import *  # noqa: F403
 
-RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:9/0", "DEFAULT_TIMEOUT": 300}}
+RQ_QUEUES = {name: {"URL": "redis://127.0.0.1:9/0", "DEFAULT_TIMEOUT": 300} for name in TASK_QUEUES}  # noqa: F405

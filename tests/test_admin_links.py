@@ -21,10 +21,10 @@ from payments.tests.factories import RefundFactory, WebhookEventFactory
 from shop.orders.models import Carrier, OrderStatus
 from shop.orders.services import order_mark_shipped
 from shop.orders.tests.factories import OrderFactory
+from tests.tasks_worker import DATABASE_TASKS
 from tests.test_tasks_rq import REDIS_URL, RQ_TASKS
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # Links that leave the admin on purpose or change something on a GET-less path.
 NOT_FOLLOWED = re.compile(r"^(https?:|mailto:|#|javascript:)|/logout/")
 
