@@ -5,6 +5,7 @@ from django.conf import settings
 
 from core.money import amount_to_minor_units, currency_decimals
 from shop.orders.shipping import ShippingAddress
+from shop.vouchers.forms import DiscountCodeField
 
 # The JSON name of each shipping field, for error answers that name it.
 SHIPPING_JSON_NAMES = {
@@ -25,6 +26,13 @@ def utf8_encodable(value: str) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise forms.ValidationError("This contains characters that are not valid text.") from exc
+
+
+def json_code(value) -> str:
+    """A discount code from JSON: text as it is, null as none; anything else can never be a code."""
+    if value is None or isinstance(value, str):
+        return value or ""
+    return "\x00"  # a number, list or object: refused by DiscountCodeField with its usual message
 
 
 def _text(max_length: int, required_message: str | None = None) -> forms.CharField:
@@ -67,8 +75,22 @@ class CreateIntentForm(forms.Form):
     state = _text(100)
     postal_code = _text(20, "Enter the postal code to ship your books to.")
     country = _text(2, "Choose the country to ship your books to.")
+    # The code the shopper saw applied: the server prices it again, amounts are never taken from here.
+    voucher_code = DiscountCodeField(required=False)
 
-    ORDER = ["book", "email", "name", "line1", "line2", "city", "state", "postal_code", "country", "phone"]
+    ORDER = [
+        "book",
+        "email",
+        "name",
+        "line1",
+        "line2",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "phone",
+        "voucher_code",
+    ]
 
     @classmethod
     def from_json(cls, data: dict) -> "CreateIntentForm":
@@ -76,7 +98,11 @@ class CreateIntentForm(forms.Form):
         shipping = shipping if isinstance(shipping, dict) else {}
         address = shipping.get("address")
         address = address if isinstance(address, dict) else {}
-        fields = {"book": data.get("book") or "", "email": data.get("email"), "expected_total": None}
+        fields = {
+            "book": data.get("book") or "",
+            "email": data.get("email"),
+            "expected_total": None,
+        }
         total = data.get("expected_total")
         # JSON numbers only (not "12", not 12.5, not true).
         if isinstance(total, int) and not isinstance(total, bool):
@@ -86,12 +112,11 @@ class CreateIntentForm(forms.Form):
         fields["name"], fields["phone"] = shipping.get("name"), shipping.get("phone")
         for part in ("line1", "line2", "city", "state", "postal_code", "country"):
             fields[part] = address.get(part)
-        return cls(
-            {
-                k: (v if isinstance(v, str | int) and not isinstance(v, bool) else None)
-                for k, v in fields.items()
-            }
-        )
+        fields = {
+            k: (v if isinstance(v, str | int) and not isinstance(v, bool) else None)
+            for k, v in fields.items()
+        }
+        return cls(fields | {"voucher_code": json_code(data.get("voucher_code"))})
 
     def clean_country(self) -> str:
         country = (self.cleaned_data.get("country") or "").strip().upper()
@@ -111,6 +136,29 @@ class CreateIntentForm(forms.Form):
         return ShippingAddress(
             **{part: data[part].strip() for part in SHIPPING_JSON_NAMES if isinstance(data.get(part), str)}
         )
+
+
+class CheckoutDiscountForm(forms.Form):
+    """POST /payments/discount/ {"book"?, "voucher_code"}: the checkout priced with a code ("" removes it)."""
+
+    book = forms.SlugField(max_length=200, required=False, validators=[utf8_encodable])
+    voucher_code = DiscountCodeField(required=False)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "CheckoutDiscountForm":
+        book = data.get("book") or ""
+        return cls(
+            {
+                "book": book if isinstance(book, str) else None,
+                "voucher_code": json_code(data.get("voucher_code")),
+            }
+        )
+
+    def first_error(self) -> tuple[str, str]:
+        for field in ("voucher_code", "book"):
+            if field in self.errors:
+                return self.errors[field][0], field
+        return "The request is not valid.", ""
 
 
 class RefundForm(forms.Form):
@@ -133,14 +181,20 @@ class RefundForm(forms.Form):
     refund_count = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     # Offered while the order still holds copies (not shipped): a full refund may put them back.
     restock = forms.BooleanField(required=False, help_text="Only with a full refund.")
+    # Offered while the order holds a use of its discount code: a full refund may give it back.
+    voucher_use_back = forms.BooleanField(required=False, help_text="Only with a full refund.")
 
-    def __init__(self, *args, currency: str, copies: int = 0, **kwargs):
+    def __init__(self, *args, currency: str, copies: int = 0, voucher_code: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
         if copies:
             self.fields["restock"].label = f"Put {copies} {'copy' if copies == 1 else 'copies'} back in stock"
         else:
             del self.fields["restock"]
+        if voucher_code:
+            self.fields["voucher_use_back"].label = f"Give the use of discount code {voucher_code} back"
+        else:
+            del self.fields["voucher_use_back"]
         example = "5.00" if currency_decimals(currency) else "500"
         self.fields["amount"].label = f"Amount ({currency.upper()})"
         self.fields["amount"].help_text = f"In {currency.upper()}, e.g. {example}."

@@ -8,6 +8,7 @@ urlpatterns = [
     path("checkout/", views.cart_checkout_page, name="cart_checkout"),
     path("checkout/<slug:slug>/", views.checkout_page, name="checkout"),
     path("payments/create-intent/", views.create_intent, name="create_intent"),
+    path("payments/discount/", views.checkout_discount, name="checkout_discount"),
     path("payments/success/", views.payment_success, name="success"),
     path("payments/webhook/", views.stripe_webhook, name="webhook"),
 ]

@@ -16,7 +16,14 @@ from shop.orders.tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
-POST_ONLY = {"payments:create_intent", "payments:webhook", "cart:add", "cart:update"}
+POST_ONLY = {
+    "payments:create_intent",
+    "payments:checkout_discount",
+    "payments:webhook",
+    "cart:add",
+    "cart:update",
+    "cart:voucher",
+}
 
 
 def url_names(patterns=None, namespace: str = "") -> set[str]:

@@ -58,17 +58,22 @@ def totals_compute(*, lines: Iterable[tuple[int, int]], voucher: Voucher | None 
     )
 
 
-def totals_with_code(*, lines: list[tuple[int, int]], currency: str, code: str) -> Totals:
+def totals_with_code(
+    *, lines: list[tuple[int, int]], currency: str, code: str, held_voucher_id: int | None = None
+) -> Totals:
     """Totals with the discount code `code` ("" for none) applied.
 
     Raises VoucherRefused naming why the code cannot be used on these lines,
     including when the discounted total would fall under the smallest amount
     a card payment may take (Stripe refuses those): nothing is charged wrongly.
+    `held_voucher_id`: the voucher a use of which the shopper's unpaid order holds.
     """
     if not code:
         return totals_compute(lines=lines)
     subtotal = sum(unit_amount * quantity for unit_amount, quantity in lines)
-    voucher = voucher_get_usable(code=code, subtotal_amount=subtotal, currency=currency)
+    voucher = voucher_get_usable(
+        code=code, subtotal_amount=subtotal, currency=currency, held_voucher_id=held_voucher_id
+    )
     totals = totals_compute(lines=lines, voucher=voucher)
     minimum = minimum_charge_amount(currency)
     if totals.total_amount < minimum:

@@ -82,12 +82,15 @@ def cart_item_count(*, session_key: str | None) -> int:
     return _live_lines(session_key).aggregate(copies=Sum("quantity"))["copies"] or 0
 
 
-def cart_summary(*, session_key: str | None, held: Mapping[int, int] | None = None) -> CartSummary:
+def cart_summary(
+    *, session_key: str | None, held: Mapping[int, int] | None = None, held_voucher_id: int | None = None
+) -> CartSummary:
     """Lines with their books, totals and what stands in the way of checking out.
 
     One query, and one more to price a discount code when the cart has one.
     `held` ({book id: copies}) are copies off the shelf for this shopper already
-    (their own unpaid order holds them): they count as there for this cart.
+    (their own unpaid order holds them): they count as there for this cart, as
+    does the use of a discount code that order holds (`held_voucher_id`).
     """
     lines = list(_live_lines(session_key).select_related("book", "cart")) if session_key else []
     currency = lines[0].book.currency if lines else ""
@@ -105,7 +108,9 @@ def cart_summary(*, session_key: str | None, held: Mapping[int, int] | None = No
     amounts = [(line.unit_amount, line.quantity) for line in summary_lines]
     voucher_problem = ""
     try:
-        totals = totals_with_code(lines=amounts, currency=currency, code=code)
+        totals = totals_with_code(
+            lines=amounts, currency=currency, code=code, held_voucher_id=held_voucher_id
+        )
     except VoucherRefused as refused:
         totals, voucher_problem = totals_compute(lines=amounts), refused.message
     return CartSummary(

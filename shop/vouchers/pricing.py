@@ -45,12 +45,19 @@ def _when(moment: datetime) -> str:
 
 
 def voucher_refusal(
-    *, voucher: Voucher, subtotal_amount: int, currency: str, now: datetime | None = None
+    *,
+    voucher: Voucher,
+    subtotal_amount: int,
+    currency: str,
+    now: datetime | None = None,
+    holds_use: bool = False,
 ) -> VoucherRefused | None:
     """Why `voucher` cannot be used on books worth `subtotal_amount`, or None when it can.
 
     Uses are read as they are now: the use itself is taken later, by a
     conditional UPDATE (services.voucher_use_take), which has the last word.
+    `holds_use`: one of the uses counted is this shopper's own (their unpaid
+    order holds it), so the last use is still theirs.
     """
     now = now or timezone.now()
     code = voucher.code
@@ -69,7 +76,7 @@ def voucher_refusal(
         return refused(
             f"The discount code {code} expired on {_when(voucher.valid_until)}.", RefusalReason.EXPIRED
         )
-    if voucher.max_uses is not None and voucher.uses_count >= voucher.max_uses:
+    if voucher.max_uses is not None and voucher.uses_count - holds_use >= voucher.max_uses:
         return refused(f"The discount code {code} has been used up.", RefusalReason.EXHAUSTED)
     if currency and currency != voucher.currency:
         return refused(

@@ -15,12 +15,18 @@ def voucher_get_by_code(*, code: str) -> Voucher | None:
 
 
 def voucher_get_usable(
-    *, code: str, subtotal_amount: int, currency: str, now: datetime | None = None
+    *,
+    code: str,
+    subtotal_amount: int,
+    currency: str,
+    now: datetime | None = None,
+    held_voucher_id: int | None = None,
 ) -> Voucher:
     """The voucher a shopper's `code` names, if it may be used on these books now.
 
     Raises VoucherRefused naming why not: not a code, unknown, inactive, not
     valid yet, expired, used up, another currency, or under its minimum.
+    `held_voucher_id`: the voucher a use of which the shopper's unpaid order holds.
     """
     normalized = voucher_code_normalize(code)
     voucher = voucher_get_by_code(code=normalized)
@@ -30,7 +36,13 @@ def voucher_get_usable(
             reason=RefusalReason.UNKNOWN,
             code=normalized,
         )
-    refusal = voucher_refusal(voucher=voucher, subtotal_amount=subtotal_amount, currency=currency, now=now)
+    refusal = voucher_refusal(
+        voucher=voucher,
+        subtotal_amount=subtotal_amount,
+        currency=currency,
+        now=now,
+        holds_use=voucher.pk == held_voucher_id,
+    )
     if refusal is not None:
         raise refusal
     return voucher
