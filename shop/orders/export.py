@@ -1,5 +1,8 @@
 """The order list as CSV: one row per order line, streamed so any number of orders fits in memory.
 
+Order-wide figures (discount code and amount, shipping, total, refunded) repeat on each line of
+an order; the total is what was charged, net of the discount.
+
 Rows are read with `QuerySet.iterator(chunk_size=…)` (a server-side cursor
 on PostgreSQL) and written one by one into a StreamingHttpResponse: memory
 and queries stay the same for 100 or 100,000 orders.
@@ -32,6 +35,8 @@ HEADER = [
     "book",
     "quantity",
     "unit price",
+    "discount code",
+    "discount",
     "shipping",
     "total",
     "refunded",
@@ -49,6 +54,8 @@ FIELDS = [
     "items__title",
     "items__quantity",
     "items__unit_amount",
+    "voucher_code",
+    "discount_amount",
     "shipping_amount",
     "total_amount",
     "amount_refunded",
@@ -94,6 +101,8 @@ def order_lines_rows(*, orders: QuerySet[Order]) -> Iterator[list[str]]:
                 row["items__title"],
                 row["items__quantity"],
                 money(row["items__unit_amount"]),
+                row["voucher_code"],
+                money(row["discount_amount"]),
                 money(row["shipping_amount"]),
                 money(row["total_amount"]),
                 money(row["amount_refunded"]),

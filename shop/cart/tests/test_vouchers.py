@@ -202,7 +202,11 @@ def test_a_code_under_its_minimum_comes_back_when_the_books_reach_it(client, car
     client.post("/cart/update/", {"book": cart.slug, "quantity": 2}, **HTML)
 
     summary = cart_summary(session_key=Cart.objects.get().session_id)
-    assert (summary.discount_amount, summary.total_amount, summary.voucher_problem) == (1000, 4600 - 1000 + 499, "")
+    assert (summary.discount_amount, summary.total_amount, summary.voucher_problem) == (
+        1000,
+        4600 - 1000 + 499,
+        "",
+    )
 
 
 def test_the_summary_prices_a_code_with_one_more_query(client, cart, django_assert_num_queries):
