@@ -257,7 +257,7 @@
       const intent = await createIntent(emailInput.value, shipping);
       if (intent.error) {
         if (intent.voucherRefused) {
-          showVoucher("", intent.error); // priced without it: the shopper decides whether to pay
+          showVoucher("", ""); // priced without it (the message says why): the shopper decides
         }
         if (intent.total !== null && intent.total !== undefined && intent.total !== expectedTotal) {
           showPricing(intent.pricing);
