@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_rq",
     "core",
     "shop.catalog",
+    "shop.vouchers",
     "shop.cart",
     "shop.orders",
     "payments",
@@ -160,6 +161,9 @@ ORDER_PAGE_RATE_LIMIT_PER_IP = env.int("ORDER_PAGE_RATE_LIMIT_PER_IP", default=6
 # (each address also gets at most one email per 10 minutes); 0 = no limit.
 FIND_ORDERS_RATE_LIMIT_PER_IP = env.int("FIND_ORDERS_RATE_LIMIT_PER_IP", default=10)
 FIND_ORDERS_RATE_LIMIT_PER_EMAIL = env.int("FIND_ORDERS_RATE_LIMIT_PER_EMAIL", default=3)
+# Discount codes tried (cart page and checkout) per client IP within the same
+# window: a cap on guessing codes; 0 = no limit.
+DISCOUNT_CODE_RATE_LIMIT_PER_IP = env.int("DISCOUNT_CODE_RATE_LIMIT_PER_IP", default=20)
 # Reverse proxies in front of the app that append to X-Forwarded-For; 0 =
 # ignore the header (a client can write anything in it).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)

@@ -32,6 +32,9 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
 CURRENCY_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cad": "CA$", "aud": "A$"}
 # The currencies books are priced in: staff choose one (shown as its ISO code, upper case).
 SUPPORTED_CURRENCIES = tuple(CURRENCY_SYMBOLS)
+# The smallest amount Stripe charges, in minor units, where it is not 50 (Stripe's currency docs).
+MINIMUM_CHARGES = {"gbp": 30, "dkk": 250, "nok": 300, "sek": 300, "hkd": 400, "mxn": 1000, "czk": 1500}
+DEFAULT_MINIMUM_CHARGE = 50
 
 
 def format_money(amount: int, currency: str) -> str:
@@ -49,6 +52,11 @@ def format_money(amount: int, currency: str) -> str:
     if symbol:
         return f"{sign}{symbol}{number}"
     return f"{sign}{number} {code.upper()}"
+
+
+def minimum_charge_amount(currency: str) -> int:
+    """The smallest total a card payment may take in `currency`, in minor units (50 cents in USD)."""
+    return MINIMUM_CHARGES.get(currency.lower(), DEFAULT_MINIMUM_CHARGE)
 
 
 AMOUNT_PATTERN = re.compile(r"^\d{1,9}(\.\d+)?$")

@@ -28,7 +28,7 @@ from payments.selectors import (
 from payments.services.refunds import refund_create, refund_send
 from shop.orders.admin import ReadOnlyInline
 from shop.orders.models import FulfilmentStatus, Order
-from shop.orders.services import order_quantities, order_stock_release
+from shop.orders.services import order_quantities, order_stock_release, order_voucher_use_return
 
 REFUND_PERMISSION = "payments.refund_order"
 SHIPPED_STATES = (FulfilmentStatus.SHIPPED, FulfilmentStatus.DELIVERED)
@@ -113,7 +113,12 @@ class OrderRefundMixin:
         if request.method == "POST" and "resend" in request.POST:
             return self._refund_resend(request, order, change_url)
         if request.method == "POST":
-            form = RefundForm(request.POST, currency=order.currency, copies=_copies_held(order))
+            form = RefundForm(
+                request.POST,
+                currency=order.currency,
+                copies=_copies_held(order),
+                voucher_code=_voucher_use_held(order),
+            )
             if form.is_valid():
                 full = form.cleaned_data["amount"] >= refund_totals(order=order).remaining
                 try:
@@ -135,6 +140,10 @@ class OrderRefundMixin:
                     if full and form.cleaned_data.get("restock") and _copies_held(order):
                         order_stock_release(order=order, cause=f"full refund by {request.user}")
                         messages.success(request, "The copies are back in stock.")
+                    cause = f"full refund by {request.user}"
+                    give_back = full and form.cleaned_data.get("voucher_use_back")
+                    if give_back and order_voucher_use_return(order=order, cause=cause):
+                        messages.success(request, f"The use of discount code {order.voucher_code} is back.")
                     return redirect(change_url)
         elif not order_is_refundable(order=order):
             messages.error(
@@ -185,11 +194,17 @@ def _copies_held(order: Order) -> int:
     return sum(order_quantities(order=order).values())
 
 
+def _voucher_use_held(order: Order) -> str:
+    """The order's discount code while it holds a use of it, for the give-back offer ("" otherwise)."""
+    return order.voucher_code if order.voucher_use_held else ""
+
+
 def _refund_form_for(order: Order) -> RefundForm:
     remaining = refund_totals(order=order).remaining
     return RefundForm(
         currency=order.currency,
         copies=_copies_held(order),
+        voucher_code=_voucher_use_held(order),
         initial={
             "amount": minor_units_to_text(amount=remaining, currency=order.currency),
             "refund_count": refunds_count(order=order),
@@ -200,7 +215,9 @@ def _refund_form_for(order: Order) -> RefundForm:
 def _refund_form_rebound(form: RefundForm, order: Order) -> RefundForm:
     data = form.data.copy()
     data["refund_count"] = str(refunds_count(order=order))
-    return RefundForm(data, currency=order.currency, copies=_copies_held(order))
+    return RefundForm(
+        data, currency=order.currency, copies=_copies_held(order), voucher_code=_voucher_use_held(order)
+    )
 
 
 def _refund_success_message(refund: Refund) -> str:

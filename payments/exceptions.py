@@ -41,8 +41,17 @@ class TotalChanged(PaymentError):
 
     message = "Your order total has changed. Check the new total and press Pay again."
 
-    def __init__(self, *, total: int, currency: str, message: str | None = None):
+    def __init__(
+        self,
+        *,
+        total: int,
+        currency: str,
+        message: str | None = None,
+        discount: int = 0,
+        voucher_code: str = "",
+    ):
         self.total, self.currency = total, currency
+        self.discount, self.voucher_code = discount, voucher_code  # the discount in that total, if any
         super().__init__(message)
 
 

@@ -8,6 +8,7 @@ from shop.cart.forms import QUANTITY_ERROR
 from shop.cart.models import MAX_COPIES_PER_BOOK
 from shop.orders.addresses import AddressInvalid, address_clean
 from shop.orders.shipping import ShippingAddress
+from shop.vouchers.forms import DiscountCodeField
 
 # The JSON name of each shipping field, for error answers that name it.
 SHIPPING_JSON_NAMES = {
@@ -28,6 +29,13 @@ def utf8_encodable(value: str) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise forms.ValidationError("This contains characters that are not valid text.") from exc
+
+
+def json_code(value) -> str:
+    """A discount code from JSON: text as it is, null as none; anything else can never be a code."""
+    if value is None or isinstance(value, str):
+        return value or ""
+    return "\x00"  # a number, list or object: refused by DiscountCodeField with its usual message
 
 
 def _text(max_length: int, required_message: str | None = None) -> forms.CharField:
@@ -89,6 +97,8 @@ class CreateIntentForm(forms.Form):
     # Required or not by country (shop/orders/addresses.py): Ireland's Eircode is optional.
     postal_code = _text(20)
     country = _text(2, "Choose the country to ship your books to.")
+    # The code the shopper saw applied: the server prices it again, amounts are never taken from here.
+    voucher_code = DiscountCodeField(required=False)
 
     ORDER = [
         "book",
@@ -102,6 +112,7 @@ class CreateIntentForm(forms.Form):
         "postal_code",
         "country",
         "phone",
+        "voucher_code",
     ]
 
     @classmethod
@@ -128,12 +139,11 @@ class CreateIntentForm(forms.Form):
         fields["name"], fields["phone"] = shipping.get("name"), shipping.get("phone")
         for part in ("line1", "line2", "city", "state", "postal_code", "country"):
             fields[part] = address.get(part)
-        return cls(
-            {
-                k: (v if isinstance(v, str | int) and not isinstance(v, bool) else None)
-                for k, v in fields.items()
-            }
-        )
+        fields = {
+            k: (v if isinstance(v, str | int) and not isinstance(v, bool) else None)
+            for k, v in fields.items()
+        }
+        return cls(fields | {"voucher_code": json_code(data.get("voucher_code"))})
 
     def clean_quantity(self) -> int:
         return self.cleaned_data["quantity"] or 1
@@ -174,6 +184,29 @@ class CreateIntentForm(forms.Form):
         return self._shipping
 
 
+class CheckoutDiscountForm(forms.Form):
+    """POST /payments/discount/ {"book"?, "voucher_code"}: the checkout priced with a code ("" removes it)."""
+
+    book = forms.SlugField(max_length=200, required=False, validators=[utf8_encodable])
+    voucher_code = DiscountCodeField(required=False)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "CheckoutDiscountForm":
+        book = data.get("book") or ""
+        return cls(
+            {
+                "book": book if isinstance(book, str) else None,
+                "voucher_code": json_code(data.get("voucher_code")),
+            }
+        )
+
+    def first_error(self) -> tuple[str, str]:
+        for field in ("voucher_code", "book"):
+            if field in self.errors:
+                return self.errors[field][0], field
+        return "The request is not valid.", ""
+
+
 class RefundForm(forms.Form):
     """The admin's refund form: an amount as staff write it ("5.00"), a reason, and a page token.
 
@@ -198,14 +231,20 @@ class RefundForm(forms.Form):
         help_text="The books never left the shop: they go back on the shelf and can be sold again. "
         "Only with a full refund.",
     )
+    # Offered while the order holds a use of its discount code: a full refund may give it back.
+    voucher_use_back = forms.BooleanField(required=False, help_text="Only with a full refund.")
 
-    def __init__(self, *args, currency: str, copies: int = 0, **kwargs):
+    def __init__(self, *args, currency: str, copies: int = 0, voucher_code: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
         if copies:
             self.fields["restock"].label = f"Put {copies} {'copy' if copies == 1 else 'copies'} back in stock"
         else:
             del self.fields["restock"]
+        if voucher_code:
+            self.fields["voucher_use_back"].label = f"Give the use of discount code {voucher_code} back"
+        else:
+            del self.fields["voucher_use_back"]
         example = "5.00" if currency_decimals(currency) else "500"
         self.fields["amount"].label = f"Amount ({currency.upper()})"
         self.fields["amount"].help_text = f"In {currency.upper()}, e.g. {example}."

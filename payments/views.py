@@ -26,7 +26,7 @@ from payments.exceptions import (
     StripeNotConfigured,
     TotalChanged,
 )
-from payments.forms import BuyNowForm, CreateIntentForm
+from payments.forms import BuyNowForm, CheckoutDiscountForm, CreateIntentForm
 from payments.json_body import JsonBodyRejected, json_body_parse, request_body_read
 from payments.ratelimit import (
     RATE_LIMIT_MESSAGE,
@@ -50,13 +50,18 @@ from payments.services.intents import (
 )
 from payments.services.webhooks import WebhookRejected, stripe_event_receive, stripe_event_verify
 from payments.stripe_client import missing_stripe_settings
-from shop.cart.pricing import Totals, totals_compute
+from shop.cart.exceptions import CartError
+from shop.cart.pricing import Totals, totals_compute, totals_with_code
 from shop.cart.selectors import CartSummaryLine
+from shop.cart.services import cart_voucher_apply, cart_voucher_remove
 from shop.catalog.exceptions import OutOfStock
 from shop.catalog.models import Book
 from shop.catalog.selectors import book_get_active
 from shop.orders.selectors import order_bought_in_session
 from shop.orders.services import UnpaidCopiesLimit
+from shop.vouchers.exceptions import VoucherRefused
+from shop.vouchers.ratelimit import RATE_LIMIT_MESSAGE as DISCOUNT_RATE_LIMIT_MESSAGE
+from shop.vouchers.ratelimit import discount_code_rate_limit
 
 logger = logging.getLogger(__name__)
 
@@ -94,9 +99,11 @@ def _checkout_config(
         "quantity": quantity,
         "amount": totals.total_amount,
         "expectedTotal": totals.total_amount,
+        "voucherCode": totals.voucher_code,
         "currency": currency,
         "shippingCountries": settings.SHIPPING_COUNTRIES,
         "createIntentUrl": reverse("payments:create_intent"),
+        "discountUrl": reverse("payments:checkout_discount"),
         "cartUrl": reverse("cart:page"),
         "returnUrl": request.build_absolute_uri(reverse("payments:success")),
     }
@@ -176,6 +183,7 @@ def cart_checkout_page(request: HttpRequest) -> HttpResponse:
         "currency": summary.currency,
         "back_url": reverse("cart:page"),
         "back_label": "Back to your cart",
+        "voucher_problem": summary.voucher_problem,
         "checkout_config": _checkout_config(
             request, book_slug=None, totals=summary.totals, currency=summary.currency
         ),
@@ -214,12 +222,91 @@ def _checkout_lines(request: HttpRequest, *, slug: str, quantity: int = 1) -> tu
     return lines, checkout_key_for(session_key=session_key), summary.cart_id
 
 
+def pricing_json(totals: Totals, currency: str) -> dict:
+    """The summary's figures as the checkout script shows them."""
+    shipping = format_money(totals.shipping_amount, currency) if totals.shipping_amount else "Free"
+    discount = f"−{format_money(totals.discount_amount, currency)}" if totals.discount_amount else ""
+    return {
+        "total": totals.total_amount,
+        "totalDisplay": format_money(totals.total_amount, currency),
+        "subtotalDisplay": format_money(totals.subtotal_amount, currency),
+        "shippingDisplay": shipping,
+        "discount": totals.discount_amount,
+        "discountDisplay": discount,
+        "voucherCode": totals.voucher_code,
+    }
+
+
+def _plain_totals(lines: list) -> Totals:
+    return totals_compute(lines=[(book.price_amount, quantity) for book, quantity in lines])
+
+
+def voucher_refused_json(refused: VoucherRefused, *, lines: list) -> JsonResponse:
+    """409: the code was not applied; the figures without it, and which field to fix."""
+    body = {"error": refused.message, "field": "voucher_code", "voucherRefused": True}
+    return JsonResponse(body | pricing_json(_plain_totals(lines), lines[0][0].currency), status=409)
+
+
+@never_cache
+def checkout_discount(request: HttpRequest) -> JsonResponse:
+    """POST {"voucher_code", "book"?} -> the checkout's figures with that code; "" takes the code off.
+
+    Without "book" it prices the session's cart, whose code it keeps (the cart
+    page shows it too). 409 {"error", "voucherRefused"} with the figures
+    without the code when it cannot be used; 400 when it is not a code at all.
+    """
+    if request.method != "POST":
+        return json_error("Use POST to apply a discount code.", 405, Allow="POST")
+    if request.content_type not in ("application/json", ""):
+        return json_error("Send the request as JSON (Content-Type: application/json).", 415)
+    try:
+        data = json_body_parse(
+            request_body_read(request, max_bytes=CREATE_INTENT_MAX_BYTES), max_bytes=CREATE_INTENT_MAX_BYTES
+        )
+    except JsonBodyRejected as exc:
+        return json_error(str(exc), 400)
+    form = CheckoutDiscountForm.from_json(data if isinstance(data, dict) else {})
+    if form.is_valid() and form.cleaned_data["voucher_code"]:
+        retry_after = discount_code_rate_limit(request)
+        if retry_after is not None:
+            return json_error(DISCOUNT_RATE_LIMIT_MESSAGE, 429, **{"Retry-After": str(retry_after)})
+    if not form.is_valid():
+        message, field = form.first_error()
+        return JsonResponse({"error": message, "field": field}, status=400)
+    code, slug = form.cleaned_data["voucher_code"], form.cleaned_data["book"]
+    try:
+        lines, _, _ = _checkout_lines(request, slug=slug)
+    except Http404:
+        return json_error("This book is not available.", 404)
+    except (CheckoutUnavailable, TotalChanged) as exc:
+        return json_error(exc.message, 409)
+    currency = lines[0][0].currency
+    try:
+        if slug:
+            totals = totals_with_code(lines=_plain_lines(lines), currency=currency, code=code)
+        elif code:
+            totals = cart_voucher_apply(session_key=request.session.session_key, code=code)
+        else:
+            cart_voucher_remove(session_key=request.session.session_key)
+            totals = _plain_totals(lines)
+    except VoucherRefused as refused:
+        return voucher_refused_json(refused, lines=lines)
+    except CartError as exc:
+        return json_error(exc.message, 409)
+    return JsonResponse(pricing_json(totals, currency))
+
+
+def _plain_lines(lines: list) -> list[tuple[int, int]]:
+    return [(book.price_amount, quantity) for book, quantity in lines]
+
+
 @never_cache
 def create_intent(request: HttpRequest) -> JsonResponse:
-    """POST {"email", "shipping", "expected_total", "book"?, "quantity"?} -> {"clientSecret", "orderNumber"}.
+    """POST {"email", "shipping", "expected_total", "book"?, "quantity"?, "voucher_code"?}: a PaymentIntent.
 
     Without "book" it checks out the session's cart. 409 {"error", "total"}:
-    the total changed or copies ran short; nothing was sent to Stripe.
+    the total changed, copies ran short or the discount code cannot be used
+    ("voucherRefused"); nothing was sent to Stripe. Other errors are 4xx/5xx.
     """
     if request.method != "POST":
         return json_error("Use POST to start a payment.", 405, Allow="POST")
@@ -258,15 +345,26 @@ def create_intent(request: HttpRequest) -> JsonResponse:
             checkout_key=key,
             cart_id=cart_id,
             client_address=ip_bucket(client_ip(request)),
+            voucher_code=form.cleaned_data["voucher_code"],
         )
         order, client_secret = checkout_start(request=checkout)
     except Http404:
         return json_error("This book is not available.", 404)
     except TotalChanged as exc:
+        discount = f"−{format_money(exc.discount, exc.currency)}" if exc.discount else ""
         return JsonResponse(
-            {"error": exc.message, "total": exc.total, "totalDisplay": format_money(exc.total, exc.currency)},
+            {
+                "error": exc.message,
+                "total": exc.total,
+                "totalDisplay": format_money(exc.total, exc.currency),
+                "discount": exc.discount,
+                "discountDisplay": discount,
+                "voucherCode": exc.voucher_code,
+            },
             status=409,
         )
+    except VoucherRefused as refused:
+        return voucher_refused_json(refused, lines=checkout.lines)
     except OutOfStock as exc:
         return JsonResponse(
             {"error": exc.message, "total": form.cleaned_data["expected_total"], "outOfStock": True},

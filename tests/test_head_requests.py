@@ -16,7 +16,15 @@ from shop.orders.tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
-POST_ONLY = {"payments:create_intent", "payments:webhook", "payments:buy_now", "cart:add", "cart:update"}
+POST_ONLY = {
+    "payments:create_intent",
+    "payments:checkout_discount",
+    "payments:webhook",
+    "payments:buy_now",
+    "cart:add",
+    "cart:update",
+    "cart:voucher",
+}
 
 
 def url_names(patterns=None, namespace: str = "") -> set[str]:

@@ -95,3 +95,12 @@ def test_amounts_staff_did_not_mean_are_refused(text, currency, message):
 def test_the_prefilled_amount_is_written_as_staff_type_it(minor, currency, text):
     assert minor_units_to_text(amount=minor, currency=currency) == text
     assert amount_to_minor_units(text=text, currency=currency) == minor
+
+
+def test_smallest_card_payments():
+    from core.money import minimum_charge_amount
+
+    assert minimum_charge_amount("usd") == 50
+    assert minimum_charge_amount("GBP") == 30
+    assert minimum_charge_amount("jpy") == 50
+    assert minimum_charge_amount("xyz") == 50

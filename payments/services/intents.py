@@ -1,8 +1,10 @@
 """PaymentIntents: create one per order, read them back, apply their outcome."""
 
 import contextlib
+import dataclasses
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import IntegrityError, models, transaction
 
@@ -17,11 +19,16 @@ from payments.exceptions import (
     TotalChanged,
 )
 from payments.stripe_client import stripe_call
-from shop.cart.pricing import Totals, totals_compute
+from shop.cart.pricing import Totals, totals_with_code
 from shop.cart.selectors import CartSummary, cart_summary
 from shop.catalog.models import Book
 from shop.orders.models import Order, OrderStatus
-from shop.orders.selectors import order_copies_held, order_get_for_update, order_get_open_checkout
+from shop.orders.selectors import (
+    order_checkout_holds,
+    order_copies_held,
+    order_get_for_update,
+    order_get_open_checkout,
+)
 from shop.orders.services import (
     OrderTransitionNotAllowed,
     order_attach_payment_intent,
@@ -37,6 +44,7 @@ from shop.orders.services import (
     order_stock_take_after_cancel,
     order_update_email,
     order_update_shipping,
+    order_voucher_use_take,
 )
 from shop.orders.shipping import ShippingAddress
 
@@ -92,11 +100,13 @@ def checkout_holds_copy(session_key: str | None, *, book: Book) -> bool:
 def checkout_cart_summary(*, session_key: str | None) -> CartSummary:
     """The session's cart as its checkout sees it: copies its own unpaid order holds are its own.
 
-    After a declined card the order keeps its copies off the shelf; the retry
-    must not find them sold.
+    After a declined card the order keeps its copies off the shelf, and the use
+    of its discount code; the retry must not find them sold or used up.
     """
-    held = order_copies_held(checkout_key=checkout_key_for(session_key=session_key)) if session_key else {}
-    return cart_summary(session_key=session_key, held=held)
+    if not session_key:
+        return cart_summary(session_key=session_key)
+    holds = order_checkout_holds(checkout_key=checkout_key_for(session_key=session_key))
+    return cart_summary(session_key=session_key, held=holds.copies, held_voucher_id=holds.voucher_id)
 
 
 @dataclass(frozen=True)
@@ -110,25 +120,45 @@ class CheckoutRequest:
     checkout_key: str
     cart_id: int | None = None
     client_address: str = ""  # where it came from: bounds what one address's unpaid orders hold
+    voucher_code: str = ""  # the discount code the shopper saw applied ("" for none)
+    held_voucher_id: int | None = (
+        None  # a use of which this checkout's open order holds (set by checkout_start)
+    )
 
-    @property
+    @cached_property
     def totals(self) -> Totals:
-        return totals_compute(lines=[(book.price_amount, quantity) for book, quantity in self.lines])
+        """The lines priced from the database, with the discount code; raises VoucherRefused."""
+        return totals_with_code(
+            lines=[(book.price_amount, quantity) for book, quantity in self.lines],
+            currency=self.lines[0][0].currency,
+            code=self.voucher_code,
+            held_voucher_id=self.held_voucher_id,
+        )
 
 
 def checkout_start(*, request: CheckoutRequest) -> tuple[Order, str]:
     """The shopper's payable order for these lines and its PaymentIntent's client secret.
 
     Raises TotalChanged (before anything is sent to Stripe) when the total is
-    not the one the shopper saw, OutOfStock when copies are short and
+    not the one the shopper saw, VoucherRefused when the discount code cannot
+    be used (checked here, and again when its use is taken with the
+    PaymentIntent: used up, once per email), OutOfStock when copies are short and
     UnpaidCopiesLimit when the client's unpaid orders hold too many (nothing
     reserved either way). Reuses this session's open order (and its PaymentIntent) while
-    the lines are the same, so retries and double clicks never create a second
+    the lines and the code are the same, so retries and double clicks never create a second
     order or intent; other lines cancel the old order and its intent.
     """
-    total = request.totals.total_amount
-    if request.expected_total != total:
-        raise TotalChanged(total=total, currency=request.lines[0][0].currency)
+    if request.voucher_code:  # the shopper's own open order may hold the code's last use
+        held = order_checkout_holds(checkout_key=request.checkout_key).voucher_id
+        request = dataclasses.replace(request, held_voucher_id=held)
+    totals = request.totals
+    if request.expected_total != totals.total_amount:
+        raise TotalChanged(
+            total=totals.total_amount,
+            currency=request.lines[0][0].currency,
+            discount=totals.discount_amount,
+            voucher_code=totals.voucher_code,
+        )
     for _ in range(2):  # a second pass only if the reused order turned out closed
         order, replaced = _checkout_open_order(request=request)
         if replaced is not None:
@@ -141,9 +171,19 @@ def checkout_start(*, request: CheckoutRequest) -> tuple[Order, str]:
 
 
 def _same_lines(*, order: Order, request: CheckoutRequest) -> bool:
+    """Whether `order` is what the shopper asks to pay for now: lines, prices, discount code, total.
+
+    A once-per-email code held for another address is not the same order: the
+    new address must be checked (the replacement's use is taken anew).
+    """
     wanted = sorted((book.pk, book.price_amount, quantity) for book, quantity in request.lines)
     has = sorted(order.items.values_list("book_id", "unit_amount", "quantity"))
     currency = request.lines[0][0].currency
+    voucher = request.totals.voucher
+    if order.voucher_id != (voucher.pk if voucher else None):
+        return False
+    if voucher is not None and voucher.once_per_email and order.email.lower() != request.email.lower():
+        return False
     return wanted == has and order.currency == currency and order.total_amount == request.totals.total_amount
 
 
@@ -191,6 +231,7 @@ def _checkout_order_create(*, request: CheckoutRequest) -> Order:
             checkout_key=key,
             cart_id=request.cart_id,
             client_address=request.client_address,
+            voucher=request.totals.voucher,
         )
     except IntegrityError:
         # A concurrent request (double click) opened the order first: use it.
@@ -249,19 +290,20 @@ def _payment_intent_for_order(order: Order) -> str | None:
 
     The order row stays locked while Stripe answers, so concurrent requests
     for one order wait for the first instead of creating a second intent. The
-    copies are reserved in the same transaction: if Stripe fails, they go
-    back. The idempotency key makes a retried create (after a timeout) return
-    the same intent on Stripe. Returns None when the order can no longer be paid.
+    copies are reserved and a use of its discount code taken in the same
+    transaction: if Stripe fails, they go back. The idempotency key makes a
+    retried create (after a timeout) return the same intent on Stripe.
+    Returns None when the order can no longer be paid.
     """
     with transaction.atomic():
         locked = order_get_for_update(order_id=order.pk)
         if not locked.payment_intent_id:
             order_stock_reserve(order=locked)  # OutOfStock: nothing reserved, nothing on Stripe
-            params = {
-                "amount": locked.total_amount,
-                "currency": locked.currency,
-                "metadata": {"order_id": str(locked.pk), "order_number": locked.number},
-            }
+            order_voucher_use_take(order=locked)  # VoucherRefused: likewise
+            metadata = {"order_id": str(locked.pk), "order_number": locked.number}
+            if locked.voucher_code:
+                metadata["discount_code"] = locked.voucher_code
+            params = {"amount": locked.total_amount, "currency": locked.currency, "metadata": metadata}
             if locked.shipping_line1:
                 params["shipping"] = stripe_shipping(ShippingAddress.of_order(locked))
             intent = stripe_call(
@@ -290,6 +332,7 @@ def _payment_intent_for_order(order: Order) -> str | None:
         if intent["status"] in CONFIRMABLE_STATUSES:
             if not locked.stock_reserved:  # its reservation ran out meanwhile: take the copies again
                 order_stock_reserve(order=locked)
+            order_voucher_use_take(order=locked)  # once: nothing to do while it holds its use
             return intent["client_secret"]
     # Stripe knows more than we do (paid, processing or canceled): catch up.
     order = order_apply_payment_intent(order=order, intent=intent, cause="checkout retry").order

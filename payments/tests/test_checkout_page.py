@@ -36,9 +36,11 @@ def test_renders_the_payment_element_configuration_from_the_database(client, boo
         "quantity": 1,
         "amount": 2799,  # the book and shipping
         "expectedTotal": 2799,
+        "voucherCode": "",
         "currency": "usd",
         "shippingCountries": settings.SHIPPING_COUNTRIES,
         "createIntentUrl": "/payments/create-intent/",
+        "discountUrl": "/payments/discount/",
         "cartUrl": "/cart/",
         "returnUrl": "http://testserver/payments/success/",
     }

@@ -38,3 +38,8 @@ class CurrencyMismatch(CartError):
         super().__init__(
             f"“{title}” is priced in another currency than your cart. Check out your cart first."
         )
+
+
+class CartEmpty(CartError):
+    def __init__(self):
+        super().__init__("Your cart is empty. Add a book to it before entering a discount code.")

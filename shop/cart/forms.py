@@ -2,6 +2,7 @@ from django import forms
 
 from shop.cart.models import MAX_COPIES_PER_BOOK
 from shop.catalog.models import Book
+from shop.vouchers.forms import DiscountCodeField
 
 QUANTITY_ERROR = f"Choose a quantity from 1 to {MAX_COPIES_PER_BOOK}."
 UPDATE_QUANTITY_ERROR = f"Choose a quantity from 0 to {MAX_COPIES_PER_BOOK} (0 removes the book)."
@@ -60,3 +61,23 @@ class CartUpdateForm(CartAddForm):
 
     def clean_quantity(self) -> int:
         return self.cleaned_data["quantity"]
+
+
+class CartVoucherForm(forms.Form):
+    """POST /cart/voucher/: code=<code> applies it; remove=1 takes the cart's code off."""
+
+    code = DiscountCodeField(required=False)
+    remove = forms.BooleanField(required=False)
+    next = forms.CharField(required=False, max_length=2000)
+
+    def clean(self):
+        cleaned = super().clean()
+        if "code" in cleaned and not cleaned["code"] and not cleaned.get("remove"):
+            self.add_error("code", "Enter a discount code.")
+        return cleaned
+
+    def first_error(self) -> str:
+        for name in ("code", "remove", "next"):
+            if name in self.errors:
+                return self.errors[name][0]
+        return "The request is not valid."

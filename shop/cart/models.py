@@ -2,6 +2,7 @@ from django.contrib.sessions.models import Session
 from django.db import models
 
 from shop.catalog.models import Book
+from shop.vouchers.models import CODE_MAX_LENGTH
 
 MAX_COPIES_PER_BOOK = 10
 MAX_LINES = 20
@@ -16,6 +17,8 @@ class Cart(models.Model):
     """
 
     session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="cart")
+    # The discount code the shopper applied (normalised), checked again each time the cart is priced.
+    voucher_code = models.CharField(max_length=CODE_MAX_LENGTH, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,5 +1,10 @@
 """Reads of a shopper's cart. None of them creates a session or a cart: a
-visitor who only browses costs no rows."""
+visitor who only browses costs no rows.
+
+The cart's discount code is priced anew on every read: a code that has
+expired or fallen under its minimum since it was applied stays on the cart
+but takes nothing off, and the summary says why (`voucher_problem`).
+"""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -9,9 +14,10 @@ from django.utils import timezone
 
 from shop.cart.exceptions import BookNotForSale, CurrencyMismatch
 from shop.cart.models import CartLine
-from shop.cart.pricing import Totals, totals_compute
+from shop.cart.pricing import Totals, totals_compute, totals_with_code
 from shop.catalog.exceptions import OutOfStock
 from shop.catalog.models import Book
+from shop.vouchers.exceptions import VoucherRefused
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class CartSummary:
     totals: Totals
     item_count: int
     problems: list[str] = field(default_factory=list)
+    voucher_code: str = ""  # the code the shopper applied, whether it takes anything off or not
+    voucher_problem: str = ""  # why that code takes nothing off now
 
     @property
     def prices_changed(self) -> bool:
@@ -61,6 +69,10 @@ class CartSummary:
     def total_amount(self) -> int:
         return self.totals.total_amount
 
+    @property
+    def discount_amount(self) -> int:
+        return self.totals.discount_amount
+
 
 def _live_lines(session_key: str) -> QuerySet[CartLine]:
     """The lines of this session's cart, if the session has not expired (its cookie may outlive it)."""
@@ -76,14 +88,19 @@ def cart_item_count(*, session_key: str | None) -> int:
     return _live_lines(session_key).aggregate(copies=Sum("quantity"))["copies"] or 0
 
 
-def cart_summary(*, session_key: str | None, held: Mapping[int, int] | None = None) -> CartSummary:
-    """Lines with their books, totals and what stands in the way of checking out: one query.
+def cart_summary(
+    *, session_key: str | None, held: Mapping[int, int] | None = None, held_voucher_id: int | None = None
+) -> CartSummary:
+    """Lines with their books, totals and what stands in the way of checking out.
 
+    One query, and one more to price a discount code when the cart has one.
     `held` ({book id: copies}) are copies off the shelf for this shopper already
-    (their own unpaid order holds them): they count as there for this cart.
+    (their own unpaid order holds them): they count as there for this cart, as
+    does the use of a discount code that order holds (`held_voucher_id`).
     """
-    lines = list(_live_lines(session_key).select_related("book")) if session_key else []
+    lines = list(_live_lines(session_key).select_related("book", "cart")) if session_key else []
     currency = lines[0].book.currency if lines else ""
+    code = lines[0].cart.voucher_code if lines else ""
     held = held or {}
     summary_lines = [
         CartSummaryLine(
@@ -95,13 +112,23 @@ def cart_summary(*, session_key: str | None, held: Mapping[int, int] | None = No
         )
         for line in lines
     ]
+    amounts = [(line.unit_amount, line.quantity) for line in summary_lines]
+    voucher_problem = ""
+    try:
+        totals = totals_with_code(
+            lines=amounts, currency=currency, code=code, held_voucher_id=held_voucher_id
+        )
+    except VoucherRefused as refused:
+        totals, voucher_problem = totals_compute(lines=amounts), refused.message
     return CartSummary(
         cart_id=lines[0].cart_id if lines else None,
         lines=summary_lines,
         currency=currency,
-        totals=totals_compute(lines=[(line.unit_amount, line.quantity) for line in summary_lines]),
+        totals=totals,
         item_count=sum(line.quantity for line in summary_lines),
         problems=[line.problem for line in summary_lines if line.problem],
+        voucher_code=code,
+        voucher_problem=voucher_problem,
     )
 
 

@@ -3,17 +3,26 @@ locked, so a double click or two tabs cannot slip past the limits; a refused
 change leaves everything (even a cart about to be created) as it was.
 
 Stock is checked, not reserved: copies are taken when the order's payment
-starts (shop.catalog.services.book_stock_reserve_lines).
+starts (shop.catalog.services.book_stock_reserve_lines). Likewise a discount
+code is checked when applied, and a use of it taken only when the payment starts.
 """
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from shop.cart.exceptions import BookNotForSale, CurrencyMismatch, QuantityNotAllowed, TooManyLines
+from shop.cart.exceptions import (
+    BookNotForSale,
+    CartEmpty,
+    CurrencyMismatch,
+    QuantityNotAllowed,
+    TooManyLines,
+)
 from shop.cart.models import MAX_COPIES_PER_BOOK, MAX_LINES, Cart, CartLine
+from shop.cart.pricing import Totals, totals_with_code
 from shop.catalog.exceptions import OutOfStock
 from shop.catalog.models import Book
+from shop.vouchers.pricing import voucher_code_normalize
 
 
 def cart_add_book(*, session_key: str, book_id: int, quantity: int) -> CartLine:
@@ -46,10 +55,37 @@ def cart_set_quantity(*, session_key: str, book_id: int, quantity: int) -> CartL
 
 
 def cart_clear(*, cart_id: int) -> None:
-    """Empty the cart (its order was paid)."""
+    """Empty the cart and forget its discount code (its order was paid)."""
     with transaction.atomic():
         CartLine.objects.filter(cart_id=cart_id).delete()
-        _touch(Cart.objects.filter(id=cart_id))
+        Cart.objects.filter(id=cart_id).update(voucher_code="", updated_at=timezone.now())
+
+
+def cart_voucher_apply(*, session_key: str, code: str) -> Totals:
+    """Apply a discount code to the session's cart; its totals with the code.
+
+    Raises VoucherRefused (not a code, unknown, expired, under its minimum…)
+    or CartEmpty, leaving the cart's code as it was.
+    """
+    normalized = voucher_code_normalize(code)
+    with transaction.atomic():
+        live = Cart.objects.filter(session_id=session_key, session__expire_date__gt=timezone.now())
+        cart = live.select_for_update(of=("self",)).first()
+        lines = list(cart.lines.select_related("book")) if cart else []
+        if not lines:
+            raise CartEmpty()
+        amounts = [(line.book.price_amount, line.quantity) for line in lines]
+        totals = totals_with_code(lines=amounts, currency=lines[0].book.currency, code=normalized)
+        cart.voucher_code = totals.voucher_code
+        cart.save(update_fields=["voucher_code", "updated_at"])
+    return totals
+
+
+def cart_voucher_remove(*, session_key: str) -> None:
+    """Take the discount code off the session's cart (nothing to do without one)."""
+    Cart.objects.filter(session_id=session_key).exclude(voucher_code="").update(
+        voucher_code="", updated_at=timezone.now()
+    )
 
 
 def _book_for_sale(*, book_id: int) -> Book:

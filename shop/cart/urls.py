@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.cart_page, name="page"),
     path("add/", views.cart_add, name="add"),
     path("update/", views.cart_update, name="update"),
+    path("voucher/", views.cart_voucher, name="voucher"),
 ]

@@ -1,4 +1,4 @@
-"""The cart page and its two form endpoints (plain HTML forms: the cart works without JavaScript).
+"""The cart page and its form endpoints (plain HTML forms: the cart works without JavaScript).
 
 A browser gets a redirect and a message; a client that does not ask for HTML
 gets a 4xx JSON {"error": ...} when its change is refused.
@@ -13,11 +13,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from core.money import format_money
 from shop.cart.exceptions import CartError
-from shop.cart.forms import CartAddForm, CartUpdateForm
+from shop.cart.forms import CartAddForm, CartUpdateForm, CartVoucherForm
 from shop.cart.selectors import cart_summary
-from shop.cart.services import cart_add_book, cart_set_quantity
+from shop.cart.services import cart_add_book, cart_set_quantity, cart_voucher_apply, cart_voucher_remove
 from shop.catalog.exceptions import OutOfStock
+from shop.vouchers.exceptions import VoucherRefused
+from shop.vouchers.ratelimit import RATE_LIMIT_MESSAGE, discount_code_rate_limit
 
 SESSION_HAS_CART = "has_cart"
 
@@ -65,6 +68,33 @@ def cart_update(request: HttpRequest) -> HttpResponse:
     except (CartError, OutOfStock) as refusal:
         return _refused(request, refusal.message, status=409, forget_session=created)
     messages.success(request, f"Your cart now holds {quantity} of “{book.title}”.")
+    return _back(request, form)
+
+
+@require_POST
+def cart_voucher(request: HttpRequest) -> HttpResponse:
+    """Apply a discount code to the cart, or take it off (remove=1)."""
+    form = CartVoucherForm(request.POST)
+    if form.is_valid() and form.cleaned_data["remove"]:
+        if request.session.session_key:
+            cart_voucher_remove(session_key=request.session.session_key)
+        messages.success(request, "The discount code was removed.")
+        return _back(request, form)
+    if not form.is_valid():
+        return _refused(request, form.first_error(), status=400)
+    retry_after = discount_code_rate_limit(request)
+    if retry_after is not None:
+        response = _refused(request, RATE_LIMIT_MESSAGE, status=429)
+        response["Retry-After"] = str(retry_after)
+        return response
+    try:
+        totals = cart_voucher_apply(
+            session_key=request.session.session_key or "", code=form.cleaned_data["code"]
+        )
+    except (CartError, VoucherRefused) as refusal:
+        return _refused(request, refusal.message, status=409)
+    off = format_money(totals.discount_amount, totals.voucher.currency)
+    messages.success(request, f"The discount code {totals.voucher_code} takes {off} off your books.")
     return _back(request, form)
 
 

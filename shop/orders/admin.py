@@ -64,6 +64,7 @@ class OrderStatusChangeInline(ReadOnlyInline):
 
 # The customer view: every order from one address, however its letters were cased.
 CUSTOMER_LOOKUP = "email__iexact"
+VOUCHER_LOOKUP = "voucher__id__exact"
 
 
 class FulfilmentChangeInline(ReadOnlyInline):
@@ -136,7 +137,14 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
     actions = ["export_csv", "export_lines_csv"]
     date_hierarchy = "created_at"
     # Staff search by what the shopper tells them: order number, email, PaymentIntent, the book.
-    search_fields = ["number", "email", "payment_intent_id", "items__title", "items__book__author"]
+    search_fields = [
+        "number",
+        "email",
+        "payment_intent_id",
+        "voucher_code",
+        "items__title",
+        "items__book__author",
+    ]
     list_per_page = 50
     inlines = [OrderItemInline, OrderStatusChangeInline, FulfilmentChangeInline]
     readonly_fields = [
@@ -163,6 +171,7 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
         "ship_to",
         "stock_reserved",
         "dispute_status",
+        "discount",
     ]
     fieldsets = [
         (
@@ -179,7 +188,7 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        ("Money", {"fields": ["total", "shipping", "received", "refunded", "currency_code"]}),
+        ("Money", {"fields": ["total", "shipping", "discount", "received", "refunded", "currency_code"]}),
         ("Shipping", {"fields": ["ship_to", "stock_reserved"]}),
         ("Payment", {"fields": ["payment_intent_id", "failure_message"]}),
         (
@@ -234,6 +243,13 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
     def shipping(self, order: Order) -> str:
         return order.shipping_display
 
+    @admin.display(description="discount")
+    def discount(self, order: Order) -> str:
+        if not order.voucher_code:
+            return "—"
+        held = "holds a use of it" if order.voucher_use_held else "its use given back"
+        return f"−{order.discount_display} with code {order.voucher_code} ({held})"
+
     @admin.display(description="ship to")
     def ship_to(self, order: Order) -> str:
         lines = address_lines(order)
@@ -280,7 +296,8 @@ class OrderAdmin(OrderFulfilmentMixin, admin.ModelAdmin):
         return urlencode({FulfilmentFilter.parameter_name: TO_SHIP, "o": oldest_first})
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        return lookup == CUSTOMER_LOOKUP or super().lookup_allowed(lookup, value, request)
+        # The customer view, and one discount code's orders (linked from the code's admin page).
+        return lookup in (CUSTOMER_LOOKUP, VOUCHER_LOOKUP) or super().lookup_allowed(lookup, value, request)
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         extra_context = extra_context or {}

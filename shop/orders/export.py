@@ -3,7 +3,8 @@
 Two shapes:
 - `order_rows`: one row per order (what accounts and customer service need):
   dates, customer, full address as its country writes it (shop/orders/addresses.py),
-  the books in one cell, subtotal, shipping, total, refunded, status in words,
+  the books in one cell, subtotal, discount code and amount, shipping, total
+  (what was charged, net of the discount), refunded, status in words,
   tracking. Summing a money column counts each order once.
 - `order_line_rows`: one row per book of an order (for stock work): quantity,
   unit price and line amount, never the order's totals (they would repeat).
@@ -43,6 +44,8 @@ ORDER_HEADER = [
     "shipping address",
     "books",
     "subtotal",
+    "discount code",
+    "discount",
     "shipping",
     "total",
     "refunded",
@@ -88,6 +91,8 @@ ORDER_FIELDS = [
     *(f"shipping_{part}" for part in ShippingAddress.__dataclass_fields__),
     "total_amount",
     "shipping_amount",
+    "voucher_code",
+    "discount_amount",
     "amount_refunded",
     "currency",
     "status",
@@ -143,7 +148,9 @@ def order_rows(*, orders: QuerySet[Order]) -> Iterator[list[str]]:
                 row["email"],
                 _address(row),
                 "; ".join(f"{line['quantity']} × {line['title']}" for line in lines),
-                _money(row["total_amount"] - row["shipping_amount"], currency),
+                _money(row["total_amount"] - row["shipping_amount"] + row["discount_amount"], currency),
+                row["voucher_code"],
+                _money(row["discount_amount"], currency),
                 _money(row["shipping_amount"], currency),
                 _money(row["total_amount"], currency),
                 _money(row["amount_refunded"], currency),

@@ -138,6 +138,16 @@ class Order(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # The discount code applied at checkout (its code kept as it was) and what it took off the books:
+    # total_amount is books - discount + shipping, what was charged.
+    voucher = models.ForeignKey(
+        "vouchers.Voucher", on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+    )
+    voucher_code = models.CharField("discount code", max_length=40, blank=True)
+    discount_amount = models.PositiveIntegerField("discount (minor units)", default=0)
+    # True while the order holds one use of its voucher (taken in the transaction that creates its
+    # PaymentIntent); cleared exactly once when the use is given back (cancel, abandon, full refund).
+    voucher_use_held = models.BooleanField(default=False, editable=False)
     # Changed only by `order_mark_disputed` (payments' dispute events): staff see it, and shipping
     # a disputed order asks for confirmation.
     dispute_status = models.CharField(
@@ -178,6 +188,9 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(dispute_status__in=DisputeStatus.values), name="order_dispute_status_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(discount_amount=0) | ~Q(voucher_code=""), name="order_discount_has_code"
+            ),
             models.UniqueConstraint(
                 fields=["checkout_key"],
                 condition=~Q(checkout_key="") & Q(status__in=OPEN_CHECKOUT_STATUSES),
@@ -198,7 +211,12 @@ class Order(models.Model):
 
     @property
     def subtotal_amount(self) -> int:
-        return self.total_amount - self.shipping_amount
+        """The books at their prices, before the discount."""
+        return self.total_amount - self.shipping_amount + self.discount_amount
+
+    @property
+    def discount_display(self) -> str:
+        return format_money(self.discount_amount, self.currency)
 
     @property
     def subtotal_display(self) -> str:

@@ -7,8 +7,9 @@ never by looping over orders, so the overview costs the same few queries for
 
 What counts. A sale is an order that was paid (paid, partially refunded or
 refunded), on the day it was paid, in the shop's time zone. Revenue is what
-the shopper was charged less what was refunded since, counted on the day of
-the sale (the order knows its refunded total, not when each refund was made).
+the shopper was charged (net of any discount code) less what was refunded
+since, counted on the day of the sale (the order knows its refunded total,
+not when each refund was made); the discounts given are a figure of their own.
 Amounts are in one currency, the catalog's (Book.currency's default): orders
 in another currency are left out of the sums.
 
@@ -98,6 +99,7 @@ class SalesTotals:
     period_revenue: int  # net of refunds, over the chosen period
     period_orders: int
     period_refunded: int
+    period_discounts: int  # taken off by discount codes, over the period (already out of revenue)
     average_order: int  # charged per order over the period (before refunds), 0 without orders
 
 
@@ -119,6 +121,7 @@ def sales_totals(*, days: int, now: datetime | None = None) -> SalesTotals:
         period_charged=Sum(CHARGED, filter=since(days), default=0),
         period_orders=Count("pk", filter=since(days)),
         period_refunded=Sum("amount_refunded", filter=since(days), default=0),
+        period_discounts=Sum("discount_amount", filter=since(days), default=0),
     )
     charged = sums.pop("period_charged")
     average = round(charged / sums["period_orders"]) if sums["period_orders"] else 0

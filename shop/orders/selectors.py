@@ -70,20 +70,38 @@ def order_get_open_checkout(*, checkout_key: str) -> Order | None:
     )
 
 
-def order_copies_held(*, checkout_key: str) -> dict[int, int]:
-    """{book id: copies} off the shelf for the shopper's open order of this checkout ({} if none holds any).
+@dataclass(frozen=True)
+class CheckoutHolds:
+    """What the shopper's open order of a checkout holds: copies, and a use of a discount code."""
 
-    A retry after a declined card counts these as the shopper's own, not as sold.
+    copies: dict[int, int]  # {book id: copies} off the shelf
+    voucher_id: int | None  # the voucher one of whose uses it holds
+
+
+def order_checkout_holds(*, checkout_key: str) -> CheckoutHolds:
+    """What the shopper's open order of this checkout holds (nothing if none does): one query.
+
+    A retry after a declined card counts these as the shopper's own, not as
+    sold: its copies are there for it, and so is its use of the code.
     """
     rows = OrderItem.objects.filter(
         order__checkout_key=checkout_key,
         order__status__in=OPEN_CHECKOUT_STATUSES,
         order__stock_reserved=True,
     ).exclude(order__checkout_key="")
-    held: dict[int, int] = {}
-    for book_id, quantity in rows.values_list("book_id", "quantity"):
-        held[book_id] = held.get(book_id, 0) + quantity
-    return held
+    copies: dict[int, int] = {}
+    voucher_id = None
+    for book_id, quantity, order_voucher_id, use_held in rows.values_list(
+        "book_id", "quantity", "order__voucher_id", "order__voucher_use_held"
+    ):
+        copies[book_id] = copies.get(book_id, 0) + quantity
+        voucher_id = order_voucher_id if use_held else voucher_id
+    return CheckoutHolds(copies=copies, voucher_id=voucher_id)
+
+
+def order_copies_held(*, checkout_key: str) -> dict[int, int]:
+    """{book id: copies} off the shelf for the shopper's open order of this checkout ({}: none)."""
+    return order_checkout_holds(checkout_key=checkout_key).copies
 
 
 def order_copies_held_by_address(*, client_address: str, exclude_order_id: int | None = None) -> int:
@@ -94,6 +112,15 @@ def order_copies_held_by_address(*, client_address: str, exclude_order_id: int |
         order__stock_reserved=True,
     ).exclude(order_id=exclude_order_id)
     return held.aggregate(copies=Sum("quantity"))["copies"] or 0
+
+
+def order_voucher_used_by_email(*, voucher_id: int, email: str, exclude_order_id: int) -> bool:
+    """Whether another order from this address (in any case) holds a use of the voucher."""
+    return (
+        Order.objects.filter(voucher_id=voucher_id, voucher_use_held=True, email__iexact=email)
+        .exclude(pk=exclude_order_id)
+        .exists()
+    )
 
 
 def orders_holding_copies_since(*, held_before: datetime) -> QuerySet[Order]:

@@ -31,9 +31,16 @@ from shop.orders.models import (
     OrderStatus,
     OrderStatusChange,
 )
-from shop.orders.selectors import order_copies_held_by_address, order_get_for_update
+from shop.orders.selectors import (
+    order_copies_held_by_address,
+    order_get_for_update,
+    order_voucher_used_by_email,
+)
 from shop.orders.shipping import ShippingAddress
 from shop.orders.tasks import order_email_queue
+from shop.vouchers.exceptions import RefusalReason, VoucherRefused
+from shop.vouchers.models import Voucher
+from shop.vouchers.services import voucher_take_refused, voucher_use_return, voucher_use_take
 
 logger = logging.getLogger(__name__)
 
@@ -80,23 +87,31 @@ def order_create(
     checkout_key: str = "",
     cart_id: int | None = None,
     client_address: str = "",
+    voucher: Voucher | None = None,
 ) -> Order:
     """A pending order for (book, quantity) lines, priced from the database, shipping included.
 
     Every line's book must be in one currency (the cart enforces it).
     `client_address` is where the checkout came from (see order_stock_reserve).
+    `voucher`, checked by the caller, takes its discount off the books; a use
+    of it is taken with the order's PaymentIntent (order_voucher_use_take).
     """
     if not lines:
         raise ValueError("an order needs at least one line")
     currencies = {book.currency for book, _ in lines}
     if len(currencies) != 1:
         raise ValueError(f"an order is in one currency, not {sorted(currencies)}")
-    totals = totals_compute(lines=[(book.price_amount, quantity) for book, quantity in lines])
+    totals = totals_compute(
+        lines=[(book.price_amount, quantity) for book, quantity in lines], voucher=voucher
+    )
     order = Order.objects.create(
         email=email,
         currency=currencies.pop(),
         total_amount=totals.total_amount,
         shipping_amount=totals.shipping_amount,
+        voucher=totals.voucher,
+        voucher_code=totals.voucher_code,
+        discount_amount=totals.discount_amount,
         checkout_key=checkout_key,
         cart_id=cart_id,
         client_address=client_address[: Order._meta.get_field("client_address").max_length],
@@ -193,6 +208,57 @@ def order_stock_release(*, order: Order, cause: str) -> bool:
     return True
 
 
+def order_voucher_use_take(*, order: Order) -> Order:
+    """Take one use of the order's discount code, once (nothing to take without a code).
+
+    One conditional UPDATE of the voucher row (shop/vouchers/services.py), in
+    the caller's transaction (the one that reserves the copies and creates the
+    PaymentIntent). Raises VoucherRefused, taking nothing, when the code is used
+    up, no longer valid, or once per email and held by another order from this
+    address: that check runs with the voucher row locked by the UPDATE, so two
+    checkouts from one address cannot both pass it.
+    """
+    if order.voucher_id is None:  # set when the order is created, never changed: no lock needed
+        return order
+    with transaction.atomic():
+        current = _order_lock(order)
+        if current.voucher_id is None or current.voucher_use_held:
+            return current
+        if not voucher_use_take(voucher_id=current.voucher_id):
+            raise voucher_take_refused(voucher_id=current.voucher_id)
+        voucher = current.voucher
+        if voucher.once_per_email and order_voucher_used_by_email(
+            voucher_id=voucher.pk, email=current.email, exclude_order_id=current.pk
+        ):
+            raise VoucherRefused(
+                f"The discount code {voucher.code} has already been used with this email address.",
+                reason=RefusalReason.USED_BY_EMAIL,
+                code=voucher.code,
+            )
+        current.voucher_use_held = True
+        current.save(update_fields=["voucher_use_held", "updated_at"])
+    logger.info("order_voucher_use_taken", extra={"order": current.number, "voucher": current.voucher_code})
+    return current
+
+
+def order_voucher_use_return(*, order: Order, cause: str) -> bool:
+    """Give the order's use of its discount code back if it holds one; True if it did (exactly once)."""
+    with transaction.atomic():
+        current = _order_lock(order)
+        if not current.voucher_use_held:
+            return False
+        if current.voucher_id is not None:
+            voucher_use_return(voucher_id=current.voucher_id)
+        current.voucher_use_held = False
+        current.save(update_fields=["voucher_use_held", "updated_at"])
+    order.voucher_use_held = False
+    logger.info(
+        "order_voucher_use_returned",
+        extra={"order": current.number, "voucher": current.voucher_code, "cause": cause},
+    )
+    return True
+
+
 OUT_OF_STOCK_AFTER_PAYMENT = "Paid but out of stock: refund or restock."
 
 
@@ -200,8 +266,13 @@ def _order_take_stock_once_paid(current: Order, *, cause: str) -> None:
     """A payment arrived for an order whose copies went back: take them again, or flag it.
 
     The caller holds the order's row lock. An order that never reserved
-    (made before reservations existed, or by staff) is left alone.
+    (made before reservations existed, or by staff) is left alone. A use of
+    its discount code given back with the cancel is counted again, whatever
+    the code's limits: the shopper paid the discounted price.
     """
+    if current.voucher_id is not None and not current.voucher_use_held and current.stock_reserved_at:
+        voucher_use_take(voucher_id=current.voucher_id, within_limits=False)
+        current.voucher_use_held = True
     if current.stock_reserved or current.stock_reserved_at is None:
         return
     try:
@@ -318,6 +389,7 @@ def order_mark_canceled(*, order: Order, cause: str, cancel_payment_intent: bool
         )
         if moved:
             order_stock_release(order=current, cause=cause)
+            order_voucher_use_return(order=current, cause=cause)
             current.refresh_from_db()
     if not moved:
         raise OrderTransitionNotAllowed(order=current, to_status=OrderStatus.CANCELED)

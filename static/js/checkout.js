@@ -4,9 +4,10 @@
 // (addressElement.getValue()), ask the shop for a PaymentIntent (POST
 // config.createIntentUrl), then stripe.confirmPayment(), which sends the
 // shopper to config.returnUrl. The server prices the order; this script sends
-// the book's slug (or nothing: the cart), the email, the address and the total
-// the shopper saw. If the server's total differs (409 with `total`), the page
-// shows the new total and asks again. Uses nothing of Stripe.js beyond
+// the book's slug (or nothing: the cart), the email, the address, the discount
+// code applied and the total the shopper saw. If the server's total differs
+// (409 with `total`), the page shows the new total and asks again. A discount
+// code is priced by the server (POST config.discountUrl) before it shows. Uses nothing of Stripe.js beyond
 // Stripe(), elements(), elements.update(), create("payment"|"address"),
 // mount(), on("change"), getValue(), submit() and confirmPayment(), so the
 // offline stand-in can implement the same subset.
@@ -35,6 +36,7 @@
   const cartLink = document.getElementById("cart-link");
   let payLabel = payButton.textContent;
   let expectedTotal = config.expectedTotal;
+  let voucherCode = config.voucherCode || "";
   let busy = false;
   let messageAbout = null; // "email" | "payment" | null: what the visible message refers to
 
@@ -91,6 +93,7 @@
           email,
           shipping,
           expected_total: expectedTotal,
+          ...(voucherCode ? { voucher_code: voucherCode } : {}),
         }),
       });
     } catch {
@@ -111,6 +114,8 @@
         total: Number.isInteger(data.total) ? data.total : null,
         totalDisplay: typeof data.totalDisplay === "string" ? data.totalDisplay : "",
         outOfStock: data.outOfStock === true,
+        voucherRefused: data.voucherRefused === true,
+        pricing: data,
       };
     }
     if (typeof data.clientSecret !== "string" || !data.clientSecret) {
@@ -137,7 +142,8 @@
   }
 
   // The server's total differs from the one shown (another tab changed the
-  // cart, a price changed): show it, so the shopper pays what they see.
+  // cart, a price changed, a discount code was applied): show it, so the
+  // shopper pays what they see.
   function showNewTotal(total, totalDisplay) {
     expectedTotal = total;
     elements.update({ amount: total });
@@ -147,6 +153,26 @@
         totalNode.textContent = totalDisplay;
       }
       payLabel = `Pay ${totalDisplay}`;
+      if (!busy) {
+        payButton.textContent = payLabel;
+      }
+    }
+  }
+
+  // The server's figures ({total, totalDisplay, discountDisplay, voucherCode, …}) on the summary.
+  function showPricing(pricing) {
+    if (!pricing || !Number.isInteger(pricing.total)) {
+      return;
+    }
+    showNewTotal(pricing.total, typeof pricing.totalDisplay === "string" ? pricing.totalDisplay : "");
+    if (typeof pricing.discountDisplay === "string") {
+      const code = typeof pricing.voucherCode === "string" ? pricing.voucherCode : "";
+      document.getElementById("summary-discount-row").hidden = !pricing.discountDisplay;
+      document.getElementById("summary-discount").textContent = pricing.discountDisplay;
+      document.getElementById("summary-discount-code").textContent = code ? `(${code})` : "";
+    }
+    if (typeof pricing.shippingDisplay === "string" && pricing.shippingDisplay) {
+      document.getElementById("summary-shipping").textContent = pricing.shippingDisplay;
     }
   }
 
@@ -230,8 +256,11 @@
       const shipping = { name, address: parts, ...(phone ? { phone } : {}) };
       const intent = await createIntent(emailInput.value, shipping);
       if (intent.error) {
+        if (intent.voucherRefused) {
+          showVoucher("", ""); // priced without it (the message says why): the shopper decides
+        }
         if (intent.total !== null && intent.total !== undefined && intent.total !== expectedTotal) {
-          showNewTotal(intent.total, intent.totalDisplay);
+          showPricing(intent.pricing);
         }
         if (cartLink && !config.book && intent.total !== null && intent.total !== undefined) {
           cartLink.hidden = false;
@@ -252,6 +281,85 @@
       fail(MESSAGES.generic);
     }
   });
+
+  // The discount code: applied or removed by asking the server for the figures with it.
+  const voucherForm = document.getElementById("voucher-form");
+  const voucherInput = document.getElementById("voucher-code");
+  const voucherMessage = document.getElementById("voucher-message");
+
+  function showVoucher(code, message) {
+    voucherCode = code;
+    document.getElementById("voucher-entry").hidden = Boolean(code);
+    document.getElementById("voucher-applied-row").hidden = !code;
+    document.getElementById("voucher-applied").textContent = code;
+    voucherMessage.textContent = message || "";
+    voucherMessage.hidden = !message;
+    voucherInput.setAttribute("aria-invalid", message && !code ? "true" : "false");
+  }
+
+  async function priceWithCode(code) {
+    let response;
+    let data = null;
+    try {
+      response = await fetch(config.discountUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "application/json",
+          "X-CSRFToken": csrfToken(),
+        },
+        body: JSON.stringify({ ...(config.book ? { book: config.book } : {}), voucher_code: code }),
+      });
+      data = await response.json();
+    } catch {
+      data = null;
+    }
+    if (!data || typeof data !== "object") {
+      return { error: MESSAGES.unreachable };
+    }
+    if (!response.ok) {
+      return { error: typeof data.error === "string" && data.error ? data.error : MESSAGES.generic, pricing: data };
+    }
+    return { pricing: data };
+  }
+
+  async function changeVoucher(code) {
+    if (busy) {
+      return;
+    }
+    setBusy(true);
+    try {
+      const result = await priceWithCode(code);
+      showPricing(result.pricing);
+      if (result.error) {
+        showVoucher(result.pricing && result.pricing.voucherRefused ? "" : voucherCode, result.error);
+      } else {
+        const applied = result.pricing.voucherCode || "";
+        const off = result.pricing.discountDisplay ? `${result.pricing.discountDisplay.replace("−", "")} off` : "";
+        showVoucher(applied, applied ? `Discount code ${applied}: ${off} your books.` : "");
+      }
+    } finally {
+      setBusy(false);
+      payButton.disabled = !anotherCopyConfirmed;
+    }
+  }
+
+  if (voucherForm) {
+    voucherForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const code = voucherInput.value.trim();
+      if (!code) {
+        showVoucher("", "Enter a discount code.");
+        voucherInput.focus();
+        return;
+      }
+      changeVoucher(code);
+    });
+    document.getElementById("voucher-remove").addEventListener("click", () => {
+      changeVoucher("").then(() => voucherInput.focus());
+    });
+  }
 
   // Restored from the back/forward cache (the page is sent no-store, but a browser
   // may keep it anyway): it may show a payable form for a book just bought, so

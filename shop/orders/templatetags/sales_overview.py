@@ -74,6 +74,7 @@ def sales_overview(context) -> dict:
             "period_revenue": money(totals.period_revenue),
             "period_orders": totals.period_orders,
             "period_refunded": money(totals.period_refunded),
+            "period_discounts": money(totals.period_discounts),
             "average_order": money(totals.average_order),
             "top_books": sales_top_books(days=days),
         }
