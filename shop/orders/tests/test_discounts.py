@@ -131,7 +131,7 @@ def test_the_csv_export_has_the_code_and_the_discount(admin_client, order):
     paid(order)
     response = admin_client.get("/admin/orders/order/export.csv")
     row = next(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert (row["discount code"], row["discount"], row["unit price"], row["total"]) == (
+    assert (row["discount code"], row["discount"], row["subtotal"], row["total"]) == (
         "SPRING",
         "2.30",
         "23.00",
