@@ -20,7 +20,7 @@ ART = "The Art of Doing Science and Engineering"
 def summary_rows(page) -> list[dict]:
     """Each row of the summary's totals: its label, its amount and where both sit on the page."""
     return page.evaluate(
-        """() => [...document.querySelectorAll('.summary-total > div')].map((row) => {
+        """() => [...document.querySelectorAll('.summary-total > div:not([hidden])')].map((row) => {
             const [dt, dd] = [row.querySelector('dt'), row.querySelector('dd')];
             const [rowBox, dtBox, ddBox] = [row, dt, dd].map((node) => node.getBoundingClientRect());
             return {label: dt.innerText.trim(), amount: dd.innerText.trim(),

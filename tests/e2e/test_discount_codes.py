@@ -64,6 +64,7 @@ def test_a_code_typed_at_checkout_lowers_what_is_charged(page, stripe_emulator):
 def test_a_code_used_up_before_paying_is_named_and_the_full_total_shown(page):
     voucher = Voucher.objects.create(code="LAST", kind=VoucherKind.FIXED, value=500, max_uses=1)
     add_to_cart(page, HAMMING, 1)
+    page.goto("/cart/")
     apply_code(page, "LAST")  # the cart page's form
     page.locator("#voucher-applied").wait_for()
     open_cart_checkout(page)
@@ -90,6 +91,7 @@ def test_the_cart_page_takes_a_code_without_javascript(browser, shop):
     page = context.new_page()
     try:
         add_to_cart(page, HAMMING, 1)
+        page.goto("/cart/")
         apply_code(page, "tenoff")
         page.wait_for_load_state()
         assert "The discount code TENOFF takes $10.00 off your books." in page.content()
