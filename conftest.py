@@ -66,6 +66,13 @@ def limiter_clock(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploaded files (book covers) go to a folder of this test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache(monkeypatch):
     """Every test starts with an empty cache and an empty per-process fallback counter: rate-limit
     counters live there, and the whole suite calls the shop from the same 127.0.0.1."""

@@ -74,7 +74,7 @@ def start_offline_emulator(*, port: int):
 
 
 def prepare_database() -> None:
-    """Migrate, load the books once, and on a fresh DEBUG database create a staff login."""
+    """Migrate, add the books and their covers once, and on a fresh DEBUG database create a staff login."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
@@ -88,7 +88,7 @@ def prepare_database() -> None:
 
     call_command("migrate", interactive=False, verbosity=1)
     if not Book.objects.exists():  # never clobber the catalog staff have edited
-        call_command("loaddata", "books", verbosity=1)
+        call_command("seed_catalog", verbosity=1)
     users = get_user_model().objects
     if settings.DEBUG and not users.exists():
         password = secrets.token_urlsafe(12)

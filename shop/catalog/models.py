@@ -1,25 +1,23 @@
-import re
+import secrets
+import zlib
 
-from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.text import slugify
+from imagekit.models import ImageSpecField
 
 from core.money import format_money
+from shop.catalog.covers import CoverImage, CoverLarge, CoverSmall, cover_image
 
 currency_validator = RegexValidator(r"^[a-z]{3}$", "Use a lowercase ISO 4217 code, e.g. usd.")
 DEFAULT_STOCK = 10
-COVER_PATH = re.compile(r"^[\w-]+(/[\w-]+)*\.(svg|png|jpe?g|webp)$")
 
 
-def validate_cover(path: str) -> None:
-    """A static image path that exists: a missing one would break every page showing it."""
-    from django.contrib.staticfiles import finders
-
-    if not COVER_PATH.match(path):
-        raise ValidationError("Use an image path under static/, e.g. covers/hamming.svg.")
-    if not finders.find(path):
-        raise ValidationError(f"No static file {path!r}: add it under static/ first.")
+def cover_upload_to(book: "Book", filename: str) -> str:
+    """covers/<slug>-<random>.<ext>: a name no earlier cover had, so no sized copy of one is reused."""
+    extension = filename.rsplit(".", 1)[-1].lower()
+    return f"covers/{slugify(book.slug)[:80] or 'book'}-{secrets.token_hex(4)}.{extension}"
 
 
 class Book(models.Model):
@@ -34,12 +32,21 @@ class Book(models.Model):
         "Stripe's minimum is 50.",
     )
     currency = models.CharField(max_length=3, default="usd", validators=[currency_validator])
-    cover = models.CharField(
-        max_length=200,
+    # Checked and stripped of its metadata by the admin form (shop/catalog/covers.py); the
+    # size is stored with it so a page never opens the file to draw its <img>.
+    cover = models.ImageField(
+        upload_to=cover_upload_to,
+        max_length=255,
         blank=True,
-        validators=[validate_cover],
-        help_text="Path of the cover image under static/, e.g. covers/hamming.svg",
+        width_field="cover_width",
+        height_field="cover_height",
+        help_text="A JPEG, PNG or WebP at least 300 pixels wide, at most 10 MB. "
+        "Without one, the shop shows a cover drawn from the title and author.",
     )
+    cover_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    cover_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    cover_small = ImageSpecField(source="cover", spec=CoverSmall)
+    cover_large = ImageSpecField(source="cover", spec=CoverLarge)
     is_active = models.BooleanField("active", default=True, help_text="Only active books are sold.")
     # Copies on hand, not yet promised to an order. Changed only by conditional
     # updates (shop/catalog/services.py) or by staff counting the shelf. The
@@ -75,3 +82,20 @@ class Book(models.Model):
     @property
     def price_display(self) -> str:
         return format_money(self.price_amount, self.currency)
+
+    @property
+    def cover_tone(self) -> int:
+        """Which of the placeholder's five colours a book without a cover gets (the same every time)."""
+        return zlib.crc32(self.slug.encode()) % 5 + 1
+
+    @property
+    def cover_image(self) -> CoverImage | None:
+        """The cover's <img> values (sized WebP copies), or None: the page draws a placeholder."""
+        if not self.cover:
+            return None
+        return cover_image(
+            small_url=self.cover_small.url,
+            large_url=self.cover_large.url,
+            width=self.cover_width,
+            height=self.cover_height,
+        )

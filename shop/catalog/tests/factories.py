@@ -16,3 +16,7 @@ class BookFactory(factory.django.DjangoModelFactory):
     cover = ""
     is_active = True
     stock = 20
+
+    class Params:
+        # A stored cover (a plain JPEG 600 × 900, sized copies made on save), as after an upload.
+        with_cover = factory.Trait(cover=factory.django.ImageField(width=600, height=900, format="JPEG"))

@@ -62,7 +62,6 @@ def admin_save(admin_client, book: Book, **changes: str) -> None:
         "author": book.author,
         "slug": book.slug,
         "description": book.description,
-        "cover": book.cover,
         "price_amount": f"{book.price_amount / 100:.2f}",
         "currency": book.currency,
         "stock": str(book.stock),

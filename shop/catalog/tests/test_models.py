@@ -1,5 +1,4 @@
 import pytest
-from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
@@ -85,8 +84,7 @@ def test_books_fixture_loads_the_three_seed_books():
     }
     for book in books.values():
         assert book.description, f"{book.title} has no description"
-        assert book.cover.endswith(".svg")
-        assert finders.find(book.cover), f"static/{book.cover} is missing"
+        assert not book.cover  # covers are stored files: `manage.py seed_catalog` adds them
         book.full_clean()
 
 

@@ -136,3 +136,9 @@ def test_storefront_refuses_non_get_methods(client, method, path):
     response = getattr(client, method)(path)
     assert response.status_code == 405
     assert response["Allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize("url", ["/", "/healthz"])
+def test_load_balancers_may_check_with_head(client, url):
+    response = client.head(url)
+    assert response.status_code == 200

@@ -1,0 +1,39 @@
+"""The shop's own books, with their covers, for a new database (`manage.py seed_catalog`).
+
+`shop_books_seed()` adds each book of fixtures/books.json that the catalog lacks
+(matched by slug; a book staff already have is never changed) and gives a
+book of that list without a cover its cover from seed_covers/<slug>.png,
+through the same check and metadata stripping as an upload in the admin.
+Safe to repeat: a second run changes nothing.
+"""
+
+import json
+from pathlib import Path
+
+from django.core.files import File
+from django.db import transaction
+
+from shop.catalog.covers import cover_upload_clean
+from shop.catalog.models import Book
+
+CATALOG_DIR = Path(__file__).resolve().parent
+SHOP_BOOKS = CATALOG_DIR / "fixtures" / "books.json"
+SEED_COVERS = CATALOG_DIR / "seed_covers"
+
+
+@transaction.atomic
+def shop_books_seed() -> int:
+    """Add the shop's books the catalog lacks and their covers; how many books were added."""
+    added = 0
+    for entry in json.loads(SHOP_BOOKS.read_text()):
+        fields = {
+            name: value for name, value in entry["fields"].items() if name not in ("created_at", "updated_at")
+        }
+        book, created = Book.objects.get_or_create(slug=fields.pop("slug"), defaults=fields)
+        added += created
+        cover = SEED_COVERS / f"{book.slug}.png"
+        if not book.cover and cover.is_file():
+            with cover.open("rb") as upload:
+                book.cover = cover_upload_clean(File(upload, name=cover.name))
+            book.save()
+    return added
