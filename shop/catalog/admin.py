@@ -1,8 +1,25 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Count
 
 from shop.catalog.admin_filters import StockListFilter
 from shop.catalog.forms import BookAdminForm
-from shop.catalog.models import Book
+from shop.catalog.isbn import isbn_normalise
+from shop.catalog.models import Book, Subject
+
+
+@admin.register(Subject)
+class SubjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "book_count"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(book_count=Count("books"))
+
+    @admin.display(description="books", ordering="book_count")
+    def book_count(self, subject: Subject) -> int:
+        return subject.book_count
 
 
 @admin.register(Book)
@@ -19,12 +36,14 @@ class BookAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     list_editable = ["price_amount", "is_active"]
-    list_filter = ["is_active", StockListFilter, "currency"]
-    search_fields = ["title", "author", "slug"]
+    list_filter = ["is_active", StockListFilter, "subjects", "currency"]
+    search_fields = ["title", "author", "slug", "isbn"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["created_at", "updated_at"]
+    autocomplete_fields = ["subjects"]
     fieldsets = [
         (None, {"fields": ["title", "author", "slug", "description", "cover"]}),
+        ("Publication", {"fields": ["isbn", "publication_year", "page_count", "subjects"]}),
         ("Price", {"fields": ["price_amount", "currency"]}),
         ("Availability", {"fields": ["is_active", "stock", "created_at", "updated_at"]}),
     ]
@@ -32,6 +51,16 @@ class BookAdmin(admin.ModelAdmin):
     def get_changelist_form(self, request, **kwargs):
         # The list's price column is edited in dollars too.
         return super().get_changelist_form(request, form=BookAdminForm, **kwargs)
+
+    def get_search_results(self, request, queryset, search_term):
+        # An ISBN as printed on a book (hyphens, or an ISBN-10) finds the book stored as 13 digits.
+        try:
+            isbn = isbn_normalise(search_term)
+        except ValidationError:
+            isbn = ""
+        if isbn:
+            return queryset.filter(isbn=isbn), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="shown as")
     def price_display(self, book: Book) -> str:

@@ -23,7 +23,20 @@ class BookAdminForm(forms.ModelForm):
 
     class Meta:
         model = Book
-        fields = ["title", "author", "slug", "description", "cover", "price_amount", "currency", "is_active"]
+        fields = [
+            "title",
+            "author",
+            "slug",
+            "description",
+            "cover",
+            "isbn",
+            "publication_year",
+            "page_count",
+            "subjects",
+            "price_amount",
+            "currency",
+            "is_active",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

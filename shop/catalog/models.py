@@ -1,7 +1,7 @@
 import secrets
 import zlib
 
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.text import slugify
@@ -9,9 +9,12 @@ from imagekit.models import ImageSpecField
 
 from core.money import format_money
 from shop.catalog.covers import CoverImage, CoverLarge, CoverSmall, cover_image
+from shop.catalog.isbn import ISBNField, isbn_display
 
 currency_validator = RegexValidator(r"^[a-z]{3}$", "Use a lowercase ISO 4217 code, e.g. usd.")
 DEFAULT_STOCK = 10
+# The years a printed book can have been published in (Gutenberg's Bible is from about 1455).
+FIRST_YEAR, LAST_YEAR = 1450, 2100
 
 
 def cover_upload_to(book: "Book", filename: str) -> str:
@@ -20,11 +23,39 @@ def cover_upload_to(book: "Book", filename: str) -> str:
     return f"covers/{slugify(book.slug)[:80] or 'book'}-{secrets.token_hex(4)}.{extension}"
 
 
+class Subject(models.Model):
+    """What a book is about; a book has any number of them, and each has its page of books."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:subject_detail", kwargs={"slug": self.slug})
+
+
 class Book(models.Model):
     title = models.CharField(max_length=200)
     author = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     description = models.TextField(blank=True)
+    isbn = ISBNField(
+        "ISBN",
+        blank=True,
+        help_text="ISBN-13 (or ISBN-10), hyphens allowed; stored as 13 digits. Unique when given.",
+    )
+    publication_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)]
+    )
+    page_count = models.PositiveIntegerField(
+        "pages", null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    subjects = models.ManyToManyField(Subject, related_name="books", blank=True)
     price_amount = models.PositiveIntegerField(
         "price",
         validators=[MinValueValidator(50)],
@@ -67,6 +98,25 @@ class Book(models.Model):
                 condition=models.Q(currency__regex=r"^[a-z]{3}$"), name="book_currency_iso_lower"
             ),
             models.CheckConstraint(condition=models.Q(stock__gte=0), name="book_stock_not_negative"),
+            models.UniqueConstraint(
+                fields=["isbn"],
+                condition=~models.Q(isbn=""),
+                name="book_isbn_unique_when_present",
+                violation_error_message="A book with this ISBN is already in the catalog.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(isbn="") | models.Q(isbn__regex=r"^97[89][0-9]{10}$"),
+                name="book_isbn_13_digits",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(publication_year__isnull=True)
+                | models.Q(publication_year__gte=FIRST_YEAR, publication_year__lte=LAST_YEAR),
+                name="book_publication_year_plausible",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(page_count__isnull=True) | models.Q(page_count__gte=1),
+                name="book_page_count_positive",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -82,6 +132,10 @@ class Book(models.Model):
     @property
     def price_display(self) -> str:
         return format_money(self.price_amount, self.currency)
+
+    @property
+    def isbn_display(self) -> str:
+        return isbn_display(self.isbn)
 
     @property
     def cover_tone(self) -> int:

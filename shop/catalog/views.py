@@ -1,4 +1,4 @@
-"""The storefront: the book list and a book's page.
+"""The storefront: the book list, a subject's books and a book's page.
 
 The books' part of each page is rendered once per catalog version and kept in
 the cache (shop/catalog/cache.py); the rest (the header's cart count, flash
@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 
 from shop.catalog.cache import catalog_fragment
-from shop.catalog.selectors import book_get_active, book_list_active
+from shop.catalog.selectors import book_get_active, book_list_active, book_list_for_subject, subject_get
 
 
 @require_safe
@@ -32,4 +32,17 @@ def book_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = catalog_fragment(f"book:{slug}", book_page)
     return render(
         request, "catalog/book_detail.html", {"book_title": page["title"], "book_html": page["html"]}
+    )
+
+
+@require_safe
+def subject_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    def subject_page() -> dict:
+        subject = subject_get(slug=slug)  # Http404 for a missing subject: nothing is cached for it
+        books = book_list_for_subject(subject=subject)
+        return {"name": subject.name, "html": render_to_string("catalog/_book_grid.html", {"books": books})}
+
+    page = catalog_fragment(f"subject:{slug}", subject_page)
+    return render(
+        request, "catalog/subject_detail.html", {"subject_name": page["name"], "book_grid": page["html"]}
     )

@@ -31,6 +31,10 @@ def test_a_new_catalog_gets_the_shops_books_with_covers_and_their_copies():
         with default_storage.open(book.cover.name) as stored:
             assert Image.open(stored).format == "PNG"
         assert default_storage.exists(book.cover_small.name) and default_storage.exists(book.cover_large.name)
+    assert sorted(Book.objects.get(slug="working-in-public").subjects.values_list("slug", flat=True)) == [
+        "open-source",
+        "technology-and-society",
+    ]
 
 
 def test_a_second_run_changes_nothing():
