@@ -115,7 +115,7 @@ def test_book_list_query_count_does_not_grow_with_books(client, settings, django
     BookFactory.create_batch(27)
     with django_assert_num_queries(len(few.captured_queries)):
         response = client.get("/")
-    assert response.content.decode().count("/checkout/") >= 30
+    assert response.content.decode().count("/checkout/") == 24  # a full page
 
 
 @pytest.mark.parametrize("path", ["/", "/books/a-real-book/"])
