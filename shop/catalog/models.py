@@ -1,6 +1,8 @@
 import secrets
 import zlib
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -89,9 +91,13 @@ class Book(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # PostgreSQL's full-text search (shop/catalog/search.py keeps it current); empty elsewhere.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["title"]
+        # Made on PostgreSQL only (migration 0008); other databases search without it.
+        indexes = [GinIndex(fields=["search_vector"], name="book_search_vector_gin")]
         constraints = [
             models.CheckConstraint(condition=models.Q(price_amount__gte=50), name="book_price_at_least_50"),
             models.CheckConstraint(
