@@ -66,10 +66,13 @@ def limiter_clock(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    """Uploaded files (book covers) go to a folder of this test's own."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
+def media_root(tmp_path):
+    """Uploaded files (book covers) go to a folder of this test's own. (Not through the `settings`
+    fixture: that would set it up before other autouse fixtures and so restore it after them.)"""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=tmp_path / "media"):
+        yield tmp_path / "media"
 
 
 @pytest.fixture(autouse=True)
