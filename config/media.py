@@ -12,8 +12,12 @@ public, and an unsigned URL is the same on every render, so pages cache.
 
 `media_origin()` is the origin the pages' <img> URLs point at, for the
 Content-Security-Policy's img-src (None for local media: the shop's own).
+`import_storage()` keeps staff's uploaded import files between their preview
+and confirmation: a folder outside MEDIA_ROOT, or the bucket's private/imports/
+prefix (the public-read policy covers covers/ and CACHE/ only).
 """
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from botocore.config import Config
@@ -49,6 +53,14 @@ def media_storage(*, kind: str, s3: dict[str, str]) -> dict:
         ),
     }
     return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+def import_storage(*, kind: str, s3: dict[str, str], root: Path) -> dict:
+    """STORAGES["import_export"]: where an import file waits for its confirmation, never public."""
+    if kind == "s3":
+        storage = media_storage(kind=kind, s3=s3)
+        return {**storage, "OPTIONS": {**storage["OPTIONS"], "location": "private/imports"}}
+    return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": root}}
 
 
 def media_origin(*, kind: str, s3: dict[str, str]) -> str | None:

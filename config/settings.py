@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_load
 from config.logging import logging_config
-from config.media import media_origin, media_storage
+from config.media import import_storage, media_origin, media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_rq",
     "imagekit",
+    "import_export",
     "core",
     "shop.catalog",
     "shop.cart",
@@ -254,6 +255,14 @@ CACHES["imagekit"] = {
     "LOCATION": "imagekit",
     "TIMEOUT": IMAGEKIT_CACHE_TIMEOUT,
 }
+
+# Bulk import of books (django-import-export): the whole file or nothing, and the uploaded file
+# kept between the preview and the confirmation in storage of its own, never public
+# (STORAGES["import_export"], config/media.py).
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
+IMPORT_FILES_ROOT = Path(env.str("IMPORT_FILES_ROOT", default="") or BASE_DIR / "imports")
+STORAGES["import_export"] = import_storage(kind=MEDIA_STORAGE, s3=_s3, root=IMPORT_FILES_ROOT)
 
 ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 

@@ -81,6 +81,7 @@ FORCED = {
     "AWS_S3_CUSTOM_DOMAIN": "",
     "AWS_ACCESS_KEY_ID": "",
     "AWS_SECRET_ACCESS_KEY": "",
+    "IMPORT_FILES_ROOT": str(BASE_DIR / "test-output" / "imports"),
 }
 # Read from the environment on purpose: which database the suite runs on.
 FROM_OUTSIDE = frozenset(["DATABASE_URL"])

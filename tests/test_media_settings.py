@@ -37,6 +37,15 @@ def test_s3_storage_from_the_environment_with_timeouts_and_public_unsigned_urls(
     assert img_src == ["'self'", "data:", "https://press-covers.s3.amazonaws.com"]
 
 
+def test_import_files_wait_where_nobody_fetches_them(tmp_path):
+    local = settings_values(tmp_path, ["STORAGES", "MEDIA_ROOT"], **PRODUCTION)
+    s3 = settings_values(tmp_path, ["STORAGES"], **S3)
+    assert local["STORAGES"]["import_export"]["OPTIONS"]["location"].endswith("/imports")
+    assert not local["STORAGES"]["import_export"]["OPTIONS"]["location"].startswith(local["MEDIA_ROOT"])
+    assert s3["STORAGES"]["import_export"]["OPTIONS"]["location"] == "private/imports"
+    assert s3["STORAGES"]["import_export"]["OPTIONS"]["bucket_name"] == "press-covers"
+
+
 def test_deploy_check_is_clean_with_s3_media(tmp_path):
     result = manage(tmp_path, "check", "--deploy", **S3)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV, XLSX
 
 from shop.catalog.admin_filters import StockListFilter
 from shop.catalog.forms import BookAdminForm
 from shop.catalog.isbn import isbn_normalise
 from shop.catalog.models import Book, Subject
+from shop.catalog.resources import BookResource
 
 
 @admin.register(Subject)
@@ -23,8 +26,12 @@ class SubjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(Book)
-class BookAdmin(admin.ModelAdmin):
+class BookAdmin(ImportExportModelAdmin):
     form = BookAdminForm
+    # Import and export (shop/catalog/resources.py): CSV and XLSX, a preview before writing.
+    resource_classes = [BookResource]
+    import_formats = [CSV, XLSX]
+    export_formats = [CSV, XLSX]
     list_display = [
         "title",
         "author",
@@ -51,6 +58,16 @@ class BookAdmin(admin.ModelAdmin):
     def get_changelist_form(self, request, **kwargs):
         # The list's price column is edited in dollars too.
         return super().get_changelist_form(request, form=BookAdminForm, **kwargs)
+
+    def has_import_permission(self, request) -> bool:
+        # An import adds books and changes books: staff need both permissions.
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request) -> bool:
+        return self.has_view_permission(request)
+
+    def get_export_queryset(self, request):
+        return super().get_export_queryset(request).prefetch_related("subjects")
 
     def get_search_results(self, request, queryset, search_term):
         # An ISBN as printed on a book (hyphens, or an ISBN-10) finds the book stored as 13 digits.

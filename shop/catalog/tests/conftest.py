@@ -24,7 +24,7 @@ class Bucket:
     name: str
     options: dict
 
-    def keys(self) -> list[str]:
+    def object_keys(self) -> list[str]:
         listing = self.server.client().list_objects_v2(Bucket=self.name)
         return [item["Key"] for item in listing.get("Contents", [])]
 
@@ -38,7 +38,8 @@ def public_read_policy(bucket: str) -> dict:
                 "Effect": "Allow",
                 "Principal": "*",
                 "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{bucket}/*",
+                # Covers and their copies; import files (private/) stay private.
+                "Resource": [f"arn:aws:s3:::{bucket}/covers/*", f"arn:aws:s3:::{bucket}/CACHE/*"],
             }
         ],
     }
@@ -50,7 +51,7 @@ def s3_media(s3_server, settings):
     name = f"covers-{uuid.uuid4().hex[:12]}"
     client = s3_server.client()
     client.create_bucket(Bucket=name)
-    # Covers are public: anyone may read, as docs/operations.md tells a shop to set its bucket.
+    # Covers are public: anyone may read them, as docs/operations.md tells a shop to set its bucket.
     client.put_bucket_policy(Bucket=name, Policy=json.dumps(public_read_policy(name)))
     s3 = {
         "bucket_name": name,

@@ -26,7 +26,7 @@ def test_an_uploaded_cover_and_its_copies_are_in_the_bucket_and_the_pages_point_
     assert response.status_code == 302
 
     book = Book.objects.get(pk=book.pk)
-    keys = s3_media.keys()
+    keys = s3_media.object_keys()
     copies = [key for key in keys if key.endswith(".webp")]
     assert book.cover.name in keys
     assert len(copies) == 2 and all(key.startswith("CACHE/images/covers/cloud-") for key in copies)
