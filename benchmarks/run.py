@@ -1,8 +1,10 @@
 """`make bench`: the shop under load the production way, beside a bare Django view, in one run.
 
     make bench        # or: .venv/bin/python -m benchmarks.run [--duration 10] [--only catalog,webhook]
+    .venv/bin/python -m benchmarks.run --books 10000       # the pages with a catalog of 10,003 books
 
-A database of its own (--db) seeded with the books, a shopper's cart and a pending order per event;
+A database of its own (--db) seeded with the books (`seed_catalog`, --books N made-up ones more), a
+shopper's cart and a pending order per event;
 the shop under `gunicorn -c config/gunicorn.conf.py` (DEBUG off, HTTPS as behind the TLS proxy) with
 one `db_worker` per queue; the reference (benchmarks/reference/) under the same config, with no
 middleware and with the shop's. wrk runs each page between two runs of the references (ratios are to
@@ -52,6 +54,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per row")
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections per row")
     parser.add_argument("--events", type=int, default=20_000, help="distinct webhook events to sign")
+    parser.add_argument("--books", type=int, default=0, help="made-up books beside the shop's three")
     parser.add_argument("--only", default="", help="comma-separated words: only the rows naming one")
     parser.add_argument("--drain-timeout", type=int, default=600, help="seconds to wait for the workers")
     parser.add_argument("--server-python", default="", help="Python for the servers (default: .bench-venv)")
@@ -62,8 +65,12 @@ def main() -> int:
     python = args.server_python or runtime_python()
     with tempfile.TemporaryDirectory(prefix="stripe-press-bench-") as tmp:
         settings = dict(item.split("=", 1) for item in SHOP_SETTINGS.split())
-        os.environ.update(settings, DATABASE_URL=f"{POSTGRES}/{args.db}", STATIC_ROOT=f"{tmp}/static")
-        seeded = seed(events=args.events, db=args.db)
+        database, files = (
+            f"{POSTGRES}/{args.db}",
+            {"STATIC_ROOT": f"{tmp}/static", "MEDIA_ROOT": f"{tmp}/media"},
+        )
+        os.environ.update(settings, DATABASE_URL=database, **files)
+        seeded = seed(events=args.events, db=args.db, books=args.books)
         gunicorn = [python, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"]
         reference = [*gunicorn, "benchmarks.reference.wsgi:application"]
         with ExitStack() as stack:
@@ -84,8 +91,9 @@ def main() -> int:
     return 0 if applied_once else 1
 
 
-def seed(*, events: int, db: str) -> dict:
-    """A fresh database: the books (stock for every order), a shopper's cart, `events` pending orders."""
+def seed(*, events: int, db: str, books: int) -> dict:
+    """A fresh database: the shop's books and `books` more (stock for every order), a shopper's cart,
+    `events` pending orders."""
     import psycopg
     import redis
 
@@ -103,10 +111,10 @@ def seed(*, events: int, db: str) -> dict:
     from shop.catalog.models import Book
     from shop.orders.models import Order, OrderItem
 
-    for command in (["migrate"], ["loaddata", "books"], ["collectstatic", "--noinput"]):
+    for command in (["migrate"], ["seed_catalog", "--books", str(books)], ["collectstatic", "--noinput"]):
         call_command(*command, verbosity=0)
     Book.objects.update(stock=1_000_000)  # every webhook's order stays payable
-    books = list(Book.objects.order_by("id"))
+    books = list(Book.objects.order_by("id")[:3])  # the shop's own
     shopper = Client(HTTP_HOST="127.0.0.1")  # the cart filled through its own form, as a shopper fills it
     for book in books:
         response = shopper.post("/cart/add/", {"book": book.slug, "quantity": 1}, secure=True)
@@ -121,6 +129,7 @@ def seed(*, events: int, db: str) -> dict:
     OrderItem.objects.bulk_create(OrderItem(order=order, **line) for order in orders)
     return {
         "slug": book.slug,
+        "subject": book.subjects.order_by("slug").first().slug,
         "cookie": f"{settings.SESSION_COOKIE_NAME}={session}",
         "orders": [(o.id, o.number, o.payment_intent_id, o.total_amount, o.currency) for o in orders],
     }
@@ -171,6 +180,8 @@ def measure(args, seeded: dict) -> tuple[list[dict], list[str]]:
     shop, slug, cookie = f"http://127.0.0.1:{SHOP_PORT}", seeded["slug"], seeded["cookie"]
     pages = [
         ("catalog /", f"{shop}/", ""),
+        ("subject page", f"{shop}/subjects/{seeded['subject']}/", ""),
+        ("search for a common word", f"{shop}/search/?q=engineering", ""),
         ("book page", f"{shop}/books/{slug}/", ""),
         ("checkout page /checkout/<slug>/", f"{shop}/checkout/{slug}/", ""),
         ("cart page (session)", f"{shop}/cart/", cookie),

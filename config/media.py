@@ -20,7 +20,6 @@ prefix (the public-read policy covers covers/ and CACHE/ only).
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 
 MEDIA_STORAGES = ("local", "s3")
@@ -39,6 +38,8 @@ def media_storage(*, kind: str, s3: dict[str, str]) -> dict:
         return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     if not s3["bucket_name"]:
         raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    from botocore.config import Config  # only with S3: several MB a process otherwise
+
     options = {
         **{name: value for name, value in s3.items() if value},
         "querystring_auth": False,

@@ -5,7 +5,9 @@ import html
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from shop.catalog.tests.factories import BookFactory, SubjectFactory
 from shop.catalog.tests.test_views import links
@@ -140,3 +142,24 @@ def test_the_sort_form_is_a_plain_get_form(client, shelf):
     page = client.get("/").content.decode()
     form = re.search(r'<form class="browse-controls" method="get" action="">.*?</form>', page, re.S).group(0)
     assert 'name="sort"' in form and 'name="in_stock"' in form and "csrfmiddlewaretoken" not in form
+
+
+def test_each_page_takes_the_same_queries_with_a_handful_of_books_as_with_10000(settings):
+    from shop.catalog.tests.test_scale import QUERY_BUDGET
+
+    settings.CATALOG_CACHE_SECONDS = 0
+    engineering = SubjectFactory(slug="engineering")
+    books = [BookFactory(title=f"Machine {n}", subjects=[engineering], stock=n) for n in range(3)]
+    paths = {
+        "catalog": "/",
+        "catalog, page 300 by price, in stock": "/?sort=price&in_stock=1",  # the only page there is
+        "subject": engineering.get_absolute_url(),
+        "search for a common word": "/search/?q=machine",
+        "book": books[1].get_absolute_url(),
+    }
+    counts = {}
+    for name, path in paths.items():
+        with CaptureQueriesContext(connection) as queries:
+            assert Client().get(path).status_code == 200
+        counts[name] = len(queries.captured_queries)
+    assert counts == QUERY_BUDGET

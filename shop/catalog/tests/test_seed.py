@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from PIL import Image
 
 from shop.catalog.models import Book
@@ -50,3 +51,37 @@ def test_a_book_staff_already_have_keeps_its_values_and_gains_a_cover():
     book = Book.objects.get(slug="working-in-public")
     assert (book.title, book.price_amount) == ("Renamed by staff", 9900)
     assert book.cover.name.startswith("covers/working-in-public-")
+
+
+def seed_books(count: int, *extra: str) -> str:
+    output = io.StringIO()
+    call_command("seed_catalog", "--books", str(count), *extra, stdout=output)
+    return output.getvalue()
+
+
+def test_made_up_books_read_like_a_backlist_and_pass_the_admins_checks():
+    assert "Added 60 made-up books" in seed_books(60, "--seed", "7")
+
+    made_up = Book.objects.exclude(slug__in=SHOP_SLUGS).prefetch_related("subjects")
+    assert made_up.count() == 60
+    for book in made_up:
+        book.full_clean()  # a valid ISBN-13, price, year, pages, unique slug
+        assert book.isbn.startswith("9798") and 1 <= len(book.subjects.all()) <= 3
+        assert 900 <= book.price_amount <= 4500 and book.author and book.description
+    assert len({book.title for book in made_up}) > 30
+
+
+def test_each_run_adds_more_books_and_a_seed_gives_the_same_ones():
+    seed_books(10, "--seed", "3")
+    first = list(Book.objects.exclude(slug__in=SHOP_SLUGS).order_by("id").values_list("title", "author"))
+    seed_books(10, "--seed", "3")
+    books = list(
+        Book.objects.exclude(slug__in=SHOP_SLUGS).order_by("id").values_list("title", "author", "isbn")
+    )
+    assert len(books) == 20 and len({isbn for _, _, isbn in books}) == 20
+    assert [(title, author) for title, author, _ in books[10:]] == first
+
+
+def test_a_negative_number_of_books_is_refused():
+    with pytest.raises(CommandError, match="--books takes a number from 0 up."):
+        seed_books(-1)
