@@ -81,3 +81,15 @@ def test_the_img_values_follow_the_covers_proportions():
 def test_a_cover_narrower_than_a_copy_is_not_claimed_wider():
     image = cover_image(small_url="/s.webp", large_url="/l.webp", width=300, height=450)
     assert image.srcset == "/s.webp 240w, /l.webp 300w"
+
+
+@pytest.mark.parametrize(("mode", "fmt"), [("CMYK", "JPEG"), ("P", "PNG"), ("RGBA", "PNG"), ("L", "JPEG")])
+def test_other_colour_modes_are_kept_showable(mode, fmt):
+    output = io.BytesIO()
+    original = Image.new("RGB", (400, 600), (15, 76, 92)).convert(mode)
+    original.save(output, fmt)
+    image = opened(cover_upload_clean(upload(output.getvalue())))
+    assert image.format == fmt and image.size == (400, 600)
+    assert image.mode == ("RGB" if mode == "CMYK" else mode)
+    shown = original.convert("RGB").getpixel((5, 5))
+    assert image.convert("RGB").getpixel((5, 5)) == pytest.approx(shown, abs=6)

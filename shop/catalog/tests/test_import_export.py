@@ -121,6 +121,7 @@ def test_a_file_with_bad_rows_lists_each_error_and_writes_nothing(admin_client, 
         row(slug="bad-isbn", isbn="978-0-306-40615-8"),
         row(slug="negative-stock", stock="-2"),
         row(slug="too-cheap", price="0.20"),
+        row(slug="no-price", price="about twenty"),
         row(slug="unknown-subject", subjects="design; Cookery"),
         row(slug="kept", title="Changed", stock="9"),
     ]
@@ -132,6 +133,7 @@ def test_a_file_with_bad_rows_lists_each_error_and_writes_nothing(admin_client, 
     assert "The check digit of this ISBN is wrong" in page
     assert "Ensure this value is greater than or equal to 0." in page
     assert "Stripe&#x27;s minimum is $0.50." in page
+    assert "Enter an amount like 5.00" in page
     assert "Unknown subject: Cookery." in page
     assert 'name="import_file_name"' not in page  # nothing to confirm
     assert list(Book.objects.values_list("slug", "title", "stock")) == [("kept", "Kept as it was", 3)]

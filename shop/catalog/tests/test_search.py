@@ -239,3 +239,8 @@ def test_the_migration_fills_the_vectors_of_the_books_already_there(shelf):
     migration.vectors_fill(state.apps, SimpleNamespace(connection=connection))
     assert not Book.objects.filter(search_vector__isnull=True).exists()
     assert search("hamming") == ["The Art of Doing Science and Engineering"]
+
+
+def test_a_number_that_looks_like_an_isbn_but_is_not_one_is_searched_as_text(shelf):
+    assert search("978-0-306-40615-8") == []  # the check digit is wrong: no book, no error
+    assert search("9780306406157 hamming") == ["The Art of Doing Science and Engineering"]
