@@ -44,6 +44,7 @@ clean:
 	rm -rf $(VENV) .bench-venv staticfiles test-output .pytest_cache .ruff_cache
 
 ## bench: pages and webhooks under gunicorn beside a bare Django view (needs wrk, PostgreSQL, Redis: benchmarks/README.md)
+## (options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--books 10000")
 bench: $(STAMP)
 	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install -y wrk (Debian/Ubuntu)"; exit 2; }
-	$(PYTHON) -m benchmarks.run
+	$(PYTHON) -m benchmarks.run $(BENCH_ARGS)

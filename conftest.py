@@ -66,6 +66,16 @@ def limiter_clock(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def media_root(tmp_path):
+    """Uploaded files (book covers) go to a folder of this test's own. (Not through the `settings`
+    fixture: that would set it up before other autouse fixtures and so restore it after them.)"""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=tmp_path / "media"):
+        yield tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache(monkeypatch):
     """Every test starts with an empty cache and an empty per-process fallback counter: rate-limit
     counters live there, and the whole suite calls the shop from the same 127.0.0.1."""

@@ -2,14 +2,12 @@
 
     make bench        # or: .venv/bin/python -m benchmarks.run [--duration 10] [--only catalog,webhook]
 
-A database of its own (--db) seeded with the books, a shopper's cart and a pending order per event;
-the shop under `gunicorn -c config/gunicorn.conf.py` (DEBUG off, HTTPS as behind the TLS proxy) with
-one `db_worker` per queue; the reference (benchmarks/reference/) under the same config, with no
-middleware and with the shop's. wrk runs each page between two runs of the references (ratios are to
-their mean), then 32 concurrent signed deliveries of distinct events and, once the workers have applied
-them, the same events again. Prints one table, the web workers' RSS, and whether every event was stored
-once and applied once (exit status 1 if not). Servers run from .bench-venv (requirements.txt only).
-Needs wrk (`apt-get install -y wrk`), PostgreSQL on 127.0.0.1:5432 (user postgres), Redis on :6379.
+Seeds a database of its own (--db, --books N); runs the shop under `gunicorn -c config/gunicorn.conf.py`
+(DEBUG off) with one `db_worker` per queue, and the reference (benchmarks/reference/) with no middleware
+and with the shop's. wrk runs each page between two runs of the references (ratios to their mean), then
+32 concurrent signed webhook deliveries and their duplicates. Prints one table, the web workers' RSS and
+whether every event was stored and applied once (exit 1 if not). Servers run from .bench-venv
+(requirements.txt only). Needs wrk, PostgreSQL on 127.0.0.1:5432 (user postgres), Redis on :6379.
 """
 
 import argparse
@@ -52,6 +50,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per row")
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections per row")
     parser.add_argument("--events", type=int, default=20_000, help="distinct webhook events to sign")
+    parser.add_argument("--books", type=int, default=0, help="made-up books beside the shop's three")
     parser.add_argument("--only", default="", help="comma-separated words: only the rows naming one")
     parser.add_argument("--drain-timeout", type=int, default=600, help="seconds to wait for the workers")
     parser.add_argument("--server-python", default="", help="Python for the servers (default: .bench-venv)")
@@ -62,8 +61,9 @@ def main() -> int:
     python = args.server_python or runtime_python()
     with tempfile.TemporaryDirectory(prefix="stripe-press-bench-") as tmp:
         settings = dict(item.split("=", 1) for item in SHOP_SETTINGS.split())
-        os.environ.update(settings, DATABASE_URL=f"{POSTGRES}/{args.db}", STATIC_ROOT=f"{tmp}/static")
-        seeded = seed(events=args.events, db=args.db)
+        files = {"STATIC_ROOT": f"{tmp}/static", "MEDIA_ROOT": f"{tmp}/media"}
+        os.environ.update(settings, DATABASE_URL=f"{POSTGRES}/{args.db}", **files)
+        seeded = seed(events=args.events, db=args.db, books=args.books)
         gunicorn = [python, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"]
         reference = [*gunicorn, "benchmarks.reference.wsgi:application"]
         with ExitStack() as stack:
@@ -84,8 +84,10 @@ def main() -> int:
     return 0 if applied_once else 1
 
 
-def seed(*, events: int, db: str) -> dict:
-    """A fresh database: the books (stock for every order), a shopper's cart, `events` pending orders."""
+def seed(*, events: int, db: str, books: int) -> dict:
+    """A fresh database: the shop's books and `books` more (stock for every order), a shopper's cart,
+    `events` pending orders."""
+    import django
     import psycopg
     import redis
 
@@ -93,8 +95,6 @@ def seed(*, events: int, db: str) -> dict:
         connection.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{db}"')
     redis.Redis.from_url(REDIS_URL).flushdb()
-    import django
-
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
@@ -103,10 +103,10 @@ def seed(*, events: int, db: str) -> dict:
     from shop.catalog.models import Book
     from shop.orders.models import Order, OrderItem
 
-    for command in (["migrate"], ["load_demo_books"], ["collectstatic", "--noinput"]):
+    for command in (["migrate"], ["seed_catalog", "--books", str(books)], ["collectstatic", "--noinput"]):
         call_command(*command, verbosity=0)
     Book.objects.update(stock=1_000_000)  # every webhook's order stays payable
-    books = list(Book.objects.order_by("id"))
+    books = list(Book.objects.order_by("id")[:3])  # the shop's own
     shopper = Client(HTTP_HOST="127.0.0.1")  # the cart filled through its own form, as a shopper fills it
     for book in books:
         response = shopper.post("/cart/add/", {"book": book.slug, "quantity": 1}, secure=True)
@@ -121,6 +121,7 @@ def seed(*, events: int, db: str) -> dict:
     OrderItem.objects.bulk_create(OrderItem(order=order, **line) for order in orders)
     return {
         "slug": book.slug,
+        "subject": book.subjects.order_by("slug").first().slug,
         "cookie": f"{settings.SESSION_COOKIE_NAME}={session}",
         "orders": [(o.id, o.number, o.payment_intent_id, o.total_amount, o.currency) for o in orders],
     }
@@ -171,6 +172,8 @@ def measure(args, seeded: dict) -> tuple[list[dict], list[str]]:
     shop, slug, cookie = f"http://127.0.0.1:{SHOP_PORT}", seeded["slug"], seeded["cookie"]
     pages = [
         ("catalog /", f"{shop}/", ""),
+        ("subject page", f"{shop}/subjects/{seeded['subject']}/", ""),
+        ("search for a common word", f"{shop}/search/?q=engineering", ""),
         ("book page", f"{shop}/books/{slug}/", ""),
         ("checkout page /checkout/<slug>/", f"{shop}/checkout/{slug}/", ""),
         ("cart page (session)", f"{shop}/cart/", cookie),
@@ -179,9 +182,8 @@ def measure(args, seeded: dict) -> tuple[list[dict], list[str]]:
     wanted = [word for word in args.only.split(",") if word]
 
     def references() -> list[dict]:
-        bare = wrk(f"http://127.0.0.1:{BARE_PORT}/", args) | {"name": "reference: bare Django view"}
-        full = wrk(f"http://127.0.0.1:{MIDDLEWARE_PORT}/", args) | {"name": "reference: + the middleware"}
-        return [bare, full]
+        names = {BARE_PORT: "reference: bare Django view", MIDDLEWARE_PORT: "reference: + the middleware"}
+        return [wrk(f"http://127.0.0.1:{port}/", args) | {"name": name} for port, name in names.items()]
 
     def beside(name: str, row: dict) -> None:
         nonlocal before
@@ -212,8 +214,9 @@ def wrk(url: str, args, *, cookie: str = "", script: list[str] | None = None) ->
     command = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
     command += ["-H", ": ".join(PROXY_HEADER), *(["-H", f"Cookie: {cookie}"] if cookie else [])]
     command += ["-s", script[0], url, "--", *script[1:]] if script else [url]
-    timeout = args.duration + 60
-    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=timeout).stdout
+    output = subprocess.run(
+        command, capture_output=True, text=True, check=True, timeout=args.duration + 60
+    ).stdout
     figures = re.search(r"(\d+) requests in.*Requests/sec:\s+([\d.]+)", output, re.S)
     units = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
     found = re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
@@ -222,9 +225,7 @@ def wrk(url: str, args, *, cookie: str = "", script: list[str] | None = None) ->
         raise SystemExit(f"cannot read wrk's output:\n{output}")
     distinct = re.search(r"distinct deliveries sent: (\d+), wrapped: (yes|no)", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {
-        "rps": float(figures.group(2)),
-        "requests": int(figures.group(1)),
+    return {"rps": float(figures.group(2)), "requests": int(figures.group(1))} | {
         **{f"p{percent}": milliseconds for percent, milliseconds in latencies.items()},
         "errors": int(non_2xx.group(1)) if non_2xx else 0,
         "sent": int(distinct.group(1)) if distinct else None,
@@ -259,7 +260,7 @@ def webhooks(seeded: dict, args, *, duplicate: bool) -> dict:
 
 
 def run_events():
-    from payments.models import WebhookEvent
+    from payments.models import WebhookEvent  # once django.setup() has run
 
     return WebhookEvent.objects.filter(stripe_event_id__startswith=f"evt_pi_bench_{RUN_ID}_")
 
@@ -292,8 +293,7 @@ def report(rows: list[dict], notes: list[str], *, rss: list[float]) -> None:
         figures = f"{row['rps']:,.0f} | {row['p50']:.1f} | {row['p99']:.1f}"
         print(f"| {row['name']} | {figures} | {ratios} | {row['errors']} |")
     print("\n" + "\n".join(notes))
-    print("shop web workers' RSS after the run: " + ", ".join(f"{mb:.0f} MB" for mb in rss))
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    print(f"shop web workers' RSS: {', '.join(f'{mb:.0f} MB' for mb in rss)}; load {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

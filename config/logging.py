@@ -59,7 +59,13 @@ _PLAIN_SKIPS = frozenset({"request", "server_time"})
 
 
 # Settings whose values are masked wherever they appear, even without a telltale prefix.
-SECRET_SETTINGS = ("SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "EMAIL_HOST_PASSWORD")
+SECRET_SETTINGS = (
+    "SECRET_KEY",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "EMAIL_HOST_PASSWORD",
+    "AWS_SECRET_ACCESS_KEY",
+)
 
 
 def _configured_secrets() -> list[str]:

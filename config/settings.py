@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_load
 from config.logging import logging_config
+from config.media import import_storage, media_origin, media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -53,6 +54,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_rq",
+    "imagekit",
+    "import_export",
     "core",
     "shop.catalog",
     "shop.vouchers",
@@ -232,8 +235,22 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Where `collectstatic` gathers the files whitenoise serves (hashed, compressed).
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "staticfiles")
+# Uploaded files (book covers and their sized copies): config/media.py.
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local")
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default="") or BASE_DIR / "media")
+MEDIA_URL = env.str("MEDIA_URL", default="") or "/media/"
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="")
+_s3 = {
+    "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME", default=""),
+    "region_name": env.str("AWS_S3_REGION_NAME", default=""),
+    "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=""),
+    "custom_domain": env.str("AWS_S3_CUSTOM_DOMAIN", default=""),
+    "access_key": env.str("AWS_ACCESS_KEY_ID", default=""),
+    "secret_key": AWS_SECRET_ACCESS_KEY,
+}
+MEDIA_ORIGIN = media_origin(kind=MEDIA_STORAGE, s3=_s3)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(kind=MEDIA_STORAGE, s3=_s3),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -242,6 +259,24 @@ STORAGES = {
         )
     },
 }
+
+# django-imagekit (the covers' sized copies, shop/catalog/covers.py) notes which copies exist in
+# a cache of its own in each process's memory: a stalled Redis never fails a cover upload.
+IMAGEKIT_CACHE_BACKEND = "imagekit"
+IMAGEKIT_CACHE_TIMEOUT = 3600
+CACHES["imagekit"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "imagekit",
+    "TIMEOUT": IMAGEKIT_CACHE_TIMEOUT,
+}
+
+# Bulk import of books (django-import-export): the whole file or nothing, and the uploaded file
+# kept between the preview and the confirmation in storage of its own, never public
+# (STORAGES["import_export"], config/media.py).
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
+IMPORT_FILES_ROOT = Path(env.str("IMPORT_FILES_ROOT", default="") or BASE_DIR / "imports")
+STORAGES["import_export"] = import_storage(kind=MEDIA_STORAGE, s3=_s3, root=IMPORT_FILES_ROOT)
 
 ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 
@@ -352,7 +387,8 @@ _csp_directives = {
     "default-src": [SELF],
     "script-src": [SELF],
     "connect-src": [SELF],
-    "img-src": [SELF, "data:"],
+    # Covers come from the bucket when media is stored in S3 (config/media.py).
+    "img-src": [SELF, "data:", *([MEDIA_ORIGIN] if MEDIA_ORIGIN else [])],
     "style-src": [SELF],
     "object-src": [NONE],
     "base-uri": [SELF],

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -16,3 +17,6 @@ urlpatterns = [
     path("orders/", include("shop.orders.urls")),
     path("", include("shop.catalog.urls")),
 ]
+# Uploaded covers in development (local storage); production serves MEDIA_ROOT from the web
+# server or keeps media in S3 (docs/operations.md). `static()` adds nothing with DEBUG off.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -74,7 +74,7 @@ def start_offline_emulator(*, port: int):
 
 
 def prepare_database() -> None:
-    """Migrate, load the books once, and on a fresh DEBUG database create a staff login."""
+    """Migrate, add the books and their covers once, and on a fresh DEBUG database create a staff login."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 

@@ -1,8 +1,11 @@
-"""The admin's book form: prices are typed as staff think of them ("23.00"), stored in minor units (2300)."""
+"""The admin's book form: prices are typed as staff think of them ("23.00"), stored in minor units
+(2300); an uploaded cover is checked and stripped of its metadata (shop/catalog/covers.py)."""
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 
 from core.money import SUPPORTED_CURRENCIES, amount_to_minor_units, format_money, minor_units_to_text
+from shop.catalog.covers import cover_upload_clean
 from shop.catalog.models import Book
 
 # Stripe's smallest charge, in minor units (also a database constraint on Book).
@@ -20,7 +23,20 @@ class BookAdminForm(forms.ModelForm):
 
     class Meta:
         model = Book
-        fields = ["title", "author", "slug", "description", "cover", "price_amount", "currency", "is_active"]
+        fields = [
+            "title",
+            "author",
+            "slug",
+            "description",
+            "cover",
+            "isbn",
+            "publication_year",
+            "page_count",
+            "subjects",
+            "price_amount",
+            "currency",
+            "is_active",
+        ]
 
     currency = forms.ChoiceField(
         choices=[(code, code.upper()) for code in SUPPORTED_CURRENCIES],
@@ -38,6 +54,12 @@ class BookAdminForm(forms.ModelForm):
             self.initial["price_amount"] = minor_units_to_text(
                 amount=self.instance.price_amount, currency=self.instance.currency
             )
+
+    def clean_cover(self):
+        cover = self.cleaned_data.get("cover")
+        if isinstance(cover, UploadedFile):  # a new upload; False = cleared, a FieldFile = kept
+            return cover_upload_clean(cover)
+        return cover
 
     def clean(self):
         cleaned = super().clean()

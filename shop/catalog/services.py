@@ -9,9 +9,7 @@ books load only into an empty catalog (`catalog_load_demo_books`).
 """
 
 from collections.abc import Mapping
-from pathlib import Path
 
-from django.core.management import call_command
 from django.db import transaction
 from django.db.models import F
 
@@ -53,21 +51,18 @@ def book_stock_reserve_lines(*, quantities: Mapping[int, int]) -> None:
                 raise OutOfStock(book, available=book.stock)
 
 
-# Not in a fixtures folder: `loaddata books` cannot find it, so it never lands on a live catalog.
-DEMO_BOOKS = Path(__file__).resolve().parent / "demo" / "books.json"
-
-
 def catalog_load_demo_books() -> int:
-    """Load the three demo books into an empty catalog; how many were loaded.
+    """Load the shop's three books, with their covers, into an empty catalog; how many were loaded.
 
-    Raises CatalogNotEmpty, loading nothing, when any book exists: the demo
-    rows carry fixed ids, prices and stock that would overwrite live ones.
+    Raises CatalogNotEmpty, loading nothing, when any book exists: a live
+    catalog's prices and stock are staff's, never the demo's.
     """
+    from shop.catalog.seed import shop_books_seed  # it imports the covers' image code: only when loading
+
     with transaction.atomic():
         count = Book.objects.count()
         if count:
             raise CatalogNotEmpty(count)
-        call_command("loaddata", str(DEMO_BOOKS), verbosity=0)
-        loaded = Book.objects.count()
+        loaded = shop_books_seed()
     catalog_changed()
     return loaded

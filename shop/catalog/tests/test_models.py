@@ -1,7 +1,6 @@
 import io
 
 import pytest
-from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
@@ -87,8 +86,7 @@ def test_the_demo_books_load_into_an_empty_catalog():
     }
     for book in books.values():
         assert book.description, f"{book.title} has no description"
-        assert book.cover.endswith(".svg")
-        assert finders.find(book.cover), f"static/{book.cover} is missing"
+        assert book.cover, f"{book.title} has no cover"
         book.full_clean()
     assert dict(Book.objects.values_list("slug", "stock")) == {
         "art-of-doing-science-and-engineering": 25,
