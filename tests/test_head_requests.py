@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from payments.client_secrets import client_secret_digest
+from shop.catalog.models import Subject
 from shop.catalog.tests.factories import BookFactory
 from shop.orders.access import order_page_path, order_receipt_path
 from shop.orders.models import Order, OrderStatus
@@ -44,6 +45,7 @@ def url_names(patterns=None, namespace: str = "") -> set[str]:
 def pages(client, stripe_outage) -> dict[str, str]:
     """A URL for every page a shopper (or a load balancer) may GET, with what it needs to show."""
     book = BookFactory(slug="hamming", stock=5)
+    book.subjects.add(Subject.objects.create(name="Computing", slug="computing"))
     assert client.post(reverse("cart:add"), {"book": book.slug, "quantity": 1}).status_code == 302
     paid = {"status": OrderStatus.PAID, "amount_received": 2300, "paid_at": timezone.now()}
     order = OrderFactory(total_amount=2300, currency="usd", **paid)
@@ -54,6 +56,8 @@ def pages(client, stripe_outage) -> dict[str, str]:
     return {
         "catalog:book_list": reverse("catalog:book_list"),
         "catalog:book_detail": reverse("catalog:book_detail", args=[book.slug]),
+        "catalog:subject_detail": reverse("catalog:subject_detail", args=["computing"]),
+        "catalog:search": f"{reverse('catalog:search')}?q=hamming",
         "cart:page": reverse("cart:page"),
         "payments:cart_checkout": reverse("payments:cart_checkout"),
         "payments:checkout": reverse("payments:checkout", args=[book.slug]),

@@ -69,6 +69,11 @@ def book_search(*, books: QuerySet[Book], text: str) -> QuerySet[Book]:
     if connections[books.db].vendor == "postgresql":
         query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
         return books.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
+    return book_search_words(books=books, text=text)
+
+
+def book_search_words(*, books: QuerySet[Book], text: str) -> QuerySet[Book]:
+    """The fallback where full-text search is not at hand (SQLite): every word in one of the fields."""
     matches = Q()
     for word in text.split()[:MAX_WORDS]:
         matches &= (
