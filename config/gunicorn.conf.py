@@ -36,12 +36,11 @@ timeout = env.int("GUNICORN_TIMEOUT", default=60)
 graceful_timeout = env.int("GUNICORN_GRACEFUL_TIMEOUT", default=30)
 keepalive = 5
 # Recycling workers is a memory safeguard, not a routine: each restart is a
-# full Django start-up (~0.5 s of CPU). Measured with `make bench`
-# (benchmarks/README.md): a worker settles at ~73 MB RSS after its first
-# requests and grows 3-4 MB over the next ~45,000 pages and webhooks. So a
+# full Django start-up (~0.5 s of CPU), and a worker's RSS grows only a few
+# MB over tens of thousands of requests (`make bench` reports it). So a
 # worker is recycled after about 200,000 requests (hours at full load;
 # jittered so both never restart together), which bounds a slow leak without
-# restarting once a second as the old 1,000 did under load.
+# restarting every few seconds under load.
 max_requests = 200_000
 max_requests_jitter = max_requests // 10
 
