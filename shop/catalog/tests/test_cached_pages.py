@@ -26,6 +26,7 @@ from shop.cart.models import CartLine
 from shop.catalog.models import Book
 from shop.catalog.services import book_stock_release, book_stock_reserve
 from shop.catalog.tests.factories import BookFactory
+from shop.catalog.tests.test_cover_upload import admin_post
 from shop.orders.access import order_page_path, order_receipt_path
 from shop.orders.tests.factories import OrderFactory
 
@@ -57,19 +58,7 @@ def visit(path: str) -> str:
 
 def admin_save(admin_client, book: Book, **changes: str) -> None:
     """Save the book through its admin change page, as staff do (prices in dollars)."""
-    data = {
-        "title": book.title,
-        "author": book.author,
-        "slug": book.slug,
-        "description": book.description,
-        "price_amount": f"{book.price_amount / 100:.2f}",
-        "currency": book.currency,
-        "stock": str(book.stock),
-        "is_active": "on",
-        "_save": "Save",
-        **changes,
-    }
-    response = admin_client.post(reverse("admin:catalog_book_change", args=[book.pk]), data)
+    response = admin_post(admin_client, book, **changes)
     assert response.status_code == 302, response.content.decode()[:2000]
 
 
